@@ -1,0 +1,197 @@
+/*
+ * tcpfsm.h - public API of libtcpfsm, a passive TCP state tracker.
+ *
+ * A tracker is fed captured packets with their timestamps. For every TCP
+ * connection it infers the RFC 793 state of both endpoints (the client, which
+ * sent the first SYN, and the server) and reports each change as an event
+ * through a callback. Time is whatever the caller says it is: offline it is the
+ * packets' own timestamps, so output is deterministic; live, the caller also
+ * advances the clock when no packet arrives so that host timers still fire.
+ *
+ * The tracker is single-threaded and does no I/O of its own. Events are
+ * delivered synchronously from tcpfsm_feed(), tcpfsm_advance() and
+ * tcpfsm_finish(); pointers inside an event are valid only during the call.
+ */
+#ifndef TCPFSM_H
+#define TCPFSM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TCPFSM_VERSION "0.1.0"
+
+/* RFC 793 connection states, as netstat/ss name them. */
+enum tcpfsm_state {
+	TCPFSM_CLOSED = 0,
+	TCPFSM_LISTEN,
+	TCPFSM_SYN_SENT,
+	TCPFSM_SYN_RECEIVED,
+	TCPFSM_ESTABLISHED,
+	TCPFSM_FIN_WAIT_1,
+	TCPFSM_FIN_WAIT_2,
+	TCPFSM_CLOSING,
+	TCPFSM_TIME_WAIT,
+	TCPFSM_CLOSE_WAIT,
+	TCPFSM_LAST_ACK,
+	TCPFSM_NSTATES
+};
+
+/* "SYN_SENT" etc.; "?" for an out-of-range value. */
+const char *tcpfsm_state_name(enum tcpfsm_state state);
+
+/* Parses a state name as printed by tcpfsm_state_name(); -1 if unknown. */
+int tcpfsm_state_parse(const char *name);
+
+enum tcpfsm_side { TCPFSM_CLIENT = 0, TCPFSM_SERVER = 1 };
+
+/* "client" or "server". */
+const char *tcpfsm_side_name(enum tcpfsm_side side);
+
+/* One end of a connection. For IPv4 only the first 4 bytes of ip are used. */
+struct tcpfsm_addr {
+	uint8_t family; /* 4 or 6 */
+	uint16_t port;	/* host byte order */
+	uint8_t ip[16];
+};
+
+/* Longest text tcpfsm_addr_format() writes, with its terminating NUL:
+ * "[" + 45 (IPv6) + "]:" + 5 + NUL. */
+#define TCPFSM_ADDRSTRLEN 56
+
+/* Writes "a.b.c.d:port" or "[v6]:port" into buf (at least TCPFSM_ADDRSTRLEN
+ * bytes) and returns its length. */
+size_t tcpfsm_addr_format(const struct tcpfsm_addr *addr, char *buf);
+
+/* Flags describing how a connection was observed. */
+enum tcpfsm_conn_flags {
+	TCPFSM_CONN_PARTIAL = 1 << 0,	/* picked up mid-stream, no handshake seen */
+	TCPFSM_CONN_ONE_SIDED = 1 << 1, /* only one direction was ever seen */
+};
+
+/* A read-only view of a tracked connection. */
+struct tcpfsm_conn {
+	uint64_t id; /* 1, 2, ... in order of creation; never reused */
+	struct tcpfsm_addr client, server;
+	enum tcpfsm_state state[2]; /* indexed by enum tcpfsm_side */
+	int64_t first_ts, last_ts;  /* microseconds since the epoch */
+	unsigned flags;		    /* enum tcpfsm_conn_flags */
+};
+
+enum tcpfsm_event_type {
+	TCPFSM_EV_TRANSITION = 0, /* an endpoint changed state */
+	TCPFSM_EV_END,		  /* the tracker forgets a connection */
+};
+
+/* Why a connection record ends. */
+enum tcpfsm_end_reason {
+	TCPFSM_END_CLOSED = 0, /* both endpoints closed */
+	TCPFSM_END_IDLE,       /* no packet for the idle timeout */
+	TCPFSM_END_EVICTED,    /* table full; room made for a new connection */
+	TCPFSM_END_REUSED,     /* a new connection took over its 4-tuple */
+	TCPFSM_END_FINISHED,   /* tcpfsm_finish(): end of the capture */
+};
+
+const char *tcpfsm_end_reason_name(enum tcpfsm_end_reason reason);
+
+struct tcpfsm_event {
+	enum tcpfsm_event_type type;
+	int64_t ts; /* microseconds since the epoch */
+	const struct tcpfsm_conn *conn;
+	/* TCPFSM_EV_TRANSITION */
+	enum tcpfsm_side endpoint;
+	enum tcpfsm_state from, to;
+	const char *cause; /* static text, e.g. "sent SYN", "received FIN" */
+	/* TCPFSM_EV_END */
+	enum tcpfsm_end_reason end_reason;
+};
+
+typedef void (*tcpfsm_event_fn)(const struct tcpfsm_event *event, void *user);
+
+/* Tunables. Durations are in microseconds; 0 disables a host timer. */
+struct tcpfsm_options {
+	uint32_t max_connections; /* table bound; the oldest are evicted */
+	int64_t idle_timeout;	  /* forget a connection after this silence */
+	int64_t closed_linger;	  /* keep a closed connection this long to absorb
+				     stragglers and tell them from a new one */
+	/* How long a host stays in a state before its own timer moves it to
+	 * CLOSED with no packet on the wire (e.g. TIME_WAIT: 2MSL). */
+	int64_t host_timeout[TCPFSM_NSTATES];
+};
+
+/* Fills opts with the defaults (Linux's timers, 1M connections). */
+void tcpfsm_options_default(struct tcpfsm_options *opts);
+
+/* Why a packet was not tracked; see tcpfsm_stats.skipped. */
+enum tcpfsm_skip_reason {
+	TCPFSM_SKIP_LINK_TRUNCATED = 0,
+	TCPFSM_SKIP_LINKTYPE,	   /* link type not supported */
+	TCPFSM_SKIP_NOT_IP,	   /* ARP, LLDP, ... */
+	TCPFSM_SKIP_IP_TRUNCATED,  /* IP header cut by the snap length */
+	TCPFSM_SKIP_IP_MALFORMED,  /* bad version, header or total length */
+	TCPFSM_SKIP_IP6_EXT,	   /* IPv6 extension chain truncated or bad */
+	TCPFSM_SKIP_FRAGMENT,	   /* non-first fragment */
+	TCPFSM_SKIP_NOT_TCP,	   /* UDP, ICMP, ... */
+	TCPFSM_SKIP_TCP_TRUNCATED, /* TCP header cut by the snap length */
+	TCPFSM_SKIP_TCP_MALFORMED, /* data offset below 5 or past the datagram */
+	TCPFSM_SKIP_NREASONS
+};
+
+/* "tcp_truncated" etc. */
+const char *tcpfsm_skip_reason_name(enum tcpfsm_skip_reason reason);
+
+struct tcpfsm_stats {
+	uint64_t packets;  /* fed */
+	uint64_t tcp;	   /* decoded and tracked */
+	uint64_t skipped[TCPFSM_SKIP_NREASONS];
+	uint64_t bad_tcp_options; /* tracked, but an option's length was bad */
+	uint64_t connections;	  /* connection records created */
+	uint64_t active;	  /* connections tracked now */
+	uint64_t evicted;	  /* records dropped because the table was full */
+	uint64_t rst_out_of_window; /* RSTs ignored (RFC 5961) */
+	uint64_t transitions;
+};
+
+struct tcpfsm;
+
+/* Creates a tracker. opts may be NULL for the defaults. Returns NULL when
+ * out of memory. */
+struct tcpfsm *tcpfsm_new(const struct tcpfsm_options *opts, tcpfsm_event_fn fn,
+			  void *user);
+
+/* Frees the tracker. Emits nothing; call tcpfsm_finish() first for the final
+ * events. */
+void tcpfsm_free(struct tcpfsm *t);
+
+/* Feeds one captured packet. linktype is a libpcap DLT_* value; caplen is the
+ * number of bytes at pkt. Timestamps going backwards are treated as "now".
+ * Returns 0 if the packet was tracked, or 1 + enum tcpfsm_skip_reason. */
+int tcpfsm_feed(struct tcpfsm *t, int linktype, int64_t ts, const uint8_t *pkt,
+		uint32_t caplen);
+
+/* Advances the clock to now (µs) with no packet, firing due host timers. */
+void tcpfsm_advance(struct tcpfsm *t, int64_t now);
+
+/* Ends tracking: advances to the last packet's time and emits an END event
+ * for every connection still tracked, in creation order. The tracker is empty
+ * afterwards and may be fed again. */
+void tcpfsm_finish(struct tcpfsm *t);
+
+/* Calls fn for each tracked connection, in creation order. */
+void tcpfsm_foreach(const struct tcpfsm *t,
+		    void (*fn)(const struct tcpfsm_conn *conn, void *user),
+		    void *user);
+
+const struct tcpfsm_stats *tcpfsm_stats(const struct tcpfsm *t);
+
+/* The tracker's clock: the latest time fed or advanced to (µs). */
+int64_t tcpfsm_now(const struct tcpfsm *t);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

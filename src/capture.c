@@ -1,0 +1,116 @@
+/*
+ * capture.c - libpcap at the edge.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "capture.h"
+
+/* How long a live read waits before the tracker's clock is advanced anyway. */
+#define LIVE_TICK_MS 100
+
+int capture_open_file(struct capture *c, const char *path)
+{
+	char err[PCAP_ERRBUF_SIZE] = "";
+
+	memset(c, 0, sizeof *c);
+	c->name = strcmp(path, "-") == 0 ? "standard input" : path;
+	c->pcap = pcap_open_offline_with_tstamp_precision(
+		path, PCAP_TSTAMP_PRECISION_MICRO, err);
+	if (!c->pcap) {
+		snprintf(c->err, sizeof c->err, "%s: %s", c->name, err);
+		return -1;
+	}
+	c->dlt = pcap_datalink(c->pcap);
+	return 0;
+}
+
+int capture_open_live(struct capture *c, const char *iface)
+{
+	char err[PCAP_ERRBUF_SIZE] = "";
+
+	memset(c, 0, sizeof *c);
+	c->name = iface;
+	c->live = 1;
+	c->pcap = pcap_create(iface, err);
+	if (!c->pcap) {
+		snprintf(c->err, sizeof c->err, "%s: %s", iface, err);
+		return -1;
+	}
+	/* Headers are all tcpfsm reads; immediate mode delivers each packet
+	 * as it comes so that time stays close to the wire's. */
+	pcap_set_snaplen(c->pcap, 256);
+	pcap_set_promisc(c->pcap, 1);
+	pcap_set_immediate_mode(c->pcap, 1);
+	pcap_set_timeout(c->pcap, LIVE_TICK_MS);
+	pcap_set_tstamp_precision(c->pcap, PCAP_TSTAMP_PRECISION_MICRO);
+	int rc = pcap_activate(c->pcap);
+	if (rc < 0) {
+		snprintf(c->err, sizeof c->err, "%s: %s", iface,
+			 pcap_geterr(c->pcap));
+		pcap_close(c->pcap);
+		c->pcap = NULL;
+		return -1;
+	}
+	c->dlt = pcap_datalink(c->pcap);
+	return 0;
+}
+
+int capture_set_filter(struct capture *c, const char *expr)
+{
+	struct bpf_program prog;
+
+	if (pcap_compile(c->pcap, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) < 0 ||
+	    pcap_setfilter(c->pcap, &prog) < 0) {
+		snprintf(c->err, sizeof c->err, "filter '%s': %s", expr,
+			 pcap_geterr(c->pcap));
+		return -1;
+	}
+	pcap_freecode(&prog);
+	return 0;
+}
+
+int64_t capture_wall_clock(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int capture_run(struct capture *c, struct tcpfsm *t,
+		volatile sig_atomic_t *stop)
+{
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	int rc;
+
+	while (!*stop) {
+		rc = pcap_next_ex(c->pcap, &h, &data);
+		if (rc == 1) {
+			c->records++;
+			tcpfsm_feed(t, c->dlt,
+				    (int64_t)h->ts.tv_sec * 1000000 +
+					    h->ts.tv_usec,
+				    data, h->caplen);
+		} else if (rc == 0) { /* live: the read timed out */
+			tcpfsm_advance(t, capture_wall_clock());
+		} else if (rc == PCAP_ERROR_BREAK) {
+			return 0; /* end of file, or pcap_breakloop() */
+		} else {
+			snprintf(c->err, sizeof c->err,
+				 "%s: after record %llu: %s", c->name,
+				 (unsigned long long)c->records,
+				 pcap_geterr(c->pcap));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void capture_close(struct capture *c)
+{
+	if (c->pcap)
+		pcap_close(c->pcap);
+	c->pcap = NULL;
+}

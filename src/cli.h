@@ -1,0 +1,28 @@
+/*
+ * cli.h - the command line.
+ */
+#ifndef TCPFSM_CLI_H
+#define TCPFSM_CLI_H
+
+#include <stdint.h>
+
+#include "output/output.h"
+
+struct cli {
+	const char *read_file; /* -r: a pcap or pcapng file, "-" for stdin */
+	const char *interface; /* -i: capture live */
+	char *filter;	       /* trailing words: a pcap filter expression */
+	enum output_format format;
+	int snapshot;	       /* --snapshot: table of open connections at the end */
+	int color;	       /* -1 auto (a terminal), 0 never, 1 always */
+	uint32_t max_connections;
+};
+
+/* Parses argv. Returns -1 to go on; otherwise the exit status to exit with
+ * (0 after --help or --version, 2 after a usage error, reported on stderr in
+ * one line). */
+int cli_parse(struct cli *cli, int argc, char **argv);
+
+void cli_free(struct cli *cli);
+
+#endif

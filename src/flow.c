@@ -1,0 +1,100 @@
+/*
+ * flow.c - canonical flow keys, the uthash table and the flow pool.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+/* Growing the bucket array is the table's only allocation after start-up; if
+ * it fails, the table keeps working with longer chains. */
+#define HASH_NONFATAL_OOM 1
+#undef uthash_nonfatal_oom
+#define uthash_nonfatal_oom(obj) (ft->oom = 1)
+
+#include "flow.h"
+
+void flow_key_make(const struct segment *seg, struct flow_key *key,
+		   int *sender_is_lo)
+{
+	size_t alen = seg->family == 4 ? 4 : 16;
+	int c = memcmp(seg->src, seg->dst, alen);
+	int lo = c < 0 || (c == 0 && seg->sport <= seg->dport);
+
+	memset(key, 0, sizeof *key);
+	memcpy(key->lo, lo ? seg->src : seg->dst, alen);
+	memcpy(key->hi, lo ? seg->dst : seg->src, alen);
+	key->lo_port = lo ? seg->sport : seg->dport;
+	key->hi_port = lo ? seg->dport : seg->sport;
+	key->family = seg->family;
+	*sender_is_lo = lo;
+}
+
+int flow_table_init(struct flow_table *ft, uint32_t capacity)
+{
+	memset(ft, 0, sizeof *ft);
+	if (capacity == 0)
+		capacity = 1;
+	/* calloc of a large block maps zero pages lazily: memory is spent as
+	 * flows are first used, up to the bound. */
+	ft->flows = calloc(capacity, sizeof *ft->flows);
+	if (!ft->flows)
+		return -1;
+	ft->capacity = capacity;
+	ft->free_head = NIL;
+	return 0;
+}
+
+void flow_table_destroy(struct flow_table *ft)
+{
+	HASH_CLEAR(hh, ft->hash);
+	free(ft->flows);
+	memset(ft, 0, sizeof *ft);
+}
+
+struct flow *flow_lookup(struct flow_table *ft, const struct flow_key *key)
+{
+	struct flow *f;
+	HASH_FIND(hh, ft->hash, key, sizeof *key, f);
+	return f;
+}
+
+struct flow *flow_insert(struct flow_table *ft, const struct flow_key *key)
+{
+	struct flow *f;
+
+	if (ft->free_head != NIL) {
+		f = &ft->flows[ft->free_head];
+		ft->free_head = f->lru.next;
+	} else if (ft->used < ft->capacity) {
+		f = &ft->flows[ft->used++];
+	} else {
+		return NULL;
+	}
+	memset(f, 0, sizeof *f);
+	f->key = *key;
+	f->in_use = 1;
+	f->lru.prev = f->lru.next = NIL;
+	for (int s = 0; s < 2; s++)
+		f->ep[s].tq.prev = f->ep[s].tq.next = NIL;
+	HASH_ADD(hh, ft->hash, key, sizeof f->key, f);
+	ft->live++;
+	return f;
+}
+
+void flow_remove(struct flow_table *ft, struct flow *f)
+{
+	HASH_DELETE(hh, ft->hash, f);
+	f->in_use = 0;
+	f->lru.next = ft->free_head;
+	ft->free_head = flow_index(ft, f);
+	ft->live--;
+}
+
+void flow_addr(const struct flow *f, enum tcpfsm_side side,
+	       struct tcpfsm_addr *out)
+{
+	int lo = (side == TCPFSM_CLIENT) == (f->client_is_lo != 0);
+
+	out->family = f->key.family;
+	out->port = lo ? f->key.lo_port : f->key.hi_port;
+	memcpy(out->ip, lo ? f->key.lo : f->key.hi, sizeof out->ip);
+}

@@ -1,0 +1,112 @@
+/*
+ * flow.h - per-connection records and the table that finds them.
+ *
+ * A flow holds both endpoints of one connection. Its key is canonical (the
+ * lower address:port first), so both directions of a connection find the same
+ * flow. Flows live in one array allocated up front (untouched pages cost
+ * nothing) and are recycled through a free list: tracking a packet never
+ * allocates. Flows and endpoints are named by 32-bit indices rather than
+ * pointers, which keeps the timer links small.
+ */
+#ifndef TCPFSM_FLOW_H
+#define TCPFSM_FLOW_H
+
+#include <stdint.h>
+
+#include <uthash.h>
+
+#include "decode.h"
+#include "tcpfsm.h"
+
+#define NIL UINT32_MAX
+
+/* Links of an intrusive doubly linked list of array indices (timers.h). */
+struct link {
+	uint32_t prev, next;
+};
+
+struct flow_key {
+	uint8_t lo[16], hi[16]; /* addresses, lower first */
+	uint16_t lo_port, hi_port;
+	uint8_t family;
+	uint8_t pad[3]; /* always zero: the key is hashed as raw bytes */
+};
+
+/* What an endpoint has been seen to do (struct endpoint.flags). */
+enum {
+	EP_SENT_SYN = 1 << 0,	    /* isn is valid */
+	EP_SENT_SYNACK = 1 << 1,    /* sent a SYN/ACK with that isn */
+	EP_SENT_FIN = 1 << 2,	    /* fin_seq is valid */
+	EP_SENT_ACK = 1 << 3,	    /* ack is valid */
+	EP_ACKED_PEER_SYN = 1 << 4, /* its acks cover the peer's SYN */
+	EP_ACKED_PEER_FIN = 1 << 5, /* its acks cover the peer's FIN */
+	EP_DOUBT = 1 << 6, /* a loss toward it was proven: assume nothing
+			      delivered to it until it acknowledges */
+	EP_SEEN = 1 << 7,  /* sent at least one packet */
+	EP_WSCALE = 1 << 8, /* offered window scaling in its SYN */
+};
+
+struct endpoint {
+	uint32_t isn;	  /* sequence number of its SYN */
+	uint32_t snd_nxt; /* one past the highest sequence number it sent */
+	uint32_t fin_seq; /* sequence number of its FIN */
+	uint32_t ack;	  /* highest acknowledgement number it sent */
+	int64_t since;	  /* when it entered its current state */
+	struct link tq;	  /* in its state's timer queue */
+	uint16_t window;  /* last advertised window, unscaled */
+	uint8_t wscale;	  /* window scale it offered in its SYN */
+	uint8_t state;	  /* enum tcpfsm_state */
+	uint16_t flags;	  /* EP_* */
+	uint8_t syn_retx; /* SYN or SYN/ACK retransmissions, saturating */
+	uint8_t fin_retx; /* FIN retransmissions, saturating */
+};
+
+struct flow {
+	UT_hash_handle hh;
+	struct flow_key key;
+	struct endpoint ep[2]; /* indexed by enum tcpfsm_side */
+	uint64_t id;
+	int64_t first_ts, last_ts;
+	struct link lru;	     /* idle order; lru.next links free flows */
+	uint8_t client_is_lo;	     /* the client's address is key.lo */
+	uint8_t conn_flags;	     /* enum tcpfsm_conn_flags */
+	uint8_t in_use;
+};
+
+struct flow_table {
+	struct flow *flows; /* capacity entries, touched only as used */
+	struct flow *hash;  /* uthash head */
+	uint32_t capacity;
+	uint32_t used;	    /* flows handed out, live or freed */
+	uint32_t free_head; /* freed flows, linked by lru_next */
+	uint32_t live;
+	int oom; /* uthash could not grow its buckets */
+};
+
+/* Builds the canonical key of seg; *sender_is_lo tells which way it went. */
+void flow_key_make(const struct segment *seg, struct flow_key *key,
+		   int *sender_is_lo);
+
+int flow_table_init(struct flow_table *ft, uint32_t capacity);
+void flow_table_destroy(struct flow_table *ft);
+
+struct flow *flow_lookup(struct flow_table *ft, const struct flow_key *key);
+
+/* Takes a zeroed flow from the pool and inserts it under key; NULL when the
+ * pool is exhausted (the caller evicts and retries). */
+struct flow *flow_insert(struct flow_table *ft, const struct flow_key *key);
+
+/* Removes the flow from the table and returns it to the pool. */
+void flow_remove(struct flow_table *ft, struct flow *f);
+
+static inline uint32_t flow_index(const struct flow_table *ft,
+				  const struct flow *f)
+{
+	return (uint32_t)(f - ft->flows);
+}
+
+/* The address of one side of a flow. */
+void flow_addr(const struct flow *f, enum tcpfsm_side side,
+	       struct tcpfsm_addr *out);
+
+#endif

@@ -1,0 +1,362 @@
+/*
+ * fsm.c - the per-endpoint RFC 793 state machines and the inference rules.
+ *
+ * The sensor sees a segment when it passes, not whether it arrives. So:
+ *  - what a segment's sender did is certain: a SYN puts it in SYN_SENT, a FIN
+ *    takes it out of ESTABLISHED, its acknowledgement number says exactly
+ *    which SYN and FIN it has received;
+ *  - what the receiver got is assumed when the segment passes, and corrected
+ *    when a retransmission proves otherwise (a client resending its SYN after
+ *    a SYN/ACK went by never got that SYN/ACK);
+ *  - once a loss toward an endpoint is proven, it is "in doubt": nothing more
+ *    is assumed delivered to it until its own acknowledgements say so. A
+ *    lossy path would otherwise make the belief flap with every retransmitted
+ *    copy.
+ */
+#include "fsm.h"
+
+#define GO(state, why) {TCPFSM_##state, 0, why}
+#define FIX(state, why) {TCPFSM_##state, 1, why}
+
+/* Empty cells keep the state. Read a row as "on this input, in these states,
+ * go there because". */
+const struct fsm_cell fsm_table[FSM_NINPUTS][TCPFSM_NSTATES] = {
+	[SND_SYN] = {
+		[TCPFSM_CLOSED] = GO(SYN_SENT, "sent SYN"),
+		[TCPFSM_LISTEN] = GO(SYN_SENT, "sent SYN"),
+	},
+	[SND_SYN_RETX] = {
+		[TCPFSM_ESTABLISHED] = FIX(SYN_SENT,
+			"SYN retransmitted: SYN/ACK not received"),
+		[TCPFSM_SYN_RECEIVED] = FIX(SYN_SENT,
+			"SYN retransmitted: peer's SYN not received"),
+		[TCPFSM_CLOSED] = FIX(SYN_SENT,
+			"SYN retransmitted: RST not received"),
+	},
+	[SND_SYNACK] = {
+		[TCPFSM_CLOSED] = GO(SYN_RECEIVED, "sent SYN/ACK"),
+		[TCPFSM_LISTEN] = GO(SYN_RECEIVED, "sent SYN/ACK"),
+		[TCPFSM_SYN_SENT] = GO(SYN_RECEIVED,
+			"sent SYN/ACK (simultaneous open)"),
+	},
+	[SND_SYNACK_RETX] = {
+		[TCPFSM_ESTABLISHED] = FIX(SYN_RECEIVED,
+			"SYN/ACK retransmitted: final ACK not received"),
+		[TCPFSM_CLOSED] = FIX(SYN_RECEIVED,
+			"SYN/ACK retransmitted: RST not received"),
+	},
+	[SND_ACK_SYN] = {
+		[TCPFSM_SYN_SENT] = GO(ESTABLISHED, "acknowledged SYN/ACK"),
+		[TCPFSM_SYN_RECEIVED] = GO(ESTABLISHED,
+			"acknowledged the peer's SYN: handshake complete"),
+	},
+	[SND_ACK_FIN] = {
+		[TCPFSM_ESTABLISHED] = GO(CLOSE_WAIT, "acknowledged FIN"),
+		[TCPFSM_SYN_RECEIVED] = GO(CLOSE_WAIT, "acknowledged FIN"),
+		[TCPFSM_FIN_WAIT_1] = GO(CLOSING,
+			"acknowledged FIN (simultaneous close)"),
+		[TCPFSM_FIN_WAIT_2] = GO(TIME_WAIT, "acknowledged FIN"),
+	},
+	[SND_FIN] = {
+		[TCPFSM_ESTABLISHED] = GO(FIN_WAIT_1, "sent FIN"),
+		[TCPFSM_SYN_RECEIVED] = GO(FIN_WAIT_1, "sent FIN"),
+		[TCPFSM_CLOSE_WAIT] = GO(LAST_ACK, "sent FIN"),
+	},
+	[SND_FIN_CROSSED] = {
+		[TCPFSM_ESTABLISHED] = GO(FIN_WAIT_1, "sent FIN"),
+		[TCPFSM_SYN_RECEIVED] = GO(FIN_WAIT_1, "sent FIN"),
+		[TCPFSM_CLOSE_WAIT] = GO(CLOSING,
+			"sent FIN as the peer's FIN was on its way "
+			"(simultaneous close)"),
+	},
+	[SND_FIN_RETX] = {
+		[TCPFSM_FIN_WAIT_2] = FIX(FIN_WAIT_1,
+			"FIN retransmitted: ACK of FIN not received"),
+		[TCPFSM_TIME_WAIT] = FIX(CLOSING,
+			"FIN retransmitted: ACK of FIN not received"),
+		[TCPFSM_CLOSED] = FIX(LAST_ACK,
+			"FIN retransmitted: ACK of FIN not received"),
+	},
+	[SND_RST] = {
+		[TCPFSM_SYN_SENT] = GO(CLOSED, "sent RST"),
+		[TCPFSM_SYN_RECEIVED] = GO(CLOSED, "sent RST"),
+		[TCPFSM_ESTABLISHED] = GO(CLOSED, "sent RST"),
+		[TCPFSM_FIN_WAIT_1] = GO(CLOSED, "sent RST"),
+		[TCPFSM_FIN_WAIT_2] = GO(CLOSED, "sent RST"),
+		[TCPFSM_CLOSING] = GO(CLOSED, "sent RST"),
+		[TCPFSM_TIME_WAIT] = GO(CLOSED, "sent RST"),
+		[TCPFSM_CLOSE_WAIT] = GO(CLOSED, "sent RST"),
+		[TCPFSM_LAST_ACK] = GO(CLOSED, "sent RST"),
+	},
+	[RCV_SYN] = {
+		[TCPFSM_SYN_SENT] = GO(SYN_RECEIVED,
+			"received SYN (simultaneous open)"),
+	},
+	[RCV_SYNACK] = {
+		[TCPFSM_SYN_SENT] = GO(ESTABLISHED, "received SYN/ACK"),
+		[TCPFSM_SYN_RECEIVED] = GO(ESTABLISHED,
+			"received SYN/ACK (simultaneous open)"),
+	},
+	[RCV_ACK_OF_SYN] = {
+		[TCPFSM_SYN_RECEIVED] = GO(ESTABLISHED,
+			"received ACK of SYN/ACK"),
+	},
+	[RCV_FIN] = {
+		[TCPFSM_ESTABLISHED] = GO(CLOSE_WAIT, "received FIN"),
+		[TCPFSM_SYN_RECEIVED] = GO(CLOSE_WAIT, "received FIN"),
+		[TCPFSM_FIN_WAIT_1] = GO(CLOSING,
+			"received FIN (simultaneous close)"),
+		[TCPFSM_FIN_WAIT_2] = GO(TIME_WAIT, "received FIN"),
+	},
+	[RCV_ACK_OF_FIN] = {
+		[TCPFSM_FIN_WAIT_1] = GO(FIN_WAIT_2, "received ACK of FIN"),
+		[TCPFSM_CLOSING] = GO(TIME_WAIT, "received ACK of FIN"),
+		[TCPFSM_LAST_ACK] = GO(CLOSED, "received ACK of FIN"),
+	},
+	[RCV_RST] = {
+		[TCPFSM_SYN_SENT] = GO(CLOSED,
+			"received RST: connection refused"),
+		[TCPFSM_SYN_RECEIVED] = GO(CLOSED, "received RST"),
+		[TCPFSM_ESTABLISHED] = GO(CLOSED, "received RST"),
+		[TCPFSM_FIN_WAIT_1] = GO(CLOSED, "received RST"),
+		[TCPFSM_FIN_WAIT_2] = GO(CLOSED, "received RST"),
+		[TCPFSM_CLOSING] = GO(CLOSED, "received RST"),
+		[TCPFSM_TIME_WAIT] = GO(CLOSED, "received RST"),
+		[TCPFSM_CLOSE_WAIT] = GO(CLOSED, "received RST"),
+		[TCPFSM_LAST_ACK] = GO(CLOSED, "received RST"),
+	},
+	[RCV_FIN_UNACKED] = {
+		[TCPFSM_CLOSE_WAIT] = FIX(ESTABLISHED,
+			"peer retransmitted its FIN: FIN not received"),
+		[TCPFSM_CLOSING] = FIX(FIN_WAIT_1,
+			"peer retransmitted its FIN: FIN not received"),
+		[TCPFSM_TIME_WAIT] = FIX(FIN_WAIT_2,
+			"peer retransmitted its FIN: FIN not received"),
+	},
+	[INFER_SYN] = {
+		[TCPFSM_CLOSED] = GO(SYN_SENT,
+			"sent SYN (not seen: implied by the SYN/ACK)"),
+	},
+	[INFER_SYNACK] = {
+		[TCPFSM_CLOSED] = GO(SYN_RECEIVED,
+			"sent SYN/ACK (not seen: implied by the ACK)"),
+	},
+	[MIDSTREAM] = {
+		[TCPFSM_CLOSED] = GO(ESTABLISHED,
+			"picked up mid-stream (handshake not seen)"),
+	},
+	[HOST_TIMEOUT] = {
+		[TCPFSM_SYN_SENT] = GO(CLOSED, "gave up: SYN retries exhausted"),
+		[TCPFSM_SYN_RECEIVED] = GO(CLOSED,
+			"gave up: SYN/ACK retries exhausted"),
+		[TCPFSM_FIN_WAIT_1] = GO(CLOSED, "gave up: FIN retries exhausted"),
+		[TCPFSM_FIN_WAIT_2] = GO(CLOSED, "FIN_WAIT_2 timer expired"),
+		[TCPFSM_CLOSING] = GO(CLOSED, "gave up: FIN retries exhausted"),
+		[TCPFSM_TIME_WAIT] = GO(CLOSED, "TIME_WAIT expired (2MSL)"),
+		[TCPFSM_LAST_ACK] = GO(CLOSED, "gave up: FIN retries exhausted"),
+	},
+};
+
+/* Inputs about what the receiver got, assumed on faith: not applied to an
+ * endpoint in doubt. */
+static int is_assumption(enum fsm_input in)
+{
+	return in >= RCV_SYN && in <= RCV_RST;
+}
+
+void fsm_apply(struct endpoint ep[2], int side, enum fsm_input in,
+	       struct fsm_result *res)
+{
+	struct endpoint *e = &ep[side];
+	const struct fsm_cell *cell = &fsm_table[in][e->state];
+
+	if (!cell->cause || (is_assumption(in) && (e->flags & EP_DOUBT)))
+		return;
+	if (cell->correction)
+		e->flags |= EP_DOUBT;
+	if (res->n < FSM_MAX_CHANGES)
+		res->change[res->n++] = (struct fsm_change){
+			(uint8_t)side, e->state, cell->to, cell->cause};
+	e->state = cell->to;
+}
+
+static void count(uint8_t *counter)
+{
+	if (*counter < UINT8_MAX)
+		(*counter)++;
+}
+
+/* Would receiver r, to which s sent it, accept this RST? RFC 793 and 5961:
+ * in SYN_SENT only if it acknowledges the SYN; otherwise only if its sequence
+ * number falls within the receive window. */
+static int rst_acceptable(const struct endpoint *s, const struct endpoint *r,
+			  const struct segment *seg)
+{
+	if (r->state == TCPFSM_SYN_SENT)
+		return (seg->flags & TH_ACK) && seg->ack == r->snd_nxt;
+	if (r->state == TCPFSM_CLOSED || r->state == TCPFSM_LISTEN)
+		return 1;
+
+	uint32_t rcv_nxt;
+	uint32_t wnd = 65535;
+	if (r->flags & EP_SENT_ACK) {
+		rcv_nxt = r->ack;
+		wnd = r->window;
+		if ((r->flags & EP_WSCALE) && (s->flags & EP_WSCALE))
+			wnd <<= r->wscale;
+	} else if (s->flags & EP_SEEN) {
+		rcv_nxt = s->snd_nxt;
+	} else {
+		return 1;
+	}
+	if (wnd == 0)
+		wnd = 1;
+	/* The sender's own next sequence number is always acceptable: it is
+	 * what a closing host puts in its RST, even when acks lag. */
+	return (seq_geq(seg->seq, rcv_nxt) && seq_lt(seg->seq, rcv_nxt + wnd)) ||
+	       seg->seq == s->snd_nxt;
+}
+
+static void handle_syn(struct endpoint ep[2], int from,
+		       const struct segment *seg, struct fsm_result *res)
+{
+	struct endpoint *s = &ep[from], *r = &ep[!from];
+	int synack = (seg->flags & TH_ACK) != 0;
+	int same = (s->flags & EP_SENT_SYN) && seg->seq == s->isn;
+	enum fsm_input in;
+
+	if (synack)
+		in = same && (s->flags & EP_SENT_SYNACK) ? SND_SYNACK_RETX
+							  : SND_SYNACK;
+	else
+		in = same ? SND_SYN_RETX : SND_SYN;
+	if (in == SND_SYN_RETX || in == SND_SYNACK_RETX)
+		count(&s->syn_retx);
+
+	s->isn = seg->seq;
+	s->flags |= EP_SENT_SYN | (synack ? EP_SENT_SYNACK : 0);
+	if (seg->options & OPT_WSCALE) {
+		s->flags |= EP_WSCALE;
+		s->wscale = seg->wscale;
+	}
+	fsm_apply(ep, from, in, res);
+
+	if (in == SND_SYN) {
+		fsm_apply(ep, !from, RCV_SYN, res);
+		/* SYNs that crossed: the peer's, seen earlier, arrives next. */
+		if (r->state == TCPFSM_SYN_SENT ||
+		    r->state == TCPFSM_SYN_RECEIVED)
+			fsm_apply(ep, from, RCV_SYN, res);
+	}
+	/* A SYN/ACK counts only if it acknowledges the receiver's SYN. */
+	else if (in == SND_SYNACK && (r->flags & EP_SENT_SYN) &&
+		 seg->ack == r->isn + 1)
+		fsm_apply(ep, !from, RCV_SYNACK, res);
+}
+
+/* The acknowledgement number: certain news of what the sender received, and
+ * the first time, assumed news for the receiver that its SYN or FIN arrived. */
+static void handle_ack(struct endpoint ep[2], int from,
+		       const struct segment *seg, struct fsm_result *res)
+{
+	struct endpoint *s = &ep[from], *r = &ep[!from];
+
+	/* One-sided: an ACK from a client whose peer was never seen proves a
+	 * SYN/ACK went out, with the sequence number it acknowledges. */
+	if (!(r->flags & EP_SEEN) && (s->flags & EP_SENT_SYN) &&
+	    !(r->flags & EP_SENT_SYN) && s->state == TCPFSM_SYN_SENT) {
+		r->isn = seg->ack - 1;
+		r->snd_nxt = seg->ack;
+		r->flags |= EP_SENT_SYN | EP_SENT_SYNACK;
+		fsm_apply(ep, !from, INFER_SYNACK, res);
+	}
+	if ((r->flags & EP_SENT_SYN) && seq_geq(seg->ack, r->isn + 1)) {
+		fsm_apply(ep, from, SND_ACK_SYN, res);
+		if (!(s->flags & EP_ACKED_PEER_SYN)) {
+			s->flags |= EP_ACKED_PEER_SYN;
+			fsm_apply(ep, !from, RCV_ACK_OF_SYN, res);
+		}
+	}
+	if ((r->flags & EP_SENT_FIN) && seq_geq(seg->ack, r->fin_seq + 1)) {
+		fsm_apply(ep, from, SND_ACK_FIN, res);
+		if (!(s->flags & EP_ACKED_PEER_FIN)) {
+			s->flags |= EP_ACKED_PEER_FIN;
+			fsm_apply(ep, !from, RCV_ACK_OF_FIN, res);
+		}
+	}
+}
+
+static void handle_fin(struct endpoint ep[2], int from,
+		       const struct segment *seg, struct fsm_result *res)
+{
+	struct endpoint *s = &ep[from], *r = &ep[!from];
+	uint32_t fin_seq = seg->seq + seg->payload_len;
+
+	if ((s->flags & EP_SENT_FIN) && fin_seq == s->fin_seq) {
+		count(&s->fin_retx);
+		fsm_apply(ep, from, SND_FIN_RETX, res);
+		/* Unacknowledged by a receiver we can see: it never got it. */
+		if ((r->flags & EP_SEEN) && !(r->flags & EP_ACKED_PEER_FIN))
+			fsm_apply(ep, !from, RCV_FIN_UNACKED, res);
+		return;
+	}
+	int crossed = (r->flags & EP_SENT_FIN) &&
+		      !((seg->flags & TH_ACK) &&
+			seq_geq(seg->ack, r->fin_seq + 1));
+	s->fin_seq = fin_seq;
+	s->flags |= EP_SENT_FIN;
+	fsm_apply(ep, from, crossed ? SND_FIN_CROSSED : SND_FIN, res);
+	fsm_apply(ep, !from, RCV_FIN, res);
+}
+
+/* Sequence bookkeeping that every segment contributes. */
+static void track_sequence(struct endpoint *s, const struct segment *seg)
+{
+	uint32_t end = seg->seq + seg->payload_len +
+		       ((seg->flags & TH_SYN) ? 1 : 0) +
+		       ((seg->flags & TH_FIN) ? 1 : 0);
+
+	if (!(s->flags & EP_SEEN) || seq_lt(s->snd_nxt, end))
+		s->snd_nxt = end;
+	if (seg->flags & TH_ACK) {
+		/* New data acknowledged: the endpoint is receiving again. */
+		if (!(s->flags & EP_SENT_ACK) || seq_lt(s->ack, seg->ack)) {
+			s->flags &= (uint16_t)~EP_DOUBT;
+			s->ack = seg->ack;
+		}
+		s->flags |= EP_SENT_ACK;
+	}
+	s->window = seg->window;
+	s->flags |= EP_SEEN;
+}
+
+void fsm_segment(struct endpoint ep[2], int from, const struct segment *seg,
+		 struct fsm_result *res)
+{
+	struct endpoint *s = &ep[from], *r = &ep[!from];
+
+	res->n = 0;
+	res->rst_ignored = 0;
+
+	if (seg->flags & TH_RST) {
+		if (!rst_acceptable(s, r, seg)) {
+			res->rst_ignored = 1;
+			return;
+		}
+		s->flags |= EP_SEEN; /* a RST's sequence number is no data */
+		fsm_apply(ep, from, SND_RST, res);
+		fsm_apply(ep, !from, RCV_RST, res);
+		return;
+	}
+	/* Bookkeeping first: an acknowledgement of new data clears doubt, and
+	 * a retransmission judged after it may raise it again. */
+	track_sequence(s, seg);
+	if (seg->flags & TH_SYN) {
+		handle_syn(ep, from, seg, res);
+		return;
+	}
+	if (seg->flags & TH_ACK)
+		handle_ack(ep, from, seg, res);
+	if (seg->flags & TH_FIN)
+		handle_fin(ep, from, seg, res);
+}

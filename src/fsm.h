@@ -1,0 +1,90 @@
+/*
+ * fsm.h - the per-endpoint RFC 793 state machines and the inference rules.
+ *
+ * A segment passing the sensor is turned into inputs: what its sender did
+ * (certain) and what its receiver is assumed to get (inferred, confirmed or
+ * corrected later by the receiver's own acknowledgements and
+ * retransmissions). Each input moves one endpoint through fsm_table, a
+ * [input][state] table of next states and causes. Nothing here does I/O or
+ * reads a clock.
+ */
+#ifndef TCPFSM_FSM_H
+#define TCPFSM_FSM_H
+
+#include "decode.h"
+#include "flow.h"
+
+enum fsm_input {
+	/* What the sender did. */
+	SND_SYN,	 /* a SYN with a new initial sequence number */
+	SND_SYN_RETX,	 /* the same SYN again */
+	SND_SYNACK,	 /* a SYN/ACK */
+	SND_SYNACK_RETX, /* the same SYN/ACK again */
+	SND_ACK_SYN,	 /* a segment acknowledging the peer's SYN */
+	SND_ACK_FIN,	 /* a segment acknowledging the peer's FIN */
+	SND_FIN,	 /* a FIN */
+	SND_FIN_CROSSED, /* a FIN sent before the peer's, already seen, arrived */
+	SND_FIN_RETX,	 /* the same FIN again */
+	SND_RST,	 /* an acceptable RST */
+	/* What the receiver is assumed to get (skipped while in doubt). */
+	RCV_SYN,
+	RCV_SYNACK,
+	RCV_ACK_OF_SYN,
+	RCV_FIN,
+	RCV_ACK_OF_FIN,
+	RCV_RST,
+	/* Corrections and inferences about the receiver. */
+	RCV_FIN_UNACKED, /* the peer retransmitted a FIN it never acknowledged */
+	INFER_SYN,	 /* its SYN was not seen, but the peer's SYN/ACK implies it */
+	INFER_SYNACK,	 /* its SYN/ACK was not seen, but the peer's ACK implies it */
+	MIDSTREAM,	 /* first seen with data: the handshake happened unseen */
+	/* The host's own timer, with nothing on the wire. */
+	HOST_TIMEOUT,
+	FSM_NINPUTS
+};
+
+struct fsm_cell {
+	uint8_t to;	    /* enum tcpfsm_state */
+	uint8_t correction; /* the move undoes an earlier assumption */
+	const char *cause;  /* NULL: the input does not change this state */
+};
+
+extern const struct fsm_cell fsm_table[FSM_NINPUTS][TCPFSM_NSTATES];
+
+struct fsm_change {
+	uint8_t side; /* enum tcpfsm_side */
+	uint8_t from, to;
+	const char *cause;
+};
+
+/* Most changes one segment can cause (both endpoints, a few moves each). */
+#define FSM_MAX_CHANGES 8
+
+struct fsm_result {
+	int n;
+	struct fsm_change change[FSM_MAX_CHANGES];
+	int rst_ignored; /* a RST outside the receiver's window (RFC 5961) */
+};
+
+/* Applies one input to endpoint ep[side]; records a change in res if its state
+ * moved. */
+void fsm_apply(struct endpoint ep[2], int side, enum fsm_input in,
+	       struct fsm_result *res);
+
+/* Interprets seg, sent by endpoint ep[from] to ep[!from]: updates both
+ * endpoint records and lists the state changes in res. */
+void fsm_segment(struct endpoint ep[2], int from, const struct segment *seg,
+		 struct fsm_result *res);
+
+/* Sequence number arithmetic modulo 2^32. */
+static inline int seq_lt(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+
+static inline int seq_geq(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) >= 0;
+}
+
+#endif

@@ -1,0 +1,106 @@
+/*
+ * names.c - printable names of the public enums, and address formatting.
+ */
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "tcpfsm.h"
+
+static const char *const state_names[TCPFSM_NSTATES] = {
+	[TCPFSM_CLOSED] = "CLOSED",
+	[TCPFSM_LISTEN] = "LISTEN",
+	[TCPFSM_SYN_SENT] = "SYN_SENT",
+	[TCPFSM_SYN_RECEIVED] = "SYN_RECEIVED",
+	[TCPFSM_ESTABLISHED] = "ESTABLISHED",
+	[TCPFSM_FIN_WAIT_1] = "FIN_WAIT_1",
+	[TCPFSM_FIN_WAIT_2] = "FIN_WAIT_2",
+	[TCPFSM_CLOSING] = "CLOSING",
+	[TCPFSM_TIME_WAIT] = "TIME_WAIT",
+	[TCPFSM_CLOSE_WAIT] = "CLOSE_WAIT",
+	[TCPFSM_LAST_ACK] = "LAST_ACK",
+};
+
+const char *tcpfsm_state_name(enum tcpfsm_state state)
+{
+	return (unsigned)state < TCPFSM_NSTATES ? state_names[state] : "?";
+}
+
+int tcpfsm_state_parse(const char *name)
+{
+	for (int s = 0; s < TCPFSM_NSTATES; s++)
+		if (strcmp(name, state_names[s]) == 0)
+			return s;
+	return -1;
+}
+
+const char *tcpfsm_side_name(enum tcpfsm_side side)
+{
+	return side == TCPFSM_CLIENT ? "client" : "server";
+}
+
+const char *tcpfsm_end_reason_name(enum tcpfsm_end_reason reason)
+{
+	static const char *const names[] = {
+		[TCPFSM_END_CLOSED] = "closed",
+		[TCPFSM_END_IDLE] = "idle",
+		[TCPFSM_END_EVICTED] = "evicted",
+		[TCPFSM_END_REUSED] = "reused",
+		[TCPFSM_END_FINISHED] = "end_of_capture",
+	};
+	return (unsigned)reason < sizeof names / sizeof names[0]
+		       ? names[reason]
+		       : "?";
+}
+
+const char *tcpfsm_skip_reason_name(enum tcpfsm_skip_reason reason)
+{
+	static const char *const names[TCPFSM_SKIP_NREASONS] = {
+		[TCPFSM_SKIP_LINK_TRUNCATED] = "link_truncated",
+		[TCPFSM_SKIP_LINKTYPE] = "unsupported_linktype",
+		[TCPFSM_SKIP_NOT_IP] = "not_ip",
+		[TCPFSM_SKIP_IP_TRUNCATED] = "ip_truncated",
+		[TCPFSM_SKIP_IP_MALFORMED] = "ip_malformed",
+		[TCPFSM_SKIP_IP6_EXT] = "ipv6_extension_bad",
+		[TCPFSM_SKIP_FRAGMENT] = "fragment",
+		[TCPFSM_SKIP_NOT_TCP] = "not_tcp",
+		[TCPFSM_SKIP_TCP_TRUNCATED] = "tcp_truncated",
+		[TCPFSM_SKIP_TCP_MALFORMED] = "tcp_malformed",
+	};
+	return (unsigned)reason < TCPFSM_SKIP_NREASONS ? names[reason] : "?";
+}
+
+/* Writes n in decimal at p; returns the length. */
+static size_t put_uint(char *p, unsigned n)
+{
+	char tmp[10];
+	size_t len = 0;
+	do {
+		tmp[len++] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n);
+	for (size_t i = 0; i < len; i++)
+		p[i] = tmp[len - 1 - i];
+	return len;
+}
+
+size_t tcpfsm_addr_format(const struct tcpfsm_addr *addr, char *buf)
+{
+	size_t n = 0;
+
+	if (addr->family == 4) {
+		for (int i = 0; i < 4; i++) {
+			n += put_uint(buf + n, addr->ip[i]);
+			buf[n++] = i < 3 ? '.' : ':';
+		}
+	} else {
+		buf[n++] = '[';
+		if (!inet_ntop(AF_INET6, addr->ip, buf + n, INET6_ADDRSTRLEN))
+			buf[n] = '\0';
+		n += strlen(buf + n);
+		buf[n++] = ']';
+		buf[n++] = ':';
+	}
+	n += put_uint(buf + n, addr->port);
+	buf[n] = '\0';
+	return n;
+}

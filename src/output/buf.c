@@ -1,0 +1,139 @@
+/*
+ * buf.c - the buffered sink and the small formatters every writer uses.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "output.h"
+
+void ob_init(struct outbuf *ob, FILE *fp)
+{
+	ob->fp = fp;
+	ob->len = 0;
+	ob->error = 0;
+	ob->saved_errno = 0;
+}
+
+int ob_flush(struct outbuf *ob)
+{
+	if (ob->len && !ob->error) {
+		if (fwrite(ob->data, 1, ob->len, ob->fp) != ob->len ||
+		    fflush(ob->fp) != 0) {
+			ob->error = 1;
+			ob->saved_errno = errno;
+		}
+	}
+	ob->len = 0;
+	return ob->error ? -1 : 0;
+}
+
+void ob_write(struct outbuf *ob, const char *s, size_t n)
+{
+	if (ob->len + n > sizeof ob->data) {
+		ob_flush(ob);
+		if (n > sizeof ob->data) {
+			if (!ob->error && fwrite(s, 1, n, ob->fp) != n) {
+				ob->error = 1;
+				ob->saved_errno = errno;
+			}
+			return;
+		}
+	}
+	memcpy(ob->data + ob->len, s, n);
+	ob->len += n;
+}
+
+void ob_puts(struct outbuf *ob, const char *s)
+{
+	ob_write(ob, s, strlen(s));
+}
+
+void ob_putc(struct outbuf *ob, char c)
+{
+	if (ob->len == sizeof ob->data)
+		ob_flush(ob);
+	ob->data[ob->len++] = c;
+}
+
+size_t fmt_uint(char *dst, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0;
+	do {
+		tmp[sizeof tmp - 1 - n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	memcpy(dst, tmp + sizeof tmp - n, n);
+	return n;
+}
+
+void ob_uint(struct outbuf *ob, uint64_t v)
+{
+	char tmp[20];
+	ob_write(ob, tmp, fmt_uint(tmp, v));
+}
+
+void ob_pad(struct outbuf *ob, const char *s, int width)
+{
+	size_t n = strlen(s);
+	size_t w = (size_t)(width < 0 ? -width : width);
+	size_t pad = n < w ? w - n : 0;
+
+	if (width > 0)
+		while (pad--)
+			ob_putc(ob, ' ');
+	ob_write(ob, s, n);
+	if (width < 0)
+		while (pad--)
+			ob_putc(ob, ' ');
+}
+
+/* Writes v as exactly `digits` digits, zero padded. */
+static void ob_digits(struct outbuf *ob, uint64_t v, int digits)
+{
+	char tmp[20];
+	for (int i = digits - 1; i >= 0; i--) {
+		tmp[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	ob_write(ob, tmp, (size_t)digits);
+}
+
+void ob_seconds(struct outbuf *ob, int64_t us)
+{
+	uint64_t mag = us < 0 ? (uint64_t)0 - (uint64_t)us : (uint64_t)us;
+	if (us < 0)
+		ob_putc(ob, '-');
+	ob_uint(ob, mag / 1000000);
+	ob_putc(ob, '.');
+	ob_digits(ob, mag % 1000000, 6);
+}
+
+void ob_clock(struct outbuf *ob, int64_t us)
+{
+	int64_t day = (int64_t)86400 * 1000000;
+	uint64_t t = (uint64_t)(((us % day) + day) % day);
+	ob_digits(ob, t / 3600000000u, 2);
+	ob_putc(ob, ':');
+	ob_digits(ob, t / 60000000u % 60, 2);
+	ob_putc(ob, ':');
+	ob_digits(ob, t / 1000000u % 60, 2);
+	ob_putc(ob, '.');
+	ob_digits(ob, t % 1000000u, 6);
+}
+
+void output_event(struct output *o, const struct tcpfsm_event *ev)
+{
+	if (o->format == FORMAT_JSON)
+		json_event(o, ev);
+	else
+		text_event(o, ev);
+}
+
+void output_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts)
+{
+	if (o->format == FORMAT_JSON)
+		json_stats(o, st, ts);
+	else
+		text_stats(o, st, ts);
+}

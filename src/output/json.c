@@ -1,0 +1,130 @@
+/*
+ * json.c - events as NDJSON, one object per line, keys in a stable order
+ * (DESIGN.md section 4).
+ */
+#include "output.h"
+
+static void key(struct outbuf *ob, const char *k)
+{
+	ob_putc(ob, ',');
+	ob_putc(ob, '"');
+	ob_puts(ob, k);
+	ob_puts(ob, "\":");
+}
+
+/* A string value. Every string tcpfsm writes is its own plain ASCII, but
+ * escape anyway so that the output stays valid JSON whatever it holds. */
+static void str(struct outbuf *ob, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	ob_putc(ob, '"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			ob_putc(ob, '\\');
+			ob_putc(ob, (char)c);
+		} else if (c < 0x20 || c >= 0x7f) {
+			ob_puts(ob, "\\u00");
+			ob_putc(ob, hex[c >> 4]);
+			ob_putc(ob, hex[c & 15]);
+		} else {
+			ob_putc(ob, (char)c);
+		}
+	}
+	ob_putc(ob, '"');
+}
+
+static void kv_str(struct outbuf *ob, const char *k, const char *v)
+{
+	key(ob, k);
+	str(ob, v);
+}
+
+static void kv_uint(struct outbuf *ob, const char *k, uint64_t v)
+{
+	key(ob, k);
+	ob_uint(ob, v);
+}
+
+static void kv_bool(struct outbuf *ob, const char *k, int v)
+{
+	key(ob, k);
+	ob_puts(ob, v ? "true" : "false");
+}
+
+static void head(struct outbuf *ob, int64_t ts, const char *type)
+{
+	ob_puts(ob, "{\"ts\":");
+	ob_seconds(ob, ts);
+	kv_str(ob, "type", type);
+}
+
+static void conn_head(struct outbuf *ob, const struct tcpfsm_event *ev,
+		      const char *type)
+{
+	char a[TCPFSM_ADDRSTRLEN];
+
+	head(ob, ev->ts, type);
+	kv_uint(ob, "conn", ev->conn->id);
+	tcpfsm_addr_format(&ev->conn->client, a);
+	kv_str(ob, "client", a);
+	tcpfsm_addr_format(&ev->conn->server, a);
+	kv_str(ob, "server", a);
+}
+
+void json_event(struct output *o, const struct tcpfsm_event *ev)
+{
+	struct outbuf *ob = &o->ob;
+	const struct tcpfsm_conn *c = ev->conn;
+
+	switch (ev->type) {
+	case TCPFSM_EV_TRANSITION:
+		conn_head(ob, ev, "transition");
+		kv_str(ob, "endpoint", tcpfsm_side_name(ev->endpoint));
+		kv_str(ob, "from", tcpfsm_state_name(ev->from));
+		kv_str(ob, "to", tcpfsm_state_name(ev->to));
+		kv_str(ob, "cause", ev->cause);
+		break;
+	case TCPFSM_EV_END:
+		conn_head(ob, ev, "conn");
+		key(ob, "first_ts");
+		ob_seconds(ob, c->first_ts);
+		key(ob, "duration");
+		ob_seconds(ob, c->last_ts - c->first_ts);
+		kv_str(ob, "client_state",
+		       tcpfsm_state_name(c->state[TCPFSM_CLIENT]));
+		kv_str(ob, "server_state",
+		       tcpfsm_state_name(c->state[TCPFSM_SERVER]));
+		kv_str(ob, "reason", tcpfsm_end_reason_name(ev->end_reason));
+		kv_bool(ob, "partial", c->flags & TCPFSM_CONN_PARTIAL);
+		kv_bool(ob, "one_sided", c->flags & TCPFSM_CONN_ONE_SIDED);
+		break;
+	}
+	ob_puts(ob, "}\n");
+}
+
+void json_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts)
+{
+	struct outbuf *ob = &o->ob;
+
+	head(ob, ts, "stats");
+	kv_uint(ob, "packets", st->packets);
+	kv_uint(ob, "tcp", st->tcp);
+	key(ob, "skipped");
+	ob_putc(ob, '{');
+	for (int r = 0; r < TCPFSM_SKIP_NREASONS; r++) {
+		if (r)
+			ob_putc(ob, ',');
+		str(ob, tcpfsm_skip_reason_name(r));
+		ob_putc(ob, ':');
+		ob_uint(ob, st->skipped[r]);
+	}
+	ob_putc(ob, '}');
+	kv_uint(ob, "bad_tcp_options", st->bad_tcp_options);
+	kv_uint(ob, "connections", st->connections);
+	kv_uint(ob, "active", st->active);
+	kv_uint(ob, "evicted", st->evicted);
+	kv_uint(ob, "rst_out_of_window", st->rst_out_of_window);
+	kv_uint(ob, "transitions", st->transitions);
+	ob_puts(ob, "}\n");
+}

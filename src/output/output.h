@@ -1,0 +1,63 @@
+/*
+ * output.h - event writers.
+ *
+ * Every format (text for people, NDJSON for programs) writes into one
+ * buffered sink. Nothing is formatted with printf on the per-event path;
+ * the buffer reaches the file descriptor in large writes, and at exit.
+ */
+#ifndef TCPFSM_OUTPUT_H
+#define TCPFSM_OUTPUT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tcpfsm.h"
+
+#define OUTBUF_SIZE (256 * 1024)
+
+struct outbuf {
+	FILE *fp;
+	size_t len;
+	int error; /* a write failed (errno kept in saved_errno) */
+	int saved_errno;
+	char data[OUTBUF_SIZE];
+};
+
+void ob_init(struct outbuf *ob, FILE *fp);
+/* Writes what is buffered; returns 0, or -1 if any write failed. */
+int ob_flush(struct outbuf *ob);
+void ob_write(struct outbuf *ob, const char *s, size_t n);
+void ob_puts(struct outbuf *ob, const char *s);
+void ob_putc(struct outbuf *ob, char c);
+void ob_uint(struct outbuf *ob, uint64_t v);
+/* Writes v in decimal at dst (no NUL; at most 20 bytes); returns the length. */
+size_t fmt_uint(char *dst, uint64_t v);
+/* v right-aligned (width > 0) or left-aligned (width < 0), space padded. */
+void ob_pad(struct outbuf *ob, const char *s, int width);
+/* Microseconds as seconds with six decimals: "1700000000.123456". */
+void ob_seconds(struct outbuf *ob, int64_t us);
+/* Microseconds as a UTC time of day: "19:31:06.123456". */
+void ob_clock(struct outbuf *ob, int64_t us);
+
+enum output_format { FORMAT_TEXT = 0, FORMAT_JSON };
+
+struct output {
+	enum output_format format;
+	int color; /* ANSI colours: text on a terminal only */
+	struct outbuf ob;
+};
+
+void output_event(struct output *o, const struct tcpfsm_event *ev);
+/* Final (or periodic) counters, as of time ts. */
+void output_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts);
+
+/* The text and JSON writers (text.c, json.c). */
+void text_event(struct output *o, const struct tcpfsm_event *ev);
+void text_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts);
+void json_event(struct output *o, const struct tcpfsm_event *ev);
+void json_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts);
+
+/* A netstat-like table of the connections tracked now (snapshot.c). */
+void snapshot_write(struct output *o, const struct tcpfsm *t, int64_t now);
+
+#endif

@@ -1,0 +1,112 @@
+/*
+ * snapshot.c - the connections tracked now, both endpoints' states side by
+ * side: netstat -an for both hosts at once.
+ */
+#include <string.h>
+
+#include "output.h"
+
+#define ADDR_WIDTH 22
+#define STATE_WIDTH 14
+
+struct snap {
+	struct output *o;
+	int64_t now;
+	uint64_t n;
+};
+
+/* A record kept only to absorb stragglers is no open connection. */
+static int is_open(const struct tcpfsm_conn *c)
+{
+	return c->state[TCPFSM_CLIENT] != TCPFSM_CLOSED ||
+	       c->state[TCPFSM_SERVER] != TCPFSM_CLOSED;
+}
+
+static void count_conn(const struct tcpfsm_conn *c, void *user)
+{
+	if (is_open(c))
+		((struct snap *)user)->n++;
+}
+
+static void text_row(const struct tcpfsm_conn *c, void *user)
+{
+	struct snap *s = user;
+	struct outbuf *ob = &s->o->ob;
+	char a[TCPFSM_ADDRSTRLEN], id[24] = "#";
+
+	if (!is_open(c))
+		return;
+	id[1 + fmt_uint(id + 1, c->id)] = '\0';
+	ob_pad(ob, id, -7);
+	tcpfsm_addr_format(&c->client, a);
+	ob_pad(ob, a, -ADDR_WIDTH);
+	ob_pad(ob, tcpfsm_state_name(c->state[TCPFSM_CLIENT]), -STATE_WIDTH);
+	tcpfsm_addr_format(&c->server, a);
+	ob_pad(ob, a, -ADDR_WIDTH);
+	ob_pad(ob, tcpfsm_state_name(c->state[TCPFSM_SERVER]), -STATE_WIDTH);
+	ob_clock(ob, c->last_ts);
+	if (c->flags & TCPFSM_CONN_PARTIAL)
+		ob_puts(ob, "  mid-stream");
+	if (c->flags & TCPFSM_CONN_ONE_SIDED)
+		ob_puts(ob, "  one-sided");
+	ob_putc(ob, '\n');
+}
+
+static void json_row(const struct tcpfsm_conn *c, void *user)
+{
+	struct snap *s = user;
+	struct outbuf *ob = &s->o->ob;
+	char a[TCPFSM_ADDRSTRLEN];
+
+	if (!is_open(c))
+		return;
+	ob_puts(ob, "{\"ts\":");
+	ob_seconds(ob, s->now);
+	ob_puts(ob, ",\"type\":\"snapshot\",\"conn\":");
+	ob_uint(ob, c->id);
+	tcpfsm_addr_format(&c->client, a);
+	ob_puts(ob, ",\"client\":\"");
+	ob_puts(ob, a);
+	tcpfsm_addr_format(&c->server, a);
+	ob_puts(ob, "\",\"server\":\"");
+	ob_puts(ob, a);
+	ob_puts(ob, "\",\"client_state\":\"");
+	ob_puts(ob, tcpfsm_state_name(c->state[TCPFSM_CLIENT]));
+	ob_puts(ob, "\",\"server_state\":\"");
+	ob_puts(ob, tcpfsm_state_name(c->state[TCPFSM_SERVER]));
+	ob_puts(ob, "\",\"first_ts\":");
+	ob_seconds(ob, c->first_ts);
+	ob_puts(ob, ",\"last_ts\":");
+	ob_seconds(ob, c->last_ts);
+	ob_puts(ob, ",\"partial\":");
+	ob_puts(ob, (c->flags & TCPFSM_CONN_PARTIAL) ? "true" : "false");
+	ob_puts(ob, ",\"one_sided\":");
+	ob_puts(ob, (c->flags & TCPFSM_CONN_ONE_SIDED) ? "true" : "false");
+	ob_puts(ob, "}\n");
+}
+
+void snapshot_write(struct output *o, const struct tcpfsm *t, int64_t now)
+{
+	struct snap s = {o, now, 0};
+
+	if (o->format == FORMAT_JSON) {
+		tcpfsm_foreach(t, json_row, &s);
+		return;
+	}
+	tcpfsm_foreach(t, count_conn, &s);
+	ob_puts(&o->ob, "# ");
+	ob_uint(&o->ob, s.n);
+	ob_puts(&o->ob, s.n == 1 ? " connection" : " connections");
+	ob_puts(&o->ob, " open at ");
+	ob_clock(&o->ob, now);
+	ob_puts(&o->ob, " UTC\n");
+	if (!s.n)
+		return;
+	ob_pad(&o->ob, "CONN", -7);
+	ob_pad(&o->ob, "CLIENT", -ADDR_WIDTH);
+	ob_pad(&o->ob, "STATE", -STATE_WIDTH);
+	ob_pad(&o->ob, "SERVER", -ADDR_WIDTH);
+	ob_pad(&o->ob, "STATE", -STATE_WIDTH);
+	ob_puts(&o->ob, "LAST SEEN\n");
+	tcpfsm_foreach(t, text_row, &s);
+}

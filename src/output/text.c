@@ -1,0 +1,141 @@
+/*
+ * text.c - events for people: one aligned line each, tcpdump-like time of
+ * day (UTC, so that output does not depend on where it is read), colour
+ * only on a terminal.
+ *
+ *   19:31:06.123456 #1    10.0.0.1:40000 > 10.0.0.2:80   client CLOSED       -> SYN_SENT     sent SYN
+ */
+#include <string.h>
+
+#include "output.h"
+
+#define ADDR_WIDTH 21  /* "255.255.255.255:65535" */
+#define STATE_WIDTH 12 /* "SYN_RECEIVED" */
+
+static const char *const state_color[TCPFSM_NSTATES] = {
+	[TCPFSM_ESTABLISHED] = "\033[32m", /* green */
+	[TCPFSM_CLOSED] = "\033[2m",	   /* dim */
+	[TCPFSM_SYN_SENT] = "\033[36m",	   /* cyan: opening */
+	[TCPFSM_SYN_RECEIVED] = "\033[36m",
+	[TCPFSM_FIN_WAIT_1] = "\033[33m", /* yellow: closing */
+	[TCPFSM_FIN_WAIT_2] = "\033[33m",
+	[TCPFSM_CLOSING] = "\033[33m",
+	[TCPFSM_TIME_WAIT] = "\033[33m",
+	[TCPFSM_CLOSE_WAIT] = "\033[33m",
+	[TCPFSM_LAST_ACK] = "\033[33m",
+};
+
+/* A state name, coloured on a terminal, padded to width outside the colour
+ * so that columns line up either way. */
+static void state(struct output *o, enum tcpfsm_state s, int width)
+{
+	const char *name = tcpfsm_state_name(s);
+	int colored = o->color && (unsigned)s < TCPFSM_NSTATES &&
+		      state_color[s];
+
+	if (colored)
+		ob_puts(&o->ob, state_color[s]);
+	ob_puts(&o->ob, name);
+	if (colored)
+		ob_puts(&o->ob, "\033[0m");
+	for (int n = (int)strlen(name); n < width; n++)
+		ob_putc(&o->ob, ' ');
+}
+
+static void conn_prefix(struct output *o, const struct tcpfsm_event *ev)
+{
+	char a[TCPFSM_ADDRSTRLEN], id[24] = "#";
+	struct outbuf *ob = &o->ob;
+
+	id[1 + fmt_uint(id + 1, ev->conn->id)] = '\0';
+	ob_clock(ob, ev->ts);
+	ob_putc(ob, ' ');
+	ob_pad(ob, id, -5);
+	ob_putc(ob, ' ');
+	tcpfsm_addr_format(&ev->conn->client, a);
+	ob_pad(ob, a, ADDR_WIDTH);
+	ob_puts(ob, " > ");
+	tcpfsm_addr_format(&ev->conn->server, a);
+	ob_pad(ob, a, -ADDR_WIDTH);
+	ob_putc(ob, ' ');
+}
+
+void text_event(struct output *o, const struct tcpfsm_event *ev)
+{
+	struct outbuf *ob = &o->ob;
+	const struct tcpfsm_conn *c = ev->conn;
+
+	conn_prefix(o, ev);
+	switch (ev->type) {
+	case TCPFSM_EV_TRANSITION:
+		ob_pad(ob, tcpfsm_side_name(ev->endpoint), -6);
+		ob_putc(ob, ' ');
+		state(o, ev->from, STATE_WIDTH);
+		ob_puts(ob, " -> ");
+		state(o, ev->to, STATE_WIDTH);
+		ob_putc(ob, ' ');
+		ob_puts(ob, ev->cause);
+		break;
+	case TCPFSM_EV_END:
+		ob_puts(ob, "end    client ");
+		state(o, c->state[TCPFSM_CLIENT], 0);
+		ob_puts(ob, ", server ");
+		state(o, c->state[TCPFSM_SERVER], 0);
+		ob_puts(ob, " (");
+		ob_puts(ob, tcpfsm_end_reason_name(ev->end_reason));
+		ob_puts(ob, ", ");
+		ob_seconds(ob, c->last_ts - c->first_ts);
+		ob_puts(ob, " s");
+		if (c->flags & TCPFSM_CONN_PARTIAL)
+			ob_puts(ob, ", picked up mid-stream");
+		if (c->flags & TCPFSM_CONN_ONE_SIDED)
+			ob_puts(ob, ", one direction seen");
+		ob_putc(ob, ')');
+		break;
+	}
+	ob_putc(ob, '\n');
+}
+
+void text_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts)
+{
+	struct outbuf *ob = &o->ob;
+
+	(void)ts;
+	ob_puts(ob, "# ");
+	ob_uint(ob, st->packets);
+	ob_puts(ob, " packets, ");
+	ob_uint(ob, st->tcp);
+	ob_puts(ob, " TCP, ");
+	ob_uint(ob, st->connections);
+	ob_puts(ob, " connections, ");
+	ob_uint(ob, st->transitions);
+	ob_puts(ob, " transitions");
+	if (st->evicted) {
+		ob_puts(ob, ", ");
+		ob_uint(ob, st->evicted);
+		ob_puts(ob, " evicted");
+	}
+	if (st->rst_out_of_window) {
+		ob_puts(ob, ", ");
+		ob_uint(ob, st->rst_out_of_window);
+		ob_puts(ob, " out-of-window RSTs ignored");
+	}
+	if (st->bad_tcp_options) {
+		ob_puts(ob, ", ");
+		ob_uint(ob, st->bad_tcp_options);
+		ob_puts(ob, " with bad TCP options");
+	}
+	ob_putc(ob, '\n');
+	int any = 0;
+	for (int r = 0; r < TCPFSM_SKIP_NREASONS; r++) {
+		if (!st->skipped[r])
+			continue;
+		ob_puts(ob, any ? ", " : "# skipped: ");
+		ob_puts(ob, tcpfsm_skip_reason_name(r));
+		ob_putc(ob, ' ');
+		ob_uint(ob, st->skipped[r]);
+		any = 1;
+	}
+	if (any)
+		ob_putc(ob, '\n');
+}

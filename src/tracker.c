@@ -1,0 +1,481 @@
+/*
+ * tracker.c - the tracker: packets in, events out.
+ *
+ * Glue between the pure parts: decode a packet, find or create its flow,
+ * let the state machine interpret the segment, keep each endpoint in its
+ * state's timer queue, and report every change through the callback. Time
+ * is the packets' time; host timers fire, in deadline order, before the
+ * packet that shows they are due.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode.h"
+#include "flow.h"
+#include "fsm.h"
+#include "tcpfsm.h"
+#include "timers.h"
+
+struct tcpfsm {
+	struct tcpfsm_options opt;
+	struct flow_table ft;
+	struct list tq[TCPFSM_NSTATES]; /* endpoints, by the state they are in */
+	struct list lru;		/* flows, least recently seen first */
+	int64_t timeout[TCPFSM_NSTATES]; /* per queue; CLOSED: the linger */
+	int64_t now;
+	int64_t next_deadline; /* no timer fires before this */
+	uint64_t next_id;
+	tcpfsm_event_fn fn;
+	void *user;
+	struct tcpfsm_stats stats;
+};
+
+#define SECONDS(s) ((int64_t)(s) * 1000000)
+
+void tcpfsm_options_default(struct tcpfsm_options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->max_connections = 1000000;
+	o->idle_timeout = SECONDS(300); /* Zeek's TCP inactivity timeout */
+	o->closed_linger = SECONDS(5);
+	/* Linux: 1+2+4+8+16+32 s of SYN/ACK retries, then the last wait. */
+	o->host_timeout[TCPFSM_SYN_RECEIVED] = SECONDS(63);
+	/* Linux: tcp_syn_retries=6, 127 s from the first SYN. */
+	o->host_timeout[TCPFSM_SYN_SENT] = SECONDS(127);
+	/* Linux orphan retries: about two minutes of FIN retransmissions. */
+	o->host_timeout[TCPFSM_FIN_WAIT_1] = SECONDS(120);
+	o->host_timeout[TCPFSM_CLOSING] = SECONDS(120);
+	o->host_timeout[TCPFSM_LAST_ACK] = SECONDS(120);
+	/* Linux tcp_fin_timeout for an orphaned socket. */
+	o->host_timeout[TCPFSM_FIN_WAIT_2] = SECONDS(60);
+	o->host_timeout[TCPFSM_TIME_WAIT] = SECONDS(60); /* 2MSL */
+}
+
+struct tcpfsm *tcpfsm_new(const struct tcpfsm_options *opts, tcpfsm_event_fn fn,
+			  void *user)
+{
+	struct tcpfsm *t = calloc(1, sizeof *t);
+	if (!t)
+		return NULL;
+	if (opts)
+		t->opt = *opts;
+	else
+		tcpfsm_options_default(&t->opt);
+	if (flow_table_init(&t->ft, t->opt.max_connections) < 0) {
+		free(t);
+		return NULL;
+	}
+	for (int s = 0; s < TCPFSM_NSTATES; s++) {
+		list_init(&t->tq[s]);
+		t->timeout[s] = t->opt.host_timeout[s];
+	}
+	t->timeout[TCPFSM_CLOSED] = t->opt.closed_linger;
+	t->timeout[TCPFSM_LISTEN] = 0;
+	list_init(&t->lru);
+	t->next_id = 1;
+	t->next_deadline = INT64_MAX;
+	t->fn = fn;
+	t->user = user;
+	return t;
+}
+
+void tcpfsm_free(struct tcpfsm *t)
+{
+	if (!t)
+		return;
+	flow_table_destroy(&t->ft);
+	free(t);
+}
+
+const struct tcpfsm_stats *tcpfsm_stats(const struct tcpfsm *t)
+{
+	return &t->stats;
+}
+
+int64_t tcpfsm_now(const struct tcpfsm *t)
+{
+	return t->now;
+}
+
+static void conn_view(const struct flow *f, struct tcpfsm_conn *c)
+{
+	c->id = f->id;
+	flow_addr(f, TCPFSM_CLIENT, &c->client);
+	flow_addr(f, TCPFSM_SERVER, &c->server);
+	c->state[0] = f->ep[0].state;
+	c->state[1] = f->ep[1].state;
+	c->first_ts = f->first_ts;
+	c->last_ts = f->last_ts;
+	c->flags = f->conn_flags;
+	if (!(f->ep[0].flags & EP_SEEN) || !(f->ep[1].flags & EP_SEEN))
+		c->flags |= TCPFSM_CONN_ONE_SIDED;
+}
+
+static void emit_transition(struct tcpfsm *t, const struct flow *f, int64_t ts,
+			    const struct fsm_change *ch)
+{
+	struct tcpfsm_conn c;
+	struct tcpfsm_event ev = {.type = TCPFSM_EV_TRANSITION,
+				  .ts = ts,
+				  .conn = &c,
+				  .endpoint = ch->side,
+				  .from = ch->from,
+				  .to = ch->to,
+				  .cause = ch->cause};
+	t->stats.transitions++;
+	if (!t->fn)
+		return;
+	conn_view(f, &c);
+	t->fn(&ev, t->user);
+}
+
+/* Moves endpoint side of f into the queue of the state it now holds. */
+static void requeue(struct tcpfsm *t, struct flow *f, int side, int from,
+		    int64_t ts)
+{
+	struct endpoint *e = &f->ep[side];
+	uint32_t ref = ep_ref(&t->ft, f, side);
+
+	tq_remove(&t->tq[from], &t->ft, ref);
+	tq_append(&t->tq[e->state], &t->ft, ref);
+	e->since = ts;
+	int64_t timeout = t->timeout[e->state];
+	if (timeout > 0 && ts + timeout < t->next_deadline)
+		t->next_deadline = ts + timeout;
+}
+
+/* Applies the changes fsm produced: timer queues first, then events, so that
+ * an event's view of the connection shows the states after the packet. */
+static void commit(struct tcpfsm *t, struct flow *f, int64_t ts,
+		   const struct fsm_result *res)
+{
+	for (int i = 0; i < res->n; i++)
+		if (f->ep[res->change[i].side].state == res->change[i].to)
+			requeue(t, f, res->change[i].side,
+				res->change[i].from, ts);
+	for (int i = 0; i < res->n; i++)
+		emit_transition(t, f, ts, &res->change[i]);
+}
+
+static void end_flow(struct tcpfsm *t, struct flow *f, int64_t ts,
+		     enum tcpfsm_end_reason reason)
+{
+	if (t->fn) {
+		struct tcpfsm_conn c;
+		conn_view(f, &c);
+		struct tcpfsm_event ev = {.type = TCPFSM_EV_END,
+					  .ts = ts,
+					  .conn = &c,
+					  .end_reason = reason};
+		t->fn(&ev, t->user);
+	}
+	for (int s = 0; s < 2; s++)
+		tq_remove(&t->tq[f->ep[s].state], &t->ft, ep_ref(&t->ft, f, s));
+	lru_remove(&t->lru, &t->ft, f);
+	flow_remove(&t->ft, f);
+	t->stats.active--;
+}
+
+/* A host timer is due for endpoint ref at time ts. */
+static void fire(struct tcpfsm *t, uint32_t ref, int64_t ts)
+{
+	struct flow *f = ref_flow(&t->ft, ref);
+	int side = (int)(ref % 2);
+	struct endpoint *e = &f->ep[side], *peer = &f->ep[!side];
+
+	if (e->state == TCPFSM_CLOSED) {
+		/* Linger over: the record goes once both ends lingered. An
+		 * end whose peer is still open leaves the queue; the peer's
+		 * own timer, idleness or eviction will end the record. */
+		if (peer->state == TCPFSM_CLOSED &&
+		    peer->since + t->timeout[TCPFSM_CLOSED] <= ts)
+			end_flow(t, f, ts, TCPFSM_END_CLOSED);
+		else
+			tq_remove(&t->tq[TCPFSM_CLOSED], &t->ft, ref);
+		return;
+	}
+	struct fsm_result res = {0};
+	fsm_apply(f->ep, side, HOST_TIMEOUT, &res);
+	commit(t, f, ts, &res);
+}
+
+/* Fires, in deadline order, every timer due at or before now. */
+static void run_timers(struct tcpfsm *t, int64_t now)
+{
+	while (t->next_deadline <= now) {
+		int64_t best = INT64_MAX;
+		int which = -1;
+		for (int s = 0; s < TCPFSM_NSTATES; s++) {
+			if (t->timeout[s] <= 0 || t->tq[s].head == NIL)
+				continue;
+			int64_t d = ref_ep(&t->ft, t->tq[s].head)->since +
+				    t->timeout[s];
+			if (d < best) {
+				best = d;
+				which = s;
+			}
+		}
+		if (t->opt.idle_timeout > 0 && t->lru.head != NIL) {
+			int64_t d = t->ft.flows[t->lru.head].last_ts +
+				    t->opt.idle_timeout;
+			if (d < best) {
+				best = d;
+				which = TCPFSM_NSTATES;
+			}
+		}
+		t->next_deadline = best;
+		if (best > now)
+			break;
+		if (which == TCPFSM_NSTATES)
+			end_flow(t, &t->ft.flows[t->lru.head], best,
+				 TCPFSM_END_IDLE);
+		else
+			fire(t, t->tq[which].head, best);
+	}
+}
+
+static void set_clock(struct tcpfsm *t, int64_t ts)
+{
+	if (ts > t->now)
+		t->now = ts;
+	run_timers(t, t->now);
+}
+
+void tcpfsm_advance(struct tcpfsm *t, int64_t now)
+{
+	set_clock(t, now);
+}
+
+/* Makes room for one flow: the oldest closed or embryonic one first (a
+ * flood's), then the one idle the longest. */
+static void evict_one(struct tcpfsm *t)
+{
+	static const int victims[] = {TCPFSM_CLOSED, TCPFSM_SYN_SENT,
+				      TCPFSM_SYN_RECEIVED};
+	struct flow *f = NULL;
+
+	for (unsigned i = 0; i < sizeof victims / sizeof victims[0] && !f; i++)
+		if (t->tq[victims[i]].head != NIL)
+			f = ref_flow(&t->ft, t->tq[victims[i]].head);
+	if (!f && t->lru.head != NIL)
+		f = &t->ft.flows[t->lru.head];
+	if (f) {
+		t->stats.evicted++;
+		end_flow(t, f, t->now, TCPFSM_END_EVICTED);
+	}
+}
+
+static struct flow *new_flow(struct tcpfsm *t, const struct flow_key *key,
+			     int client_is_lo, int64_t ts)
+{
+	struct flow *f = flow_insert(&t->ft, key);
+	if (!f) {
+		evict_one(t);
+		f = flow_insert(&t->ft, key);
+		if (!f)
+			return NULL;
+	}
+	f->id = t->next_id++;
+	f->first_ts = f->last_ts = ts;
+	f->client_is_lo = (uint8_t)client_is_lo;
+	for (int s = 0; s < 2; s++) {
+		f->ep[s].state = TCPFSM_CLOSED;
+		f->ep[s].since = ts;
+		tq_append(&t->tq[TCPFSM_CLOSED], &t->ft, ep_ref(&t->ft, f, s));
+	}
+	if (t->timeout[TCPFSM_CLOSED] > 0 &&
+	    ts + t->timeout[TCPFSM_CLOSED] < t->next_deadline)
+		t->next_deadline = ts + t->timeout[TCPFSM_CLOSED];
+	if (t->opt.idle_timeout > 0 &&
+	    ts + t->opt.idle_timeout < t->next_deadline)
+		t->next_deadline = ts + t->opt.idle_timeout;
+	lru_append(&t->lru, &t->ft, f);
+	t->stats.connections++;
+	t->stats.active++;
+	return f;
+}
+
+/* Which side starts a connection first seen mid-stream: the one on the
+ * ephemeral-looking port (the higher one, or any above 1023 facing one
+ * below), and on a tie the one seen first. */
+static int midstream_sender_is_client(const struct segment *seg)
+{
+	if ((seg->sport < 1024) != (seg->dport < 1024))
+		return seg->dport < 1024;
+	if (seg->sport != seg->dport)
+		return seg->sport > seg->dport;
+	return 1;
+}
+
+/* A SYN that starts a new connection on the 4-tuple of an old one: the
+ * sender is done with the old one (closed or in TIME_WAIT) and so is the
+ * receiver, or the sender restarts its own unanswered attempt afresh. */
+static int starts_new_connection(const struct flow *f, int from,
+				 const struct segment *seg)
+{
+	const struct endpoint *s = &f->ep[from], *r = &f->ep[!from];
+	int done_s = s->state == TCPFSM_CLOSED || s->state == TCPFSM_TIME_WAIT;
+	int done_r = r->state == TCPFSM_CLOSED || r->state == TCPFSM_TIME_WAIT;
+
+	if ((seg->flags & (TH_SYN | TH_ACK)) != TH_SYN)
+		return 0;
+	if ((s->flags & EP_SENT_SYN) && seg->seq == s->isn)
+		return 0; /* a retransmission */
+	if (done_s && done_r)
+		return 1;
+	return s->state == TCPFSM_SYN_SENT && r->state == TCPFSM_CLOSED;
+}
+
+/* Closes what is still open of an old connection whose 4-tuple a new SYN
+ * takes over, and forgets it. */
+static void retire(struct tcpfsm *t, struct flow *f, int64_t ts)
+{
+	for (int s = 0; s < 2; s++) {
+		struct endpoint *e = &f->ep[s];
+		if (e->state == TCPFSM_CLOSED)
+			continue;
+		struct fsm_change ch = {(uint8_t)s, e->state, TCPFSM_CLOSED,
+					"4-tuple reused by a new connection"};
+		int from = e->state;
+		e->state = TCPFSM_CLOSED;
+		requeue(t, f, s, from, ts);
+		emit_transition(t, f, ts, &ch);
+	}
+	end_flow(t, f, ts, TCPFSM_END_REUSED);
+}
+
+/* First packet of a flow that is not a SYN: set both endpoints up as the
+ * packet implies, before the state machine sees it. */
+static void pick_up(struct tcpfsm *t, struct flow *f, int from,
+		    const struct segment *seg, int64_t ts)
+{
+	struct fsm_result res = {0};
+	struct endpoint *r = &f->ep[!from];
+
+	if ((seg->flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK)) {
+		/* A lone SYN/ACK: its receiver sent the SYN. */
+		r->isn = seg->ack - 1;
+		r->snd_nxt = seg->ack;
+		r->flags |= EP_SENT_SYN;
+		fsm_apply(f->ep, !from, INFER_SYN, &res);
+	} else if (!(seg->flags & TH_RST)) {
+		f->conn_flags |= TCPFSM_CONN_PARTIAL;
+		for (int s = 0; s < 2; s++) {
+			f->ep[s].flags |= EP_ACKED_PEER_SYN;
+			fsm_apply(f->ep, s, MIDSTREAM, &res);
+		}
+		if (seg->flags & TH_ACK) {
+			r->snd_nxt = seg->ack;
+		}
+	}
+	commit(t, f, ts, &res);
+}
+
+static void track(struct tcpfsm *t, const struct segment *seg, int64_t ts)
+{
+	struct flow_key key;
+	int sender_is_lo;
+
+	flow_key_make(seg, &key, &sender_is_lo);
+	struct flow *f = flow_lookup(&t->ft, &key);
+	int from = 0;
+
+	if (f) {
+		from = (sender_is_lo == f->client_is_lo) ? TCPFSM_CLIENT
+							 : TCPFSM_SERVER;
+		if (starts_new_connection(f, from, seg)) {
+			retire(t, f, ts);
+			f = NULL;
+		}
+	}
+	if (!f) {
+		/* Lone RSTs (scans' answers, backscatter) are not connections. */
+		if (seg->flags & TH_RST)
+			return;
+		int client;
+		if (seg->flags & TH_SYN)
+			client = (seg->flags & TH_ACK) ? 0 : 1;
+		else
+			client = midstream_sender_is_client(seg);
+		f = new_flow(t, &key, client ? sender_is_lo : !sender_is_lo,
+			     ts);
+		if (!f)
+			return;
+		from = client ? TCPFSM_CLIENT : TCPFSM_SERVER;
+		if (!(seg->flags & TH_SYN) || (seg->flags & TH_ACK))
+			pick_up(t, f, from, seg, ts);
+	}
+
+	f->last_ts = ts;
+	lru_touch(&t->lru, &t->ft, f);
+
+	struct fsm_result res;
+	fsm_segment(f->ep, from, seg, &res);
+	if (res.rst_ignored)
+		t->stats.rst_out_of_window++;
+	commit(t, f, ts, &res);
+}
+
+int tcpfsm_feed(struct tcpfsm *t, int linktype, int64_t ts, const uint8_t *pkt,
+		uint32_t caplen)
+{
+	struct segment seg;
+
+	t->stats.packets++;
+	set_clock(t, ts);
+	int rc = decode_packet(linktype, pkt, caplen, &seg);
+	if (rc) {
+		t->stats.skipped[rc - 1]++;
+		return rc;
+	}
+	t->stats.tcp++;
+	if (seg.options & OPT_MALFORMED)
+		t->stats.bad_tcp_options++;
+	track(t, &seg, t->now);
+	return 0;
+}
+
+static int by_id(const void *a, const void *b)
+{
+	const struct flow *x = *(struct flow *const *)a;
+	const struct flow *y = *(struct flow *const *)b;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Live flows in creation order; the caller frees the array. */
+static struct flow **sorted_flows(const struct tcpfsm *t, size_t *n)
+{
+	struct flow **v = malloc((t->ft.live ? t->ft.live : 1) * sizeof *v);
+	*n = 0;
+	if (!v)
+		return NULL;
+	for (struct flow *f = t->ft.hash; f; f = f->hh.next)
+		v[(*n)++] = f;
+	qsort(v, *n, sizeof *v, by_id);
+	return v;
+}
+
+void tcpfsm_foreach(const struct tcpfsm *t,
+		    void (*fn)(const struct tcpfsm_conn *conn, void *user),
+		    void *user)
+{
+	size_t n;
+	struct flow **v = sorted_flows(t, &n);
+	for (size_t i = 0; v && i < n; i++) {
+		struct tcpfsm_conn c;
+		conn_view(v[i], &c);
+		fn(&c, user);
+	}
+	free(v);
+}
+
+void tcpfsm_finish(struct tcpfsm *t)
+{
+	size_t n;
+
+	run_timers(t, t->now);
+	struct flow **v = sorted_flows(t, &n);
+	for (size_t i = 0; v && i < n; i++)
+		end_flow(t, v[i], t->now, TCPFSM_END_FINISHED);
+	free(v);
+}
