@@ -97,6 +97,20 @@ enum tcpfsm_end_reason {
 
 const char *tcpfsm_end_reason_name(enum tcpfsm_end_reason reason);
 
+/* A finished connection summarised as Zeek's conn.log records it, so that
+ * tools reading conn.log can read tcpfsm's. "orig" is Zeek's originator,
+ * normally the client; flipped says when Zeek's rules make it the server. */
+struct tcpfsm_conn_record {
+	char conn_state[8]; /* S0 S1 SF REJ S2 S3 RSTO RSTR RSTOS0 RSTRH SH SHR
+			       OTH */
+	char history[32];   /* Zeek's history letters, NUL-terminated */
+	int flipped;	    /* orig is the server */
+	uint64_t orig_pkts, resp_pkts;
+	uint64_t orig_bytes, resp_bytes;       /* payload, from sequence numbers */
+	uint64_t orig_ip_bytes, resp_ip_bytes; /* IP-level, headers included */
+	uint64_t missed_bytes;		       /* gaps in the sequence space */
+};
+
 struct tcpfsm_event {
 	enum tcpfsm_event_type type;
 	int64_t ts; /* microseconds since the epoch */
@@ -107,6 +121,7 @@ struct tcpfsm_event {
 	const char *cause; /* static text, e.g. "sent SYN", "received FIN" */
 	/* TCPFSM_EV_END */
 	enum tcpfsm_end_reason end_reason;
+	const struct tcpfsm_conn_record *record;
 };
 
 typedef void (*tcpfsm_event_fn)(const struct tcpfsm_event *event, void *user);

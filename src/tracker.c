@@ -162,11 +162,14 @@ static void end_flow(struct tcpfsm *t, struct flow *f, int64_t ts,
 {
 	if (t->fn) {
 		struct tcpfsm_conn c;
+		struct tcpfsm_conn_record rec;
 		conn_view(f, &c);
+		zeek_record(&f->zeek, &rec);
 		struct tcpfsm_event ev = {.type = TCPFSM_EV_END,
 					  .ts = ts,
 					  .conn = &c,
-					  .end_reason = reason};
+					  .end_reason = reason,
+					  .record = &rec};
 		t->fn(&ev, t->user);
 	}
 	for (int s = 0; s < 2; s++)
@@ -402,12 +405,14 @@ static void track(struct tcpfsm *t, const struct segment *seg, int64_t ts)
 		if (!f)
 			return;
 		from = client ? TCPFSM_CLIENT : TCPFSM_SERVER;
+		zeek_init(&f->zeek, from);
 		if (!(seg->flags & TH_SYN) || (seg->flags & TH_ACK))
 			pick_up(t, f, from, seg, ts);
 	}
 
 	f->last_ts = ts;
 	lru_touch(&t->lru, &t->ft, f);
+	zeek_packet(&f->zeek, from, seg, ts);
 
 	struct fsm_result res;
 	fsm_segment(f->ep, from, seg, &res);
