@@ -48,6 +48,13 @@ int tcpfsm_state_parse(const char *name);
 
 enum tcpfsm_side { TCPFSM_CLIENT = 0, TCPFSM_SERVER = 1 };
 
+/* The alert kind for a state, e.g. "syn_sent_stuck"; NULL if none. */
+const char *tcpfsm_alert_name(enum tcpfsm_state state);
+
+/* Parses "3s", "500ms", "2m", "1h", "250us" (a bare number is seconds) into
+ * microseconds; -1 if malformed or negative. */
+int64_t tcpfsm_parse_duration(const char *text);
+
 /* "client" or "server". */
 const char *tcpfsm_side_name(enum tcpfsm_side side);
 
@@ -84,6 +91,8 @@ struct tcpfsm_conn {
 enum tcpfsm_event_type {
 	TCPFSM_EV_TRANSITION = 0, /* an endpoint changed state */
 	TCPFSM_EV_END,		  /* the tracker forgets a connection */
+	TCPFSM_EV_ALERT,	  /* an endpoint is stuck in a state */
+	TCPFSM_EV_RESOLVED,	  /* an alerted endpoint moved on */
 };
 
 /* Why a connection record ends. */
@@ -122,6 +131,20 @@ struct tcpfsm_event {
 	/* TCPFSM_EV_END */
 	enum tcpfsm_end_reason end_reason;
 	const struct tcpfsm_conn_record *record;
+	/* TCPFSM_EV_ALERT and TCPFSM_EV_RESOLVED: endpoint, and */
+	const char *alert;	 /* kind, e.g. "syn_sent_stuck" */
+	enum tcpfsm_state state; /* the state it is (was) stuck in */
+	int64_t since;		 /* when it entered that state */
+	int64_t duration;	 /* how long it has been (was) there */
+	const char *diagnosis;	 /* ALERT: a sentence a person can act on */
+	/* ALERT: how many stuck endpoints the event stands for. Above 1, an
+	 * aggregate: that many endpoints towards the same server address and
+	 * port got stuck in the same state within the aggregation window,
+	 * and conn is one of them. */
+	uint64_t count;
+	/* RESOLVED: the state it moved to, or -1 if the record expired
+	 * (idle or evicted) first. */
+	int resolved_to;
 };
 
 typedef void (*tcpfsm_event_fn)(const struct tcpfsm_event *event, void *user);
@@ -135,6 +158,14 @@ struct tcpfsm_options {
 	/* How long a host stays in a state before its own timer moves it to
 	 * CLOSED with no packet on the wire (e.g. TIME_WAIT: 2MSL). */
 	int64_t host_timeout[TCPFSM_NSTATES];
+	/* Alert when an endpoint stays in a state longer than this; 0: never. */
+	int64_t alert_after[TCPFSM_NSTATES];
+	/* Alerts towards one server address, port and state within this
+	 * window are folded into one aggregate alert; 0 disables folding. */
+	int64_t aggregate_window;
+	/* At most this many alerts a second (with as large a burst); the rest
+	 * are counted in stats.alerts_suppressed. 0: no limit. */
+	uint32_t alert_rate;
 };
 
 /* Fills opts with the defaults (Linux's timers, 1M connections). */
@@ -168,6 +199,11 @@ struct tcpfsm_stats {
 	uint64_t evicted;	  /* records dropped because the table was full */
 	uint64_t rst_out_of_window; /* RSTs ignored (RFC 5961) */
 	uint64_t transitions;
+	uint64_t alerts;	    /* alert events emitted (aggregates count 1) */
+	uint64_t alerts_folded;	    /* stuck endpoints folded into aggregates */
+	uint64_t alerts_suppressed; /* alerts dropped by the rate limit */
+	uint64_t resolved;
+	uint64_t state[2][TCPFSM_NSTATES]; /* endpoints by side and state now */
 };
 
 struct tcpfsm;

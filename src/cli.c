@@ -2,6 +2,7 @@
  * cli.c - the command line, in the manner of tcpdump: options, then an
  * optional filter expression.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -24,6 +25,9 @@ static const char usage[] =
 	"      --color WHEN        auto (default: on a terminal), always, never\n"
 	"      --max-connections N track at most N connections (default "
 	"1000000)\n"
+	"      --alert STATE=TIME  alert when an endpoint stays in STATE longer\n"
+	"                          than TIME (e.g. SYN_SENT=3s, CLOSE_WAIT=5m;\n"
+	"                          0 disables); repeatable\n"
 	"  -h, --help              show this help\n"
 	"  -V, --version           show the version\n"
 	"\n"
@@ -57,9 +61,28 @@ static char *join_words(int n, char **words)
 	return s;
 }
 
+/* "SYN_SENT=3s" (state names in either case). */
+static int parse_alert(struct cli *cli, const char *arg)
+{
+	char name[32];
+	const char *eq = strchr(arg, '=');
+
+	if (!eq || (size_t)(eq - arg) >= sizeof name)
+		return -1;
+	for (size_t i = 0; i < (size_t)(eq - arg); i++)
+		name[i] = (char)toupper((unsigned char)arg[i]);
+	name[eq - arg] = '\0';
+	int state = tcpfsm_state_parse(name);
+	int64_t d = tcpfsm_parse_duration(eq + 1);
+	if (state < 0 || !tcpfsm_alert_name(state) || d < 0)
+		return -1;
+	cli->alert_after[state] = d;
+	return 0;
+}
+
 int cli_parse(struct cli *cli, int argc, char **argv)
 {
-	enum { OPT_SNAPSHOT = 256, OPT_COLOR, OPT_MAX_CONN };
+	enum { OPT_SNAPSHOT = 256, OPT_COLOR, OPT_MAX_CONN, OPT_ALERT };
 	static const struct option longopts[] = {
 		{"read", required_argument, NULL, 'r'},
 		{"interface", required_argument, NULL, 'i'},
@@ -67,6 +90,7 @@ int cli_parse(struct cli *cli, int argc, char **argv)
 		{"snapshot", no_argument, NULL, OPT_SNAPSHOT},
 		{"color", required_argument, NULL, OPT_COLOR},
 		{"max-connections", required_argument, NULL, OPT_MAX_CONN},
+		{"alert", required_argument, NULL, OPT_ALERT},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -76,6 +100,8 @@ int cli_parse(struct cli *cli, int argc, char **argv)
 	memset(cli, 0, sizeof *cli);
 	cli->color = -1;
 	cli->max_connections = 1000000;
+	for (int i = 0; i < TCPFSM_NSTATES; i++)
+		cli->alert_after[i] = -1;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":r:i:F:hV", longopts, NULL)) !=
@@ -124,6 +150,14 @@ int cli_parse(struct cli *cli, int argc, char **argv)
 			cli->max_connections = (uint32_t)v;
 			break;
 		}
+		case OPT_ALERT:
+			if (parse_alert(cli, optarg) < 0)
+				return usage_error(
+					"--alert takes STATE=DURATION, e.g. "
+					"SYN_SENT=3s, for a state that can be "
+					"stuck",
+					optarg);
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;

@@ -16,6 +16,8 @@ struct cli {
 	int snapshot;	       /* --snapshot: table of open connections at the end */
 	int color;	       /* -1 auto (a terminal), 0 never, 1 always */
 	uint32_t max_connections;
+	/* --alert STATE=DURATION: thresholds to override; -1 keeps the default */
+	int64_t alert_after[TCPFSM_NSTATES];
 };
 
 /* Parses argv. Returns -1 to go on; otherwise the exit status to exit with

@@ -45,6 +45,7 @@ enum {
 			      delivered to it until it acknowledges */
 	EP_SEEN = 1 << 7,  /* sent at least one packet */
 	EP_WSCALE = 1 << 8, /* offered window scaling in its SYN */
+	EP_ALERTED = 1 << 9, /* an alert on its current state went out */
 };
 
 struct endpoint {

@@ -61,6 +61,9 @@ int main(int argc, char **argv)
 	struct tcpfsm_options opts;
 	tcpfsm_options_default(&opts);
 	opts.max_connections = cli.max_connections;
+	for (int s = 0; s < TCPFSM_NSTATES; s++)
+		if (cli.alert_after[s] >= 0)
+			opts.alert_after[s] = cli.alert_after[s];
 	struct tcpfsm *t = tcpfsm_new(&opts, on_event, &out);
 	if (!t) {
 		fputs("tcpfsm: out of memory\n", stderr);

@@ -33,6 +33,57 @@ int tcpfsm_state_parse(const char *name)
 	return -1;
 }
 
+const char *tcpfsm_alert_name(enum tcpfsm_state state)
+{
+	static const char *const names[TCPFSM_NSTATES] = {
+		[TCPFSM_SYN_SENT] = "syn_sent_stuck",
+		[TCPFSM_SYN_RECEIVED] = "syn_received_stuck",
+		[TCPFSM_FIN_WAIT_1] = "fin_wait_1_stuck",
+		[TCPFSM_FIN_WAIT_2] = "fin_wait_2_stuck",
+		[TCPFSM_CLOSING] = "closing_stuck",
+		[TCPFSM_CLOSE_WAIT] = "close_wait_stuck",
+		[TCPFSM_LAST_ACK] = "last_ack_stuck",
+	};
+	return (unsigned)state < TCPFSM_NSTATES ? names[state] : NULL;
+}
+
+int64_t tcpfsm_parse_duration(const char *text)
+{
+	static const struct {
+		const char *suffix;
+		int64_t us;
+	} units[] = {{"us", 1},	      {"ms", 1000},	    {"s", 1000000},
+		     {"m", 60000000}, {"h", 3600000000LL}, {"d", 86400000000LL},
+		     {"", 1000000}};
+	const char *p = text;
+	int64_t whole = 0, frac = 0, scale = 1;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (whole > (INT64_MAX - 9) / 10)
+			return -1;
+		whole = whole * 10 + (*p - '0');
+	}
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return -1;
+		for (; *p >= '0' && *p <= '9'; p++)
+			if (scale < 1000000000) {
+				frac = frac * 10 + (*p - '0');
+				scale *= 10;
+			}
+	}
+	for (unsigned i = 0; i < sizeof units / sizeof units[0]; i++)
+		if (strcmp(p, units[i].suffix) == 0)
+			return whole > INT64_MAX / units[i].us - 1
+				       ? -1
+				       : whole * units[i].us +
+						 frac * units[i].us / scale;
+	return -1;
+}
+
 const char *tcpfsm_side_name(enum tcpfsm_side side)
 {
 	return side == TCPFSM_CLIENT ? "client" : "server";

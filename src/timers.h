@@ -59,4 +59,40 @@ static inline void lru_touch(struct list *l, struct flow_table *ft,
 	}
 }
 
+/*
+ * The per-state queues. Each state has two timeouts that count from the
+ * moment an endpoint entered it: the host's own timer (the endpoint moves to
+ * CLOSED) and the alert threshold. Both are due in queue order, so besides
+ * the head, each queue keeps a cursor at its first endpoint not yet alerted.
+ */
+struct state_queues {
+	struct list q[TCPFSM_NSTATES];
+	uint32_t alert_cursor[TCPFSM_NSTATES]; /* NIL: all alerted or empty */
+	int64_t timeout[TCPFSM_NSTATES];       /* 0: none */
+	int64_t alert_after[TCPFSM_NSTATES];   /* 0: none */
+};
+
+enum sq_due { SQ_NONE = 0, SQ_TIMEOUT, SQ_ALERT };
+
+void sq_init(struct state_queues *sq, const int64_t timeout[TCPFSM_NSTATES],
+	     const int64_t alert_after[TCPFSM_NSTATES]);
+
+/* Endpoint ref enters / leaves the queue of state. Leaving a queue it is not
+ * in does nothing. Entering uses the endpoint's `since` as its start. */
+void sq_enter(struct state_queues *sq, struct flow_table *ft, uint32_t ref,
+	      int state);
+void sq_leave(struct state_queues *sq, struct flow_table *ft, uint32_t ref,
+	      int state);
+
+/* The earliest pending timeout or alert: its kind, endpoint, state and
+ * deadline. On a tie the host's timer goes first: an endpoint that leaves
+ * the state at that instant was not stuck in it. */
+enum sq_due sq_next(const struct state_queues *sq,
+		    const struct flow_table *ft, uint32_t *ref, int *state,
+		    int64_t *deadline);
+
+/* The alert at the cursor of state's queue was handled: move past it. */
+void sq_alert_done(struct state_queues *sq, const struct flow_table *ft,
+		   int state);
+
 #endif

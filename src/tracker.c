@@ -7,9 +7,11 @@
  * is the packets' time; host timers fire, in deadline order, before the
  * packet that shows they are due.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerts.h"
 #include "decode.h"
 #include "flow.h"
 #include "fsm.h"
@@ -19,15 +21,16 @@
 struct tcpfsm {
 	struct tcpfsm_options opt;
 	struct flow_table ft;
-	struct list tq[TCPFSM_NSTATES]; /* endpoints, by the state they are in */
-	struct list lru;		/* flows, least recently seen first */
-	int64_t timeout[TCPFSM_NSTATES]; /* per queue; CLOSED: the linger */
+	struct state_queues sq; /* endpoints, by the state they are in */
+	struct list lru;	/* flows, least recently seen first */
+	struct alert_folding *folding;
 	int64_t now;
 	int64_t next_deadline; /* no timer fires before this */
 	uint64_t next_id;
 	tcpfsm_event_fn fn;
 	void *user;
 	struct tcpfsm_stats stats;
+	char diagnosis[512];
 };
 
 #define SECONDS(s) ((int64_t)(s) * 1000000)
@@ -49,6 +52,16 @@ void tcpfsm_options_default(struct tcpfsm_options *o)
 	/* Linux tcp_fin_timeout for an orphaned socket. */
 	o->host_timeout[TCPFSM_FIN_WAIT_2] = SECONDS(60);
 	o->host_timeout[TCPFSM_TIME_WAIT] = SECONDS(60); /* 2MSL */
+
+	o->alert_after[TCPFSM_SYN_SENT] = SECONDS(3);
+	o->alert_after[TCPFSM_SYN_RECEIVED] = SECONDS(3);
+	o->alert_after[TCPFSM_FIN_WAIT_1] = SECONDS(10);
+	o->alert_after[TCPFSM_CLOSING] = SECONDS(10);
+	o->alert_after[TCPFSM_LAST_ACK] = SECONDS(10);
+	o->alert_after[TCPFSM_FIN_WAIT_2] = SECONDS(60);
+	o->alert_after[TCPFSM_CLOSE_WAIT] = SECONDS(60);
+	o->aggregate_window = SECONDS(10);
+	o->alert_rate = 100;
 }
 
 struct tcpfsm *tcpfsm_new(const struct tcpfsm_options *opts, tcpfsm_event_fn fn,
@@ -61,16 +74,24 @@ struct tcpfsm *tcpfsm_new(const struct tcpfsm_options *opts, tcpfsm_event_fn fn,
 		t->opt = *opts;
 	else
 		tcpfsm_options_default(&t->opt);
-	if (flow_table_init(&t->ft, t->opt.max_connections) < 0) {
+	t->folding = malloc(sizeof *t->folding);
+	if (!t->folding || flow_table_init(&t->ft, t->opt.max_connections) < 0) {
+		free(t->folding);
 		free(t);
 		return NULL;
 	}
-	for (int s = 0; s < TCPFSM_NSTATES; s++) {
-		list_init(&t->tq[s]);
-		t->timeout[s] = t->opt.host_timeout[s];
-	}
-	t->timeout[TCPFSM_CLOSED] = t->opt.closed_linger;
-	t->timeout[TCPFSM_LISTEN] = 0;
+	alert_folding_init(t->folding, t->opt.aggregate_window,
+			   t->opt.alert_rate);
+	/* The CLOSED queue's timeout is the linger of a closed record. */
+	int64_t timeout[TCPFSM_NSTATES];
+	memcpy(timeout, t->opt.host_timeout, sizeof timeout);
+	timeout[TCPFSM_CLOSED] = t->opt.closed_linger;
+	timeout[TCPFSM_LISTEN] = 0;
+	int64_t alert_after[TCPFSM_NSTATES];
+	memcpy(alert_after, t->opt.alert_after, sizeof alert_after);
+	alert_after[TCPFSM_CLOSED] = alert_after[TCPFSM_LISTEN] = 0;
+	alert_after[TCPFSM_ESTABLISHED] = alert_after[TCPFSM_TIME_WAIT] = 0;
+	sq_init(&t->sq, timeout, alert_after);
 	list_init(&t->lru);
 	t->next_id = 1;
 	t->next_deadline = INT64_MAX;
@@ -84,6 +105,8 @@ void tcpfsm_free(struct tcpfsm *t)
 	if (!t)
 		return;
 	flow_table_destroy(&t->ft);
+	alert_folding_destroy(t->folding);
+	free(t->folding);
 	free(t);
 }
 
@@ -111,76 +134,125 @@ static void conn_view(const struct flow *f, struct tcpfsm_conn *c)
 		c->flags |= TCPFSM_CONN_ONE_SIDED;
 }
 
-static void emit_transition(struct tcpfsm *t, const struct flow *f, int64_t ts,
-			    const struct fsm_change *ch)
+static void emit(struct tcpfsm *t, const struct flow *f,
+		 struct tcpfsm_event *ev)
 {
 	struct tcpfsm_conn c;
-	struct tcpfsm_event ev = {.type = TCPFSM_EV_TRANSITION,
-				  .ts = ts,
-				  .conn = &c,
-				  .endpoint = ch->side,
-				  .from = ch->from,
-				  .to = ch->to,
-				  .cause = ch->cause};
-	t->stats.transitions++;
 	if (!t->fn)
 		return;
 	conn_view(f, &c);
-	t->fn(&ev, t->user);
+	ev->conn = &c;
+	t->fn(ev, t->user);
 }
 
-/* Moves endpoint side of f into the queue of the state it now holds. */
-static void requeue(struct tcpfsm *t, struct flow *f, int side, int from,
-		    int64_t ts)
+/* An alerted endpoint left the state it was stuck in (to: -1, expired). */
+static void resolve(struct tcpfsm *t, struct flow *f, int side, int state,
+		    int to, int64_t since, int64_t ts)
 {
 	struct endpoint *e = &f->ep[side];
-	uint32_t ref = ep_ref(&t->ft, f, side);
 
-	tq_remove(&t->tq[from], &t->ft, ref);
-	tq_append(&t->tq[e->state], &t->ft, ref);
-	e->since = ts;
-	int64_t timeout = t->timeout[e->state];
-	if (timeout > 0 && ts + timeout < t->next_deadline)
-		t->next_deadline = ts + timeout;
+	if (!(e->flags & EP_ALERTED))
+		return;
+	e->flags &= (uint16_t)~EP_ALERTED;
+	t->stats.resolved++;
+	struct tcpfsm_event ev = {.type = TCPFSM_EV_RESOLVED,
+				  .ts = ts,
+				  .endpoint = side,
+				  .alert = tcpfsm_alert_name(state),
+				  .state = state,
+				  .since = since,
+				  .duration = ts - since,
+				  .resolved_to = to};
+	emit(t, f, &ev);
 }
 
-/* Applies the changes fsm produced: timer queues first, then events, so that
- * an event's view of the connection shows the states after the packet. */
+static void note_deadline(struct tcpfsm *t, int64_t deadline)
+{
+	if (deadline < t->next_deadline)
+		t->next_deadline = deadline;
+}
+
+/* Endpoint side of f enters state at time ts. */
+static void enter(struct tcpfsm *t, struct flow *f, int side, int64_t ts)
+{
+	struct endpoint *e = &f->ep[side];
+
+	e->since = ts;
+	sq_enter(&t->sq, &t->ft, ep_ref(&t->ft, f, side), e->state);
+	t->stats.state[side][e->state]++;
+	if (t->sq.timeout[e->state])
+		note_deadline(t, ts + t->sq.timeout[e->state]);
+	if (t->sq.alert_after[e->state])
+		note_deadline(t, ts + t->sq.alert_after[e->state]);
+}
+
+static void leave(struct tcpfsm *t, struct flow *f, int side, int state)
+{
+	sq_leave(&t->sq, &t->ft, ep_ref(&t->ft, f, side), state);
+	t->stats.state[side][state]--;
+}
+
+/* Applies the changes fsm produced: each endpoint that moved leaves the
+ * queue of the state it was in before the packet and enters its new one;
+ * then the events, in order, each showing the connection after the packet. */
 static void commit(struct tcpfsm *t, struct flow *f, int64_t ts,
 		   const struct fsm_result *res)
 {
+	int before[2] = {-1, -1};
+	int64_t since[2] = {f->ep[0].since, f->ep[1].since};
+
 	for (int i = 0; i < res->n; i++)
-		if (f->ep[res->change[i].side].state == res->change[i].to)
-			requeue(t, f, res->change[i].side,
-				res->change[i].from, ts);
-	for (int i = 0; i < res->n; i++)
-		emit_transition(t, f, ts, &res->change[i]);
+		if (before[res->change[i].side] < 0)
+			before[res->change[i].side] = res->change[i].from;
+	for (int s = 0; s < 2; s++) {
+		if (before[s] < 0)
+			continue;
+		leave(t, f, s, before[s]);
+		enter(t, f, s, ts);
+	}
+	for (int i = 0; i < res->n; i++) {
+		const struct fsm_change *ch = &res->change[i];
+		struct tcpfsm_event ev = {.type = TCPFSM_EV_TRANSITION,
+					  .ts = ts,
+					  .endpoint = ch->side,
+					  .from = ch->from,
+					  .to = ch->to,
+					  .cause = ch->cause};
+		t->stats.transitions++;
+		emit(t, f, &ev);
+		if (ch->from == before[ch->side])
+			resolve(t, f, ch->side, ch->from, ch->to,
+				since[ch->side], ts);
+	}
 }
 
 static void end_flow(struct tcpfsm *t, struct flow *f, int64_t ts,
 		     enum tcpfsm_end_reason reason)
 {
+	/* Expired or evicted while stuck: the episode ends with the record.
+	 * At the end of a capture it has not ended; it is only unobserved. */
+	if (reason == TCPFSM_END_IDLE || reason == TCPFSM_END_EVICTED)
+		for (int s = 0; s < 2; s++)
+			resolve(t, f, s, f->ep[s].state, -1, f->ep[s].since,
+				ts);
 	if (t->fn) {
-		struct tcpfsm_conn c;
 		struct tcpfsm_conn_record rec;
-		conn_view(f, &c);
 		zeek_record(&f->zeek, &rec);
 		struct tcpfsm_event ev = {.type = TCPFSM_EV_END,
 					  .ts = ts,
-					  .conn = &c,
 					  .end_reason = reason,
 					  .record = &rec};
-		t->fn(&ev, t->user);
+		emit(t, f, &ev);
 	}
 	for (int s = 0; s < 2; s++)
-		tq_remove(&t->tq[f->ep[s].state], &t->ft, ep_ref(&t->ft, f, s));
+		leave(t, f, s, f->ep[s].state);
 	lru_remove(&t->lru, &t->ft, f);
 	flow_remove(&t->ft, f);
 	t->stats.active--;
 }
 
 /* A host timer is due for endpoint ref at time ts. */
-static void fire(struct tcpfsm *t, uint32_t ref, int64_t ts)
+static void fire_timeout(struct tcpfsm *t, uint32_t ref, int64_t ts)
 {
 	struct flow *f = ref_flow(&t->ft, ref);
 	int side = (int)(ref % 2);
@@ -191,10 +263,10 @@ static void fire(struct tcpfsm *t, uint32_t ref, int64_t ts)
 		 * end whose peer is still open leaves the queue; the peer's
 		 * own timer, idleness or eviction will end the record. */
 		if (peer->state == TCPFSM_CLOSED &&
-		    peer->since + t->timeout[TCPFSM_CLOSED] <= ts)
+		    peer->since + t->sq.timeout[TCPFSM_CLOSED] <= ts)
 			end_flow(t, f, ts, TCPFSM_END_CLOSED);
 		else
-			tq_remove(&t->tq[TCPFSM_CLOSED], &t->ft, ref);
+			sq_leave(&t->sq, &t->ft, ref, TCPFSM_CLOSED);
 		return;
 	}
 	struct fsm_result res = {0};
@@ -202,38 +274,114 @@ static void fire(struct tcpfsm *t, uint32_t ref, int64_t ts)
 	commit(t, f, ts, &res);
 }
 
+/* Endpoint ref has been in state for its alert threshold at time ts. */
+static void fire_alert(struct tcpfsm *t, uint32_t ref, int state, int64_t ts)
+{
+	struct flow *f = ref_flow(&t->ft, ref);
+	int side = (int)(ref % 2);
+	struct endpoint *e = &f->ep[side];
+
+	sq_alert_done(&t->sq, &t->ft, state);
+	if (!alert_fold(t->folding, f, side, state, ts)) {
+		t->stats.alerts_folded++;
+		return;
+	}
+	note_deadline(t, alert_folding_deadline(t->folding));
+	if (!alert_rate_allow(t->folding, ts)) {
+		t->stats.alerts_suppressed++;
+		return;
+	}
+	e->flags |= EP_ALERTED;
+	t->stats.alerts++;
+	alert_diagnose(f, side, ts - e->since, t->diagnosis,
+		       sizeof t->diagnosis);
+	struct tcpfsm_event ev = {.type = TCPFSM_EV_ALERT,
+				  .ts = ts,
+				  .endpoint = side,
+				  .alert = tcpfsm_alert_name(state),
+				  .state = state,
+				  .since = e->since,
+				  .duration = ts - e->since,
+				  .diagnosis = t->diagnosis,
+				  .count = 1};
+	emit(t, f, &ev);
+}
+
+/* A folding window closed with alerts counted in it: one aggregate alert. */
+static void report_folded(struct tcpfsm *t, const struct alert_group *g,
+			  int64_t ts)
+{
+	char server[TCPFSM_ADDRSTRLEN], sample[TCPFSM_ADDRSTRLEN];
+	struct tcpfsm_conn c = {.id = g->sample, .client = g->sample_client};
+
+	if (!alert_rate_allow(t->folding, ts)) {
+		t->stats.alerts_suppressed++;
+		return;
+	}
+	t->stats.alerts++;
+	c.server.family = g->key.family;
+	c.server.port = g->key.port;
+	memcpy(c.server.ip, g->key.ip, sizeof c.server.ip);
+	c.state[g->key.side] = g->key.state;
+	tcpfsm_addr_format(&c.server, server);
+	tcpfsm_addr_format(&c.client, sample);
+	snprintf(t->diagnosis, sizeof t->diagnosis,
+		 "%llu more %s endpoints of connections to %s stuck in %s "
+		 "within %.0f s after the first one alerted (e.g. #%llu "
+		 "from %s)",
+		 (unsigned long long)g->folded,
+		 tcpfsm_side_name(g->key.side), server,
+		 tcpfsm_state_name(g->key.state),
+		 (double)t->folding->window / 1e6,
+		 (unsigned long long)g->sample, sample);
+	struct tcpfsm_event ev = {.type = TCPFSM_EV_ALERT,
+				  .ts = ts,
+				  .conn = &c,
+				  .endpoint = g->key.side,
+				  .alert = tcpfsm_alert_name(g->key.state),
+				  .state = g->key.state,
+				  .since = g->opened,
+				  .duration = ts - g->opened,
+				  .diagnosis = t->diagnosis,
+				  .count = g->folded};
+	if (t->fn)
+		t->fn(&ev, t->user);
+}
+
 /* Fires, in deadline order, every timer due at or before now. */
 static void run_timers(struct tcpfsm *t, int64_t now)
 {
 	while (t->next_deadline <= now) {
-		int64_t best = INT64_MAX;
-		int which = -1;
-		for (int s = 0; s < TCPFSM_NSTATES; s++) {
-			if (t->timeout[s] <= 0 || t->tq[s].head == NIL)
-				continue;
-			int64_t d = ref_ep(&t->ft, t->tq[s].head)->since +
-				    t->timeout[s];
-			if (d < best) {
-				best = d;
-				which = s;
-			}
-		}
-		if (t->opt.idle_timeout > 0 && t->lru.head != NIL) {
-			int64_t d = t->ft.flows[t->lru.head].last_ts +
-				    t->opt.idle_timeout;
-			if (d < best) {
-				best = d;
-				which = TCPFSM_NSTATES;
-			}
-		}
+		uint32_t ref = NIL;
+		int state = 0;
+		int64_t due_at;
+		enum sq_due due = sq_next(&t->sq, &t->ft, &ref, &state, &due_at);
+		int64_t idle_at = INT64_MAX, fold_at;
+		if (t->opt.idle_timeout > 0 && t->lru.head != NIL)
+			idle_at = t->ft.flows[t->lru.head].last_ts +
+				  t->opt.idle_timeout;
+		fold_at = alert_folding_deadline(t->folding);
+
+		int64_t best = due_at < idle_at ? due_at : idle_at;
+		if (fold_at < best)
+			best = fold_at;
 		t->next_deadline = best;
 		if (best > now)
 			break;
-		if (which == TCPFSM_NSTATES)
+		if (best == fold_at) {
+			int closed;
+			const struct alert_group *g =
+				alert_folding_expire(t->folding, best, &closed);
+			if (g)
+				report_folded(t, g, best);
+		} else if (best == idle_at) {
 			end_flow(t, &t->ft.flows[t->lru.head], best,
 				 TCPFSM_END_IDLE);
-		else
-			fire(t, t->tq[which].head, best);
+		} else if (due == SQ_TIMEOUT) {
+			fire_timeout(t, ref, best);
+		} else {
+			fire_alert(t, ref, state, best);
+		}
 	}
 }
 
@@ -258,8 +406,8 @@ static void evict_one(struct tcpfsm *t)
 	struct flow *f = NULL;
 
 	for (unsigned i = 0; i < sizeof victims / sizeof victims[0] && !f; i++)
-		if (t->tq[victims[i]].head != NIL)
-			f = ref_flow(&t->ft, t->tq[victims[i]].head);
+		if (t->sq.q[victims[i]].head != NIL)
+			f = ref_flow(&t->ft, t->sq.q[victims[i]].head);
 	if (!f && t->lru.head != NIL)
 		f = &t->ft.flows[t->lru.head];
 	if (f) {
@@ -283,15 +431,10 @@ static struct flow *new_flow(struct tcpfsm *t, const struct flow_key *key,
 	f->client_is_lo = (uint8_t)client_is_lo;
 	for (int s = 0; s < 2; s++) {
 		f->ep[s].state = TCPFSM_CLOSED;
-		f->ep[s].since = ts;
-		tq_append(&t->tq[TCPFSM_CLOSED], &t->ft, ep_ref(&t->ft, f, s));
+		enter(t, f, s, ts);
 	}
-	if (t->timeout[TCPFSM_CLOSED] > 0 &&
-	    ts + t->timeout[TCPFSM_CLOSED] < t->next_deadline)
-		t->next_deadline = ts + t->timeout[TCPFSM_CLOSED];
-	if (t->opt.idle_timeout > 0 &&
-	    ts + t->opt.idle_timeout < t->next_deadline)
-		t->next_deadline = ts + t->opt.idle_timeout;
+	if (t->opt.idle_timeout > 0)
+		note_deadline(t, ts + t->opt.idle_timeout);
 	lru_append(&t->lru, &t->ft, f);
 	t->stats.connections++;
 	t->stats.active++;
@@ -333,17 +476,18 @@ static int starts_new_connection(const struct flow *f, int from,
  * takes over, and forgets it. */
 static void retire(struct tcpfsm *t, struct flow *f, int64_t ts)
 {
+	struct fsm_result res = {0};
+
 	for (int s = 0; s < 2; s++) {
 		struct endpoint *e = &f->ep[s];
 		if (e->state == TCPFSM_CLOSED)
 			continue;
-		struct fsm_change ch = {(uint8_t)s, e->state, TCPFSM_CLOSED,
-					"4-tuple reused by a new connection"};
-		int from = e->state;
+		res.change[res.n++] = (struct fsm_change){
+			(uint8_t)s, e->state, TCPFSM_CLOSED,
+			"4-tuple reused by a new connection"};
 		e->state = TCPFSM_CLOSED;
-		requeue(t, f, s, from, ts);
-		emit_transition(t, f, ts, &ch);
 	}
+	commit(t, f, ts, &res);
 	end_flow(t, f, ts, TCPFSM_END_REUSED);
 }
 

@@ -99,6 +99,29 @@ void json_event(struct output *o, const struct tcpfsm_event *ev)
 		kv_bool(ob, "partial", c->flags & TCPFSM_CONN_PARTIAL);
 		kv_bool(ob, "one_sided", c->flags & TCPFSM_CONN_ONE_SIDED);
 		break;
+	case TCPFSM_EV_ALERT:
+		conn_head(ob, ev, "alert");
+		kv_str(ob, "alert", ev->alert);
+		kv_str(ob, "endpoint", tcpfsm_side_name(ev->endpoint));
+		kv_str(ob, "state", tcpfsm_state_name(ev->state));
+		key(ob, "since");
+		ob_seconds(ob, ev->since);
+		key(ob, "duration");
+		ob_seconds(ob, ev->duration);
+		kv_str(ob, "diagnosis", ev->diagnosis);
+		kv_uint(ob, "count", ev->count);
+		break;
+	case TCPFSM_EV_RESOLVED:
+		conn_head(ob, ev, "resolved");
+		kv_str(ob, "alert", ev->alert);
+		kv_str(ob, "endpoint", tcpfsm_side_name(ev->endpoint));
+		kv_str(ob, "state", tcpfsm_state_name(ev->state));
+		key(ob, "duration");
+		ob_seconds(ob, ev->duration);
+		kv_str(ob, "to", ev->resolved_to < 0
+					 ? "expired"
+					 : tcpfsm_state_name(ev->resolved_to));
+		break;
 	}
 	ob_puts(ob, "}\n");
 }
@@ -126,5 +149,9 @@ void json_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts)
 	kv_uint(ob, "evicted", st->evicted);
 	kv_uint(ob, "rst_out_of_window", st->rst_out_of_window);
 	kv_uint(ob, "transitions", st->transitions);
+	kv_uint(ob, "alerts", st->alerts);
+	kv_uint(ob, "alerts_folded", st->alerts_folded);
+	kv_uint(ob, "alerts_suppressed", st->alerts_suppressed);
+	kv_uint(ob, "resolved", st->resolved);
 	ob_puts(ob, "}\n");
 }

@@ -92,6 +92,35 @@ void text_event(struct output *o, const struct tcpfsm_event *ev)
 			ob_puts(ob, ", one direction seen");
 		ob_putc(ob, ')');
 		break;
+	case TCPFSM_EV_ALERT:
+		if (o->color)
+			ob_puts(ob, "\033[1;31m"); /* bold red: stands out */
+		ob_puts(ob, "ALERT  ");
+		ob_pad(ob, tcpfsm_side_name(ev->endpoint), -6);
+		ob_putc(ob, ' ');
+		ob_puts(ob, tcpfsm_state_name(ev->state));
+		ob_puts(ob, " for ");
+		ob_seconds(ob, ev->duration);
+		ob_puts(ob, " s: ");
+		ob_puts(ob, ev->diagnosis);
+		if (o->color)
+			ob_puts(ob, "\033[0m");
+		break;
+	case TCPFSM_EV_RESOLVED:
+		ob_puts(ob, "ok     ");
+		ob_pad(ob, tcpfsm_side_name(ev->endpoint), -6);
+		ob_putc(ob, ' ');
+		ob_puts(ob, tcpfsm_state_name(ev->state));
+		ob_puts(ob, " -> ");
+		ob_puts(ob, ev->resolved_to < 0
+				    ? "record expired"
+				    : tcpfsm_state_name(ev->resolved_to));
+		ob_puts(ob, " after ");
+		ob_seconds(ob, ev->duration);
+		ob_puts(ob, " s (");
+		ob_puts(ob, ev->alert);
+		ob_puts(ob, " resolved)");
+		break;
 	}
 	ob_putc(ob, '\n');
 }
@@ -114,6 +143,21 @@ void text_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts)
 		ob_puts(ob, ", ");
 		ob_uint(ob, st->evicted);
 		ob_puts(ob, " evicted");
+	}
+	if (st->alerts || st->alerts_folded || st->alerts_suppressed) {
+		ob_puts(ob, ", ");
+		ob_uint(ob, st->alerts);
+		ob_puts(ob, " alerts");
+		if (st->alerts_folded) {
+			ob_puts(ob, " (");
+			ob_uint(ob, st->alerts_folded);
+			ob_puts(ob, " more folded into aggregates)");
+		}
+		if (st->alerts_suppressed) {
+			ob_puts(ob, ", ");
+			ob_uint(ob, st->alerts_suppressed);
+			ob_puts(ob, " suppressed by the rate limit");
+		}
 	}
 	if (st->rst_out_of_window) {
 		ob_puts(ob, ", ");

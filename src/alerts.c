@@ -1,0 +1,227 @@
+/*
+ * alerts.c - diagnoses of stuck endpoints, alert folding and rate limiting.
+ *
+ * Alerts are rare next to packets, so this file may format with snprintf.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "alerts.h"
+
+/* "N retransmissions" with the right number. */
+static const char *times(unsigned n, char *buf, size_t size)
+{
+	snprintf(buf, size, "%u retransmission%s%s", n, n == 1 ? "" : "s",
+		 n == UINT8_MAX ? " or more" : "");
+	return buf;
+}
+
+void alert_diagnose(const struct flow *f, int side, int64_t duration,
+		    char *buf, size_t size)
+{
+	const struct endpoint *e = &f->ep[side], *p = &f->ep[!side];
+	char host[TCPFSM_ADDRSTRLEN], peer[TCPFSM_ADDRSTRLEN], n[48];
+	struct tcpfsm_addr a;
+	double secs = (double)duration / 1e6;
+	int peer_visible = (p->flags & EP_SEEN) != 0;
+
+	flow_addr(f, side, &a);
+	tcpfsm_addr_format(&a, host);
+	flow_addr(f, !side, &a);
+	tcpfsm_addr_format(&a, peer);
+
+	switch (e->state) {
+	case TCPFSM_SYN_SENT:
+		if (p->flags & EP_SENT_SYNACK)
+			snprintf(buf, size,
+				 "SYN/ACK seen here but %s keeps retransmitting "
+				 "its SYN (%s): the SYN/ACK is lost between "
+				 "this sensor and %s",
+				 host, times(e->syn_retx, n, sizeof n), host);
+		else
+			snprintf(buf, size,
+				 "SYN not answered for %.1f s (%s): lost "
+				 "between this sensor and %s, or %s is down "
+				 "or filtered",
+				 secs, times(e->syn_retx, n, sizeof n), peer,
+				 peer);
+		break;
+	case TCPFSM_SYN_RECEIVED:
+		if (!peer_visible)
+			snprintf(buf, size,
+				 "handshake not completed for %.1f s; %s's "
+				 "direction does not pass this sensor, so where "
+				 "its ACK is lost cannot be told",
+				 secs, peer);
+		else if (p->flags & EP_ACKED_PEER_SYN)
+			snprintf(buf, size,
+				 "%s's ACK was seen here but %s keeps "
+				 "retransmitting its SYN/ACK (%s): the ACK is "
+				 "lost between this sensor and %s",
+				 peer, host, times(e->syn_retx, n, sizeof n),
+				 host);
+		else if (p->syn_retx)
+			snprintf(buf, size,
+				 "%s keeps retransmitting its SYN although the "
+				 "SYN/ACK passes here: the SYN/ACK is lost "
+				 "between this sensor and %s",
+				 peer, peer);
+		else if (e->syn_retx)
+			snprintf(buf, size,
+				 "%s retransmits its SYN/ACK (%s) and no ACK "
+				 "from %s is seen: lost between %s and this "
+				 "sensor, or %s is gone",
+				 host, times(e->syn_retx, n, sizeof n), peer,
+				 peer, peer);
+		else
+			snprintf(buf, size,
+				 "handshake not completed for %.1f s: no final "
+				 "ACK from %s seen",
+				 secs, peer);
+		break;
+	case TCPFSM_FIN_WAIT_1:
+	case TCPFSM_CLOSING:
+	case TCPFSM_LAST_ACK:
+		if (!peer_visible)
+			snprintf(buf, size,
+				 "FIN not acknowledged for %.1f s (%s); %s's "
+				 "direction does not pass this sensor",
+				 secs, times(e->fin_retx, n, sizeof n), peer);
+		else if ((p->flags & EP_ACKED_PEER_FIN) && e->fin_retx)
+			snprintf(buf, size,
+				 "%s's ACK of the FIN was seen here but %s "
+				 "keeps retransmitting its FIN (%s): the ACK is "
+				 "lost between this sensor and %s",
+				 peer, host, times(e->fin_retx, n, sizeof n),
+				 host);
+		else if (e->fin_retx)
+			snprintf(buf, size,
+				 "FIN retransmitted (%s) with nothing back from "
+				 "%s: lost between this sensor and %s, or %s "
+				 "is unreachable",
+				 times(e->fin_retx, n, sizeof n), peer, peer,
+				 peer);
+		else
+			snprintf(buf, size,
+				 "FIN not acknowledged by %s for %.1f s", peer,
+				 secs);
+		break;
+	case TCPFSM_FIN_WAIT_2:
+		snprintf(buf, size,
+			 "%s acknowledged the FIN but has not closed its side "
+			 "for %.1f s: the application on %s holds its socket "
+			 "(CLOSE_WAIT there)",
+			 peer, secs, peer);
+		break;
+	case TCPFSM_CLOSE_WAIT:
+		snprintf(buf, size,
+			 "peer closed; the application on %s has not closed "
+			 "its socket for %.1f s (CLOSE_WAIT leak)",
+			 host, secs);
+		break;
+	default:
+		snprintf(buf, size, "in %s for %.1f s",
+			 tcpfsm_state_name(e->state), secs);
+		break;
+	}
+}
+
+void alert_folding_init(struct alert_folding *a, int64_t window, uint32_t rate)
+{
+	memset(a, 0, sizeof *a);
+	a->head = a->tail = NIL;
+	for (uint32_t i = 0; i < ALERT_GROUPS; i++)
+		a->groups[i].next = i + 1 < ALERT_GROUPS ? i + 1 : NIL;
+	a->free_head = 0;
+	a->window = window;
+	a->rate = rate;
+	a->tokens = (int64_t)rate * 1000000;
+	a->refilled = INT64_MIN;
+}
+
+void alert_folding_destroy(struct alert_folding *a)
+{
+	HASH_CLEAR(hh, a->hash);
+}
+
+int alert_fold(struct alert_folding *a, const struct flow *f, int side,
+	       int state, int64_t now)
+{
+	struct alert_group key, *g;
+
+	if (a->window <= 0)
+		return 1;
+	memset(&key.key, 0, sizeof key.key);
+	struct tcpfsm_addr server;
+	flow_addr(f, TCPFSM_SERVER, &server);
+	memcpy(key.key.ip, server.ip, sizeof key.key.ip);
+	key.key.port = server.port;
+	key.key.family = server.family;
+	key.key.side = (uint8_t)side;
+	key.key.state = (uint8_t)state;
+
+	HASH_FIND(hh, a->hash, &key.key, sizeof key.key, g);
+	if (g) {
+		if (g->folded++ == 0) {
+			g->sample = f->id;
+			flow_addr(f, TCPFSM_CLIENT, &g->sample_client);
+		}
+		return 0;
+	}
+	if (a->free_head == NIL)
+		return 1; /* every group busy: no folding */
+	g = &a->groups[a->free_head];
+	a->free_head = g->next;
+	g->key = key.key;
+	g->opened = now;
+	g->folded = 0;
+	g->next = NIL;
+	HASH_ADD(hh, a->hash, key, sizeof g->key, g);
+	if (a->tail != NIL)
+		a->groups[a->tail].next = (uint32_t)(g - a->groups);
+	else
+		a->head = (uint32_t)(g - a->groups);
+	a->tail = (uint32_t)(g - a->groups);
+	return 1;
+}
+
+int64_t alert_folding_deadline(const struct alert_folding *a)
+{
+	return a->head == NIL ? INT64_MAX
+			      : a->groups[a->head].opened + a->window;
+}
+
+const struct alert_group *alert_folding_expire(struct alert_folding *a,
+					       int64_t now, int *closed)
+{
+	*closed = 0;
+	if (a->head == NIL || a->groups[a->head].opened + a->window > now)
+		return NULL;
+	struct alert_group *g = &a->groups[a->head];
+	a->head = g->next;
+	if (a->head == NIL)
+		a->tail = NIL;
+	HASH_DELETE(hh, a->hash, g);
+	g->next = a->free_head;
+	a->free_head = (uint32_t)(g - a->groups);
+	*closed = 1;
+	return g->folded ? g : NULL;
+}
+
+int alert_rate_allow(struct alert_folding *a, int64_t now)
+{
+	if (a->rate == 0)
+		return 1;
+	int64_t cap = (int64_t)a->rate * 1000000;
+	if (a->refilled == INT64_MIN || now - a->refilled >= 1000000)
+		a->tokens = cap;
+	else if (now > a->refilled)
+		a->tokens += (now - a->refilled) * (int64_t)a->rate;
+	if (a->tokens > cap)
+		a->tokens = cap;
+	a->refilled = now;
+	if (a->tokens < 1000000)
+		return 0;
+	a->tokens -= 1000000;
+	return 1;
+}
