@@ -86,8 +86,10 @@ int main(int argc, char **argv)
 		tcpfsm_advance(t, capture_wall_clock());
 	if (cli.snapshot)
 		snapshot_write(&out, t, tcpfsm_now(t));
+	/* The counters as the capture ends, with what was still tracked. */
+	struct tcpfsm_stats final = *tcpfsm_stats(t);
 	tcpfsm_finish(t);
-	output_stats(&out, tcpfsm_stats(t), tcpfsm_now(t));
+	output_stats(&out, &final, tcpfsm_now(t));
 	if (ob_flush(&out.ob) < 0) {
 		fprintf(stderr, "tcpfsm: writing output: %s\n",
 			strerror(out.ob.saved_errno));

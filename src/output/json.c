@@ -153,5 +153,19 @@ void json_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts)
 	kv_uint(ob, "alerts_folded", st->alerts_folded);
 	kv_uint(ob, "alerts_suppressed", st->alerts_suppressed);
 	kv_uint(ob, "resolved", st->resolved);
+	/* Endpoints by side and state, tracked at the time of the event. */
+	key(ob, "states");
+	for (int side = 0; side < 2; side++) {
+		ob_puts(ob, side ? ",\"server\":{" : "{\"client\":{");
+		for (int s = 0; s < TCPFSM_NSTATES; s++) {
+			if (s)
+				ob_putc(ob, ',');
+			str(ob, tcpfsm_state_name(s));
+			ob_putc(ob, ':');
+			ob_uint(ob, st->state[side][s]);
+		}
+		ob_putc(ob, '}');
+	}
+	ob_putc(ob, '}');
 	ob_puts(ob, "}\n");
 }
