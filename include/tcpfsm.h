@@ -155,6 +155,7 @@ struct tcpfsm_options {
 	int64_t idle_timeout;	  /* forget a connection after this silence */
 	int64_t closed_linger;	  /* keep a closed connection this long to absorb
 				     stragglers and tell them from a new one */
+	int midstream; /* track connections first seen without a handshake */
 	/* How long a host stays in a state before its own timer moves it to
 	 * CLOSED with no packet on the wire (e.g. TIME_WAIT: 2MSL). */
 	int64_t host_timeout[TCPFSM_NSTATES];

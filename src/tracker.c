@@ -41,6 +41,7 @@ void tcpfsm_options_default(struct tcpfsm_options *o)
 	o->max_connections = 1000000;
 	o->idle_timeout = SECONDS(300); /* Zeek's TCP inactivity timeout */
 	o->closed_linger = SECONDS(5);
+	o->midstream = 1;
 	/* Linux: 1+2+4+8+16+32 s of SYN/ACK retries, then the last wait. */
 	o->host_timeout[TCPFSM_SYN_RECEIVED] = SECONDS(63);
 	/* Linux: tcp_syn_retries=6, 127 s from the first SYN. */
@@ -538,6 +539,8 @@ static void track(struct tcpfsm *t, const struct segment *seg, int64_t ts)
 	if (!f) {
 		/* Lone RSTs (scans' answers, backscatter) are not connections. */
 		if (seg->flags & TH_RST)
+			return;
+		if (!(seg->flags & TH_SYN) && !t->opt.midstream)
 			return;
 		int client;
 		if (seg->flags & TH_SYN)
