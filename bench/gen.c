@@ -541,13 +541,27 @@ static void exchange(script_t *b, uint32_t delay, unsigned maxsegs)
 	add(b, to_cli(b), C2S, F_ACK, 0, 0);
 }
 
-/* graceful close; the previous op was sent by the client */
+/*
+ * Pause before the client's next request: usually it follows at once, but
+ * a keep-alive connection often idles for a while (a user reading a page).
+ */
+static uint32_t think(script_t *b)
+{
+	if (chance(25))
+		return rnd_range(100000, 5000000);
+	return rnd_below(2 * (b->rtt_c + b->rtt_s)) + 1;
+}
+
+/*
+ * Graceful close; the previous op was sent by the client. Either side may
+ * close at once or after an idle keep-alive period.
+ */
 static void close_conn(script_t *b, int closer)
 {
 	int peer = !closer;
-	add(b, closer == C2S ? rnd_below(2 * (b->rtt_c + b->rtt_s)) + 1
-			     : to_srv(b),
-	    closer, F_FIN | F_ACK, 0, 0);
+	uint32_t idle = chance(30) ? rnd_range(500000, 10000000) : 0;
+	add(b, idle + (closer == C2S ? think(b) : to_srv(b)), closer,
+	    F_FIN | F_ACK, 0, 0);
 	if (chance(50)) { /* peer's FIN rides on its ACK */
 		add(b, to(b, closer), peer, F_FIN | F_ACK, 0, 0);
 	} else {
@@ -570,9 +584,7 @@ static void script_normal(script_t *b)
 	handshake(b, chance(3) ? rnd_range(1, 2) : 0);
 	unsigned r = nexchanges(6);
 	for (unsigned i = 0; i < r; i++)
-		exchange(b, i ? rnd_below(2 * (b->rtt_c + b->rtt_s)) + 1
-			      : burst(),
-			 6);
+		exchange(b, i ? think(b) : burst(), 6);
 	close_conn(b, chance(60) ? C2S : S2C);
 }
 
@@ -637,7 +649,7 @@ static void script_pickup(script_t *b, conn_t *c, uint64_t t)
 	}
 	unsigned r = nexchanges(5);
 	for (unsigned i = 0; i < r; i++)
-		exchange(b, rnd_below(2 * (b->rtt_c + b->rtt_s)) + 1, 4);
+		exchange(b, think(b), 4);
 	if (chance(70))
 		close_conn(b, chance(60) ? C2S : S2C);
 	/* else it just goes quiet */
@@ -798,8 +810,8 @@ static void run_sim(enum profile prof, uint64_t n, uint32_t cc,
 		fprintf(stderr, "gen: out of memory\n");
 		exit(1);
 	}
-	/* ramp up: start the first C connections over ~50 RTTs */
-	uint64_t ramp = (uint64_t)rtt_base * 50;
+	/* ramp up: start the first C connections over ~100 RTTs */
+	uint64_t ramp = (uint64_t)rtt_base * 100;
 	for (uint32_t i = 0; i < cc; i++) {
 		uint64_t t0 = rnd64() % (ramp + 1);
 		slot_start(prof, i, t0);
