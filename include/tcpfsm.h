@@ -205,6 +205,11 @@ struct tcpfsm_stats {
 	uint64_t alerts_suppressed; /* alerts dropped by the rate limit */
 	uint64_t resolved;
 	uint64_t state[2][TCPFSM_NSTATES]; /* endpoints by side and state now */
+	uint64_t alerts_by_state[TCPFSM_NSTATES]; /* alert events by kind */
+	uint64_t bytes; /* captured bytes fed */
+	/* Not the tracker's own: left zero by it, for the capturing program to
+	 * fill from libpcap before reporting (pcap_stats(3)). */
+	uint64_t pcap_received, pcap_dropped, pcap_if_dropped;
 };
 
 struct tcpfsm;
@@ -236,6 +241,10 @@ void tcpfsm_finish(struct tcpfsm *t);
 void tcpfsm_foreach(const struct tcpfsm *t,
 		    void (*fn)(const struct tcpfsm_conn *conn, void *user),
 		    void *user);
+
+/* Applies new timers, alert thresholds, folding and rate limit to a running
+ * tracker (max_connections stays: the table is not resized). */
+void tcpfsm_reconfigure(struct tcpfsm *t, const struct tcpfsm_options *opts);
 
 const struct tcpfsm_stats *tcpfsm_stats(const struct tcpfsm *t);
 

@@ -19,14 +19,19 @@ int capture_open_file(struct capture *c, const char *path)
 	c->pcap = pcap_open_offline_with_tstamp_precision(
 		path, PCAP_TSTAMP_PRECISION_MICRO, err);
 	if (!c->pcap) {
-		snprintf(c->err, sizeof c->err, "%s: %s", c->name, err);
+		/* libpcap names the file in some messages and not others. */
+		if (strncmp(err, path, strlen(path)) == 0)
+			snprintf(c->err, sizeof c->err, "%s", err);
+		else
+			snprintf(c->err, sizeof c->err, "%s: %s", c->name, err);
 		return -1;
 	}
 	c->dlt = pcap_datalink(c->pcap);
 	return 0;
 }
 
-int capture_open_live(struct capture *c, const char *iface)
+int capture_open_live(struct capture *c, const char *iface, int snaplen,
+		      int promisc, uint64_t buffer_size)
 {
 	char err[PCAP_ERRBUF_SIZE] = "";
 
@@ -40,8 +45,12 @@ int capture_open_live(struct capture *c, const char *iface)
 	}
 	/* Headers are all tcpfsm reads; immediate mode delivers each packet
 	 * as it comes so that time stays close to the wire's. */
-	pcap_set_snaplen(c->pcap, 256);
-	pcap_set_promisc(c->pcap, 1);
+	pcap_set_snaplen(c->pcap, snaplen);
+	pcap_set_promisc(c->pcap, promisc);
+	if (buffer_size)
+		pcap_set_buffer_size(c->pcap,
+				     buffer_size > INT32_MAX ? INT32_MAX
+							     : (int)buffer_size);
 	pcap_set_immediate_mode(c->pcap, 1);
 	pcap_set_timeout(c->pcap, LIVE_TICK_MS);
 	pcap_set_tstamp_precision(c->pcap, PCAP_TSTAMP_PRECISION_MICRO);
@@ -78,34 +87,58 @@ int64_t capture_wall_clock(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-int capture_run(struct capture *c, struct tcpfsm *t,
-		volatile sig_atomic_t *stop)
+enum capture_status capture_run(struct capture *c, struct tcpfsm *t,
+				volatile sig_atomic_t *interrupt)
 {
 	struct pcap_pkthdr *h;
 	const u_char *data;
-	int rc;
+	int64_t tick_at = c->live ? capture_wall_clock() + 1000000 : INT64_MAX;
 
-	while (!*stop) {
-		rc = pcap_next_ex(c->pcap, &h, &data);
+	while (!*interrupt) {
+		int rc = pcap_next_ex(c->pcap, &h, &data);
 		if (rc == 1) {
 			c->records++;
 			tcpfsm_feed(t, c->dlt,
 				    (int64_t)h->ts.tv_sec * 1000000 +
 					    h->ts.tv_usec,
 				    data, h->caplen);
+			/* The clock is read (vDSO, no system call) only every
+			 * few thousand packets. */
+			if (c->live && (c->records & 4095) == 0 &&
+			    capture_wall_clock() >= tick_at)
+				return CAPTURE_TICK;
 		} else if (rc == 0) { /* live: the read timed out */
-			tcpfsm_advance(t, capture_wall_clock());
+			int64_t now = capture_wall_clock();
+			tcpfsm_advance(t, now);
+			if (now >= tick_at)
+				return CAPTURE_TICK;
 		} else if (rc == PCAP_ERROR_BREAK) {
-			return 0; /* end of file, or pcap_breakloop() */
+			return CAPTURE_EOF;
 		} else {
 			snprintf(c->err, sizeof c->err,
 				 "%s: after record %llu: %s", c->name,
 				 (unsigned long long)c->records,
 				 pcap_geterr(c->pcap));
-			return -1;
+			return CAPTURE_ERROR;
 		}
 	}
-	return 0;
+	return CAPTURE_INTERRUPTED;
+}
+
+void capture_counters(struct capture *c, struct tcpfsm_stats *st)
+{
+	struct pcap_stat ps;
+
+	if (!c->live || pcap_stats(c->pcap, &ps) < 0)
+		return;
+	uint32_t now[3] = {ps.ps_recv, ps.ps_drop, ps.ps_ifdrop};
+	for (int i = 0; i < 3; i++) {
+		c->total[i] += (uint32_t)(now[i] - c->last[i]);
+		c->last[i] = now[i];
+	}
+	st->pcap_received = c->total[0];
+	st->pcap_dropped = c->total[1];
+	st->pcap_if_dropped = c->total[2];
 }
 
 void capture_close(struct capture *c)

@@ -16,23 +16,38 @@ struct capture {
 	int live;
 	const char *name; /* file or interface, for messages */
 	uint64_t records; /* records read so far */
+	/* libpcap's counters are 32 bits and wrap: keep 64-bit totals. */
+	uint32_t last[3];
+	uint64_t total[3];
 	char err[PCAP_ERRBUF_SIZE + 256];
 };
 
 /* Open a pcap/pcapng file ("-" for stdin) or a live interface. On failure
  * return -1 with a message in c->err. */
 int capture_open_file(struct capture *c, const char *path);
-int capture_open_live(struct capture *c, const char *iface);
+int capture_open_live(struct capture *c, const char *iface, int snaplen,
+		      int promisc, uint64_t buffer_size);
 
 /* Compiles and installs a pcap filter expression; -1 with c->err on error. */
 int capture_set_filter(struct capture *c, const char *expr);
 
-/* Feeds every packet to t until the file ends or *stop is set. Live, the
- * tracker's clock also advances with the wall clock when the link is quiet.
- * Returns 0, or -1 with c->err when reading failed (e.g. a truncated file;
- * the packets before the fault were fed). */
-int capture_run(struct capture *c, struct tcpfsm *t,
-		volatile sig_atomic_t *stop);
+enum capture_status {
+	CAPTURE_EOF = 0,     /* the file ended */
+	CAPTURE_INTERRUPTED, /* *interrupt was set (a signal) */
+	CAPTURE_TICK,	     /* live: a second of wall time went by */
+	CAPTURE_ERROR,	     /* reading failed: c->err says where and why */
+};
+
+/* Feeds packets to t until the file ends, *interrupt is set, or (live) a
+ * second has passed, so that the caller can do periodic work; call again to
+ * go on. Live, the tracker's clock also advances with the wall clock when
+ * the link is quiet. On CAPTURE_ERROR (e.g. a truncated file) every packet
+ * before the fault was fed. */
+enum capture_status capture_run(struct capture *c, struct tcpfsm *t,
+				volatile sig_atomic_t *interrupt);
+
+/* Copies libpcap's received/dropped counters into st (live captures). */
+void capture_counters(struct capture *c, struct tcpfsm_stats *st);
 
 void capture_close(struct capture *c);
 

@@ -14,13 +14,21 @@
 static const char usage[] =
 	"Usage: tcpfsm [options] -r FILE [filter expression]\n"
 	"       tcpfsm [options] -i INTERFACE [filter expression]\n"
+	"       tcpfsm -c FILE [--daemon [--foreground]] [options]\n"
 	"\n"
 	"Infers the RFC 793 state of both endpoints of every TCP connection\n"
 	"and prints each state change as it happens.\n"
 	"\n"
 	"  -r, --read FILE         read a pcap or pcapng file (- for stdin)\n"
 	"  -i, --interface IFACE   capture live on IFACE\n"
-	"  -F, --format FORMAT     text (default) or json (one object a line)\n"
+	"  -F, --format FORMAT     text (default), json (one object a line),\n"
+	"                          or zeek (Zeek's conn.log)\n"
+	"  -c, --config FILE       read settings from a YAML file (see\n"
+	"                          tcpfsm(8)); options given here override it\n"
+	"      --check-config      validate the configuration and exit\n"
+	"      --daemon            run unattended: detach, write the pidfile,\n"
+	"                          drop root after opening the capture\n"
+	"      --foreground        with --daemon: stay attached (systemd)\n"
 	"      --snapshot          at the end, list the connections still open\n"
 	"      --color WHEN        auto (default: on a terminal), always, never\n"
 	"      --max-connections N track at most N connections (default "
@@ -82,11 +90,23 @@ static int parse_alert(struct cli *cli, const char *arg)
 
 int cli_parse(struct cli *cli, int argc, char **argv)
 {
-	enum { OPT_SNAPSHOT = 256, OPT_COLOR, OPT_MAX_CONN, OPT_ALERT };
+	enum {
+		OPT_SNAPSHOT = 256,
+		OPT_COLOR,
+		OPT_MAX_CONN,
+		OPT_ALERT,
+		OPT_CHECK,
+		OPT_DAEMON,
+		OPT_FOREGROUND
+	};
 	static const struct option longopts[] = {
 		{"read", required_argument, NULL, 'r'},
 		{"interface", required_argument, NULL, 'i'},
 		{"format", required_argument, NULL, 'F'},
+		{"config", required_argument, NULL, 'c'},
+		{"check-config", no_argument, NULL, OPT_CHECK},
+		{"daemon", no_argument, NULL, OPT_DAEMON},
+		{"foreground", no_argument, NULL, OPT_FOREGROUND},
 		{"snapshot", no_argument, NULL, OPT_SNAPSHOT},
 		{"color", required_argument, NULL, OPT_COLOR},
 		{"max-connections", required_argument, NULL, OPT_MAX_CONN},
@@ -99,12 +119,12 @@ int cli_parse(struct cli *cli, int argc, char **argv)
 
 	memset(cli, 0, sizeof *cli);
 	cli->color = -1;
-	cli->max_connections = 1000000;
+	cli->max_connections = 0; /* 0: the configuration's */
 	for (int i = 0; i < TCPFSM_NSTATES; i++)
 		cli->alert_after[i] = -1;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":r:i:F:hV", longopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, ":r:i:F:c:hV", longopts, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 'r':
@@ -118,9 +138,25 @@ int cli_parse(struct cli *cli, int argc, char **argv)
 				cli->format = FORMAT_TEXT;
 			else if (strcmp(optarg, "json") == 0)
 				cli->format = FORMAT_JSON;
+			else if (strcmp(optarg, "zeek") == 0)
+				cli->format = FORMAT_ZEEK;
 			else
 				return usage_error(
-					"unknown format (text or json)", optarg);
+					"unknown format (text, json or zeek)",
+					optarg);
+			cli->format_set = 1;
+			break;
+		case 'c':
+			cli->config = optarg;
+			break;
+		case OPT_CHECK:
+			cli->check_config = 1;
+			break;
+		case OPT_DAEMON:
+			cli->daemon = 1;
+			break;
+		case OPT_FOREGROUND:
+			cli->foreground = 1;
 			break;
 		case OPT_SNAPSHOT:
 			cli->snapshot = 1;
@@ -171,10 +207,14 @@ int cli_parse(struct cli *cli, int argc, char **argv)
 			return usage_error("unknown option", argv[optind - 1]);
 		}
 	}
-	if (!cli->read_file && !cli->interface)
-		return usage_error("nothing to read: give -r FILE or -i "
-				   "INTERFACE",
+	if (!cli->read_file && !cli->interface && !cli->config)
+		return usage_error("nothing to read: give -r FILE, -i "
+				   "INTERFACE or -c CONFIG",
 				   NULL);
+	if (cli->check_config && !cli->config)
+		return usage_error("--check-config needs -c FILE", NULL);
+	if (cli->foreground && !cli->daemon)
+		return usage_error("--foreground goes with --daemon", NULL);
 	if (cli->read_file && cli->interface)
 		return usage_error("-r and -i exclude each other", NULL);
 	if (optind < argc) {

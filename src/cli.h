@@ -12,7 +12,12 @@ struct cli {
 	const char *read_file; /* -r: a pcap or pcapng file, "-" for stdin */
 	const char *interface; /* -i: capture live */
 	char *filter;	       /* trailing words: a pcap filter expression */
+	const char *config;    /* -c: the configuration file */
+	int check_config;      /* --check-config: validate it and exit */
+	int daemon;	       /* --daemon: run unattended */
+	int foreground;	       /* --foreground: as a daemon, but attached */
 	enum output_format format;
+	int format_set;	       /* -F given: it overrides the file's outputs */
 	int snapshot;	       /* --snapshot: table of open connections at the end */
 	int color;	       /* -1 auto (a terminal), 0 never, 1 always */
 	uint32_t max_connections;

@@ -1,107 +1,364 @@
 /*
- * main.c - the tcpfsm program: command line, signals, and the one pass from
- * capture to output.
+ * main.c - the tcpfsm program: configuration, signals, and the one pass from
+ * capture to outputs.
+ *
+ * Order of start-up matters for a daemon: the configuration is validated
+ * before anything starts; the capture is opened while still privileged; then
+ * the process detaches, writes its pidfile, gives up root, and only then opens
+ * its outputs, so that reopening them later (SIGHUP) needs no privilege.
  */
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "capture.h"
 #include "cli.h"
+#include "config.h"
+#include "daemon.h"
+#include "metrics.h"
 #include "output/output.h"
 #include "tcpfsm.h"
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t interrupted, stop, hangup, snapshot_wanted;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGHUP)
+		hangup = 1;
+	else if (sig == SIGUSR1)
+		snapshot_wanted = 1;
+	else
+		stop = 1;
+	interrupted = 1;
+}
+
+struct program {
+	struct cli cli;
+	struct config cfg;
+	struct capture cap;
+	struct output out[CONFIG_MAX_OUTPUTS];
+	size_t n_out;
+	struct tcpfsm *t;
+	int detached;	     /* stderr is gone: report to syslog */
+	int64_t next_stats;  /* wall time of the next periodic stats event */
+	int64_t next_metrics;
+};
+
+/* Runtime messages go to stderr, or to syslog once detached. */
+static void report(struct program *p, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (p->detached) {
+		vsyslog(LOG_ERR, fmt, ap);
+	} else {
+		fputs("tcpfsm: ", stderr);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+	}
+	va_end(ap);
 }
 
 static void on_event(const struct tcpfsm_event *ev, void *user)
 {
-	output_event(user, ev);
+	struct program *p = user;
+	for (size_t i = 0; i < p->n_out; i++)
+		output_deliver(&p->out[i], ev);
 }
 
-static int use_color(int setting)
+/* Folds the command line into the configuration: the command line wins. */
+static void apply_cli(struct config *cfg, const struct cli *cli)
 {
-	if (setting >= 0)
-		return setting;
-	const char *no = getenv("NO_COLOR");
-	return isatty(STDOUT_FILENO) && !(no && *no);
+	if (cli->read_file || cli->interface) {
+		free(cfg->capture.file);
+		free(cfg->capture.interface);
+		cfg->capture.file =
+			cli->read_file ? strdup(cli->read_file) : NULL;
+		cfg->capture.interface =
+			cli->interface ? strdup(cli->interface) : NULL;
+	}
+	if (cli->filter) {
+		free(cfg->capture.filter);
+		cfg->capture.filter = strdup(cli->filter);
+	}
+	if (cli->format_set || !cli->config) {
+		for (size_t i = 0; i < cfg->n_outputs; i++)
+			free(cfg->outputs[i].path);
+		memset(cfg->outputs, 0, sizeof cfg->outputs);
+		cfg->n_outputs = 1;
+		cfg->outputs[0].type = SINK_STDOUT;
+		cfg->outputs[0].format = cli->format == FORMAT_JSON ? SINK_JSON
+					 : cli->format == FORMAT_ZEEK
+						 ? SINK_ZEEK
+						 : SINK_TEXT;
+		cfg->outputs[0].events = EVENTS_ALL;
+	}
+	if (cli->max_connections)
+		cfg->tracker.max_connections = cli->max_connections;
+	for (int s = 0; s < TCPFSM_NSTATES; s++)
+		if (cli->alert_after[s] >= 0)
+			cfg->tracker.alert_after[s] = cli->alert_after[s];
 }
 
-int main(int argc, char **argv)
+static int open_outputs(struct program *p)
 {
-	struct cli cli;
-	struct capture cap;
+	char err[512];
+	for (p->n_out = 0; p->n_out < p->cfg.n_outputs; p->n_out++)
+		if (output_open(&p->out[p->n_out], &p->cfg.outputs[p->n_out],
+				p->cli.color, err, sizeof err) < 0) {
+			report(p, "output: %s", err);
+			return -1;
+		}
+	return 0;
+}
+
+static void close_outputs(struct program *p)
+{
+	for (size_t i = 0; i < p->n_out; i++)
+		if (output_close(&p->out[i]) < 0)
+			report(p, "output: %s",
+			       strerror(p->out[i].ob.saved_errno));
+	p->n_out = 0;
+}
+
+static void emit_stats(struct program *p)
+{
+	struct tcpfsm_stats st = *tcpfsm_stats(p->t);
+	capture_counters(&p->cap, &st);
+	for (size_t i = 0; i < p->n_out; i++)
+		output_deliver_stats(&p->out[i], &st, tcpfsm_now(p->t));
+}
+
+static void write_metrics(struct program *p)
+{
+	char err[512];
+	struct tcpfsm_stats st = *tcpfsm_stats(p->t);
+
+	if (!p->cfg.metrics.textfile)
+		return;
+	capture_counters(&p->cap, &st);
+	if (metrics_write(p->cfg.metrics.textfile, &st, err, sizeof err) < 0)
+		report(p, "metrics: %s", err);
+}
+
+/* SIGHUP: reopen the outputs (logrotate), then re-read the configuration;
+ * a bad new configuration is reported and the running one kept. */
+static void reload(struct program *p)
+{
+	char err[512];
+	struct config fresh;
+
+	for (size_t i = 0; i < p->n_out; i++)
+		if (output_reopen(&p->out[i], err, sizeof err) < 0)
+			report(p, "reopening output: %s", err);
+	if (!p->cli.config)
+		return;
+	config_defaults(&fresh);
+	if (config_load(&fresh, p->cli.config, err, sizeof err) < 0) {
+		report(p, "%s (configuration not reloaded)", err);
+		config_free(&fresh);
+		return;
+	}
+	apply_cli(&fresh, &p->cli);
+	close_outputs(p);
+	config_free(&p->cfg);
+	p->cfg = fresh;
+	if (open_outputs(p) < 0)
+		report(p, "outputs of the reloaded configuration failed");
+	tcpfsm_reconfigure(p->t, &p->cfg.tracker);
+}
+
+static void periodic(struct program *p)
+{
+	int64_t now = capture_wall_clock();
+
+	if (p->cfg.stats_interval > 0 && now >= p->next_stats) {
+		emit_stats(p);
+		p->next_stats = now + p->cfg.stats_interval;
+	}
+	if (p->cfg.metrics.textfile && now >= p->next_metrics) {
+		write_metrics(p);
+		p->next_metrics = now + p->cfg.metrics.interval;
+	}
+	for (size_t i = 0; i < p->n_out; i++)
+		ob_flush(&p->out[i].ob);
+}
+
+static int open_capture(struct program *p)
+{
+	const struct config *c = &p->cfg;
+	int rc;
+
+	if (c->capture.file)
+		rc = capture_open_file(&p->cap, c->capture.file);
+	else if (c->capture.interface)
+		rc = capture_open_live(&p->cap, c->capture.interface,
+				       (int)c->capture.snaplen,
+				       c->capture.promiscuous,
+				       c->capture.buffer_size);
+	else {
+		report(p, "nothing to capture: give -r FILE, -i INTERFACE, or "
+			  "capture.interface in the configuration");
+		return -1;
+	}
+	if (rc < 0 || (c->capture.filter &&
+		       capture_set_filter(&p->cap, c->capture.filter) < 0)) {
+		report(p, "%s", p->cap.err);
+		return -1;
+	}
+	return 0;
+}
+
+/* The main loop: capture, and between bursts, signals and periodic work. */
+static int run(struct program *p)
+{
 	int status = 0;
 
-	int rc = cli_parse(&cli, argc, argv);
-	if (rc >= 0)
-		return rc;
-
-	static struct output out; /* large buffer: not on the stack */
-	out.format = cli.format;
-	out.color = out.format == FORMAT_TEXT && use_color(cli.color);
-	ob_init(&out.ob, stdout);
-
-	if ((cli.read_file ? capture_open_file(&cap, cli.read_file)
-			   : capture_open_live(&cap, cli.interface)) < 0 ||
-	    (cli.filter && capture_set_filter(&cap, cli.filter) < 0)) {
-		fprintf(stderr, "tcpfsm: %s\n", cap.err);
-		capture_close(&cap);
-		cli_free(&cli);
-		return 1;
+	for (;;) {
+		enum capture_status rc = capture_run(&p->cap, p->t, &interrupted);
+		interrupted = 0;
+		if (hangup) {
+			hangup = 0;
+			reload(p);
+		}
+		if (snapshot_wanted) {
+			snapshot_wanted = 0;
+			for (size_t i = 0; i < p->n_out; i++)
+				snapshot_write(&p->out[i], p->t,
+					       tcpfsm_now(p->t));
+		}
+		if (p->cap.live)
+			periodic(p);
+		if (rc == CAPTURE_ERROR) {
+			report(p, "%s", p->cap.err);
+			status = 1;
+			break;
+		}
+		if (rc == CAPTURE_EOF || stop)
+			break;
 	}
+	return status;
+}
 
-	struct tcpfsm_options opts;
-	tcpfsm_options_default(&opts);
-	opts.max_connections = cli.max_connections;
-	for (int s = 0; s < TCPFSM_NSTATES; s++)
-		if (cli.alert_after[s] >= 0)
-			opts.alert_after[s] = cli.alert_after[s];
-	struct tcpfsm *t = tcpfsm_new(&opts, on_event, &out);
-	if (!t) {
-		fputs("tcpfsm: out of memory\n", stderr);
-		capture_close(&cap);
-		cli_free(&cli);
-		return 1;
-	}
+static void finish(struct program *p)
+{
+	if (p->cap.live)
+		tcpfsm_advance(p->t, capture_wall_clock());
+	if (p->cli.snapshot)
+		for (size_t i = 0; i < p->n_out; i++)
+			snapshot_write(&p->out[i], p->t, tcpfsm_now(p->t));
+	/* The counters as the capture ends, with what was still tracked. */
+	struct tcpfsm_stats final = *tcpfsm_stats(p->t);
+	capture_counters(&p->cap, &final);
+	tcpfsm_finish(p->t);
+	for (size_t i = 0; i < p->n_out; i++)
+		output_deliver_stats(&p->out[i], &final, tcpfsm_now(p->t));
+	write_metrics(p);
+}
 
+static void install_signals(void)
+{
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+}
 
-	/* A read error (a truncated file) still reports what came before it. */
-	int read_failed = capture_run(&cap, t, &stop) < 0;
+int main(int argc, char **argv)
+{
+	static struct program prog; /* large output buffers: not on the stack */
+	struct program *p = &prog;
+	char err[512];
+	int status = 0;
 
-	/* Offline, time is the last packet's; live, it is now. */
-	if (cap.live)
-		tcpfsm_advance(t, capture_wall_clock());
-	if (cli.snapshot)
-		snapshot_write(&out, t, tcpfsm_now(t));
-	/* The counters as the capture ends, with what was still tracked. */
-	struct tcpfsm_stats final = *tcpfsm_stats(t);
-	tcpfsm_finish(t);
-	output_stats(&out, &final, tcpfsm_now(t));
-	if (ob_flush(&out.ob) < 0) {
-		fprintf(stderr, "tcpfsm: writing output: %s\n",
-			strerror(out.ob.saved_errno));
-		status = 1;
+	int rc = cli_parse(&p->cli, argc, argv);
+	if (rc >= 0)
+		return rc;
+
+	/* 1. Configuration: everything is checked before anything starts. */
+	config_defaults(&p->cfg);
+	if (p->cli.config &&
+	    config_load(&p->cfg, p->cli.config, err, sizeof err) < 0) {
+		fprintf(stderr, "tcpfsm: %s\n", err);
+		status = 2;
+		goto out;
 	}
-	if (read_failed) {
-		fprintf(stderr, "tcpfsm: %s\n", cap.err);
-		status = 1;
+	apply_cli(&p->cfg, &p->cli);
+	if (p->cli.check_config) {
+		printf("%s: configuration OK\n", p->cli.config);
+		goto out;
 	}
 
-	tcpfsm_free(t);
-	capture_close(&cap);
-	cli_free(&cli);
+	/* 2. The capture, while privileged. */
+	if (open_capture(p) < 0) {
+		status = 1;
+		goto out;
+	}
+
+	/* 3. Detach, pidfile, give up root. */
+	if (p->cli.daemon && !p->cli.foreground) {
+		if (daemon_detach(err, sizeof err) < 0) {
+			report(p, "%s", err);
+			status = 1;
+			goto out;
+		}
+		p->detached = 1;
+		openlog("tcpfsm", LOG_PID, LOG_DAEMON);
+	}
+	if (p->cli.daemon && p->cfg.daemon.pidfile &&
+	    daemon_write_pidfile(p->cfg.daemon.pidfile, err, sizeof err) < 0) {
+		report(p, "%s", err);
+		status = 1;
+		goto out;
+	}
+	if ((p->cli.daemon || p->cfg.daemon.user) &&
+	    daemon_drop_privileges(p->cfg.daemon.user, p->cfg.daemon.group,
+				   p->cfg.daemon.allow_root || !p->cli.daemon,
+				   err, sizeof err) < 0) {
+		report(p, "%s", err);
+		status = 1;
+		goto out_pidfile;
+	}
+
+	/* 4. Outputs and the tracker. */
+	if (open_outputs(p) < 0) {
+		status = 1;
+		goto out_outputs;
+	}
+	p->t = tcpfsm_new(&p->cfg.tracker, on_event, p);
+	if (!p->t) {
+		report(p, "out of memory");
+		status = 1;
+		goto out_outputs;
+	}
+	install_signals();
+	p->next_stats = capture_wall_clock() + p->cfg.stats_interval;
+
+	status = run(p);
+	finish(p);
+
+	tcpfsm_free(p->t);
+out_outputs:
+	for (size_t i = 0; i < p->n_out; i++)
+		if (ob_flush(&p->out[i].ob) < 0) {
+			report(p, "writing output: %s",
+			       strerror(p->out[i].ob.saved_errno));
+			status = 1;
+		}
+	close_outputs(p);
+out_pidfile:
+	if (p->cli.daemon)
+		daemon_remove_pidfile(p->cfg.daemon.pidfile);
+out:
+	capture_close(&p->cap);
+	config_free(&p->cfg);
+	cli_free(&p->cli);
 	return status;
 }

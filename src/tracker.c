@@ -111,6 +111,28 @@ void tcpfsm_free(struct tcpfsm *t)
 	free(t);
 }
 
+void tcpfsm_reconfigure(struct tcpfsm *t, const struct tcpfsm_options *opts)
+{
+	uint32_t max = t->opt.max_connections;
+	t->opt = *opts;
+	t->opt.max_connections = max;
+	/* Every entry of a queue shares the new timeout, so order holds. */
+	for (int s = 0; s < TCPFSM_NSTATES; s++) {
+		if (s != TCPFSM_CLOSED && s != TCPFSM_LISTEN)
+			t->sq.timeout[s] = opts->host_timeout[s] > 0
+						   ? opts->host_timeout[s]
+						   : 0;
+		if (tcpfsm_alert_name(s))
+			t->sq.alert_after[s] = opts->alert_after[s] > 0
+						       ? opts->alert_after[s]
+						       : 0;
+	}
+	t->sq.timeout[TCPFSM_CLOSED] = opts->closed_linger;
+	t->folding->window = opts->aggregate_window;
+	t->folding->rate = opts->alert_rate;
+	t->next_deadline = t->now; /* recompute at the next packet or tick */
+}
+
 const struct tcpfsm_stats *tcpfsm_stats(const struct tcpfsm *t)
 {
 	return &t->stats;
@@ -294,6 +316,7 @@ static void fire_alert(struct tcpfsm *t, uint32_t ref, int state, int64_t ts)
 	}
 	e->flags |= EP_ALERTED;
 	t->stats.alerts++;
+	t->stats.alerts_by_state[state]++;
 	alert_diagnose(f, side, ts - e->since, t->diagnosis,
 		       sizeof t->diagnosis);
 	struct tcpfsm_event ev = {.type = TCPFSM_EV_ALERT,
@@ -320,6 +343,7 @@ static void report_folded(struct tcpfsm *t, const struct alert_group *g,
 		return;
 	}
 	t->stats.alerts++;
+	t->stats.alerts_by_state[g->key.state]++;
 	c.server.family = g->key.family;
 	c.server.port = g->key.port;
 	memcpy(c.server.ip, g->key.ip, sizeof c.server.ip);
@@ -574,6 +598,7 @@ int tcpfsm_feed(struct tcpfsm *t, int linktype, int64_t ts, const uint8_t *pkt,
 	struct segment seg;
 
 	t->stats.packets++;
+	t->stats.bytes += caplen;
 	set_clock(t, ts);
 	int rc = decode_packet(linktype, pkt, caplen, &seg);
 	if (rc) {

@@ -16,7 +16,7 @@ void ob_init(struct outbuf *ob, FILE *fp)
 
 int ob_flush(struct outbuf *ob)
 {
-	if (ob->len && !ob->error) {
+	if (ob->len && !ob->error && ob->fp) {
 		if (fwrite(ob->data, 1, ob->len, ob->fp) != ob->len ||
 		    fflush(ob->fp) != 0) {
 			ob->error = 1;

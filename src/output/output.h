@@ -39,13 +39,34 @@ void ob_seconds(struct outbuf *ob, int64_t us);
 /* Microseconds as a UTC time of day: "19:31:06.123456". */
 void ob_clock(struct outbuf *ob, int64_t us);
 
-enum output_format { FORMAT_TEXT = 0, FORMAT_JSON };
+enum output_format { FORMAT_TEXT = 0, FORMAT_JSON, FORMAT_ZEEK };
 
+struct output_config;
+
+/* One destination: a format, a sink, and the events it wants. */
 struct output {
 	enum output_format format;
-	int color; /* ANSI colours: text on a terminal only */
-	struct outbuf ob;
+	int color;	 /* ANSI colours: text on a terminal only */
+	unsigned events; /* EVENTS_* (config.h) it receives */
+	int sink;	 /* enum sink_type (config.h) */
+	char *path;	 /* SINK_FILE: reopened on SIGHUP */
+	int facility;	 /* SINK_SYSLOG */
+	struct outbuf ob; /* SINK_SYSLOG: one message at a time */
 };
+
+/* Opens the sink oc describes; color: -1 auto, 0 never, 1 always. Returns 0,
+ * or -1 with a message in err. */
+int output_open(struct output *o, const struct output_config *oc, int color,
+		char *err, size_t errlen);
+/* Writes what is buffered and reopens a file (after logrotate moved it). */
+int output_reopen(struct output *o, char *err, size_t errlen);
+/* Flushes and closes. */
+int output_close(struct output *o);
+
+/* Passes ev to o if o wants events of its type (sink.c). */
+void output_deliver(struct output *o, const struct tcpfsm_event *ev);
+void output_deliver_stats(struct output *o, const struct tcpfsm_stats *st,
+			  int64_t ts);
 
 void output_event(struct output *o, const struct tcpfsm_event *ev);
 /* Final (or periodic) counters, as of time ts. */
