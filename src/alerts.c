@@ -16,13 +16,11 @@ static const char *times(unsigned n, char *buf, size_t size)
 	return buf;
 }
 
-void alert_diagnose(const struct flow *f, int side, int64_t duration,
-		    char *buf, size_t size)
+void alert_diagnose(const struct flow *f, int side, char *buf, size_t size)
 {
 	const struct endpoint *e = &f->ep[side], *p = &f->ep[!side];
 	char host[TCPFSM_ADDRSTRLEN], peer[TCPFSM_ADDRSTRLEN], n[48];
 	struct tcpfsm_addr a;
-	double secs = (double)duration / 1e6;
 	int peer_visible = (p->flags & EP_SEEN) != 0;
 
 	flow_addr(f, side, &a);
@@ -40,19 +38,17 @@ void alert_diagnose(const struct flow *f, int side, int64_t duration,
 				 host, times(e->syn_retx, n, sizeof n), host);
 		else
 			snprintf(buf, size,
-				 "SYN not answered for %.1f s (%s): lost "
-				 "between this sensor and %s, or %s is down "
-				 "or filtered",
-				 secs, times(e->syn_retx, n, sizeof n), peer,
-				 peer);
+				 "SYN not answered (%s): lost between this "
+				 "sensor and %s, or %s is down or filtered",
+				 times(e->syn_retx, n, sizeof n), peer, peer);
 		break;
 	case TCPFSM_SYN_RECEIVED:
 		if (!peer_visible)
 			snprintf(buf, size,
-				 "handshake not completed for %.1f s; %s's "
-				 "direction does not pass this sensor, so where "
-				 "its ACK is lost cannot be told",
-				 secs, peer);
+				 "handshake not completed; %s's direction does "
+				 "not pass this sensor, so where its ACK is "
+				 "lost cannot be told",
+				 peer);
 		else if (p->flags & EP_ACKED_PEER_SYN)
 			snprintf(buf, size,
 				 "%s's ACK was seen here but %s keeps "
@@ -75,18 +71,18 @@ void alert_diagnose(const struct flow *f, int side, int64_t duration,
 				 peer, peer);
 		else
 			snprintf(buf, size,
-				 "handshake not completed for %.1f s: no final "
-				 "ACK from %s seen",
-				 secs, peer);
+				 "handshake not completed: no final ACK from "
+				 "%s seen",
+				 peer);
 		break;
 	case TCPFSM_FIN_WAIT_1:
 	case TCPFSM_CLOSING:
 	case TCPFSM_LAST_ACK:
 		if (!peer_visible)
 			snprintf(buf, size,
-				 "FIN not acknowledged for %.1f s (%s); %s's "
-				 "direction does not pass this sensor",
-				 secs, times(e->fin_retx, n, sizeof n), peer);
+				 "FIN not acknowledged (%s); %s's direction "
+				 "does not pass this sensor",
+				 times(e->fin_retx, n, sizeof n), peer);
 		else if ((p->flags & EP_ACKED_PEER_FIN) && e->fin_retx)
 			snprintf(buf, size,
 				 "%s's ACK of the FIN was seen here but %s "
@@ -103,25 +99,26 @@ void alert_diagnose(const struct flow *f, int side, int64_t duration,
 				 peer);
 		else
 			snprintf(buf, size,
-				 "FIN not acknowledged by %s for %.1f s", peer,
-				 secs);
+				 "FIN not acknowledged by %s (no "
+				 "retransmission seen)",
+				 peer);
 		break;
 	case TCPFSM_FIN_WAIT_2:
 		snprintf(buf, size,
-			 "%s acknowledged the FIN but has not closed its side "
-			 "for %.1f s: the application on %s holds its socket "
-			 "(CLOSE_WAIT there)",
-			 peer, secs, peer);
+			 "%s acknowledged the FIN but has not closed its side: "
+			 "the application on %s holds its socket (CLOSE_WAIT "
+			 "there)",
+			 peer, peer);
 		break;
 	case TCPFSM_CLOSE_WAIT:
 		snprintf(buf, size,
 			 "peer closed; the application on %s has not closed "
-			 "its socket for %.1f s (CLOSE_WAIT leak)",
-			 host, secs);
+			 "its socket (CLOSE_WAIT leak)",
+			 host);
 		break;
 	default:
-		snprintf(buf, size, "in %s for %.1f s",
-			 tcpfsm_state_name(e->state), secs);
+		snprintf(buf, size, "stuck in %s",
+			 tcpfsm_state_name(e->state));
 		break;
 	}
 }

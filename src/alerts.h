@@ -18,10 +18,9 @@
 #include "flow.h"
 #include "timers.h"
 
-/* Writes the diagnosis for endpoint `side` of f, stuck in its state for
- * `duration` µs, into buf (NUL-terminated, truncated to size). */
-void alert_diagnose(const struct flow *f, int side, int64_t duration,
-		    char *buf, size_t size);
+/* Writes the diagnosis for endpoint `side` of f, stuck in its state, into
+ * buf (NUL-terminated, truncated to size). */
+void alert_diagnose(const struct flow *f, int side, char *buf, size_t size);
 
 /* Groups of alerts being folded. Fixed size: when all are busy, alerts go
  * out unfolded (the rate limit still applies). */

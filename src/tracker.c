@@ -317,8 +317,7 @@ static void fire_alert(struct tcpfsm *t, uint32_t ref, int state, int64_t ts)
 	e->flags |= EP_ALERTED;
 	t->stats.alerts++;
 	t->stats.alerts_by_state[state]++;
-	alert_diagnose(f, side, ts - e->since, t->diagnosis,
-		       sizeof t->diagnosis);
+	alert_diagnose(f, side, t->diagnosis, sizeof t->diagnosis);
 	struct tcpfsm_event ev = {.type = TCPFSM_EV_ALERT,
 				  .ts = ts,
 				  .endpoint = side,

@@ -109,6 +109,14 @@ void ob_seconds(struct outbuf *ob, int64_t us)
 	ob_digits(ob, mag % 1000000, 6);
 }
 
+void ob_tenths(struct outbuf *ob, int64_t us)
+{
+	uint64_t tenths = (uint64_t)(us < 0 ? 0 : us + 50000) / 100000;
+	ob_uint(ob, tenths / 10);
+	ob_putc(ob, '.');
+	ob_putc(ob, (char)('0' + tenths % 10));
+}
+
 void ob_clock(struct outbuf *ob, int64_t us)
 {
 	int64_t day = (int64_t)86400 * 1000000;

@@ -36,6 +36,8 @@ size_t fmt_uint(char *dst, uint64_t v);
 void ob_pad(struct outbuf *ob, const char *s, int width);
 /* Microseconds as seconds with six decimals: "1700000000.123456". */
 void ob_seconds(struct outbuf *ob, int64_t us);
+/* A duration in seconds with one decimal: "3.0" (negative as 0). */
+void ob_tenths(struct outbuf *ob, int64_t us);
 /* Microseconds as a UTC time of day: "19:31:06.123456". */
 void ob_clock(struct outbuf *ob, int64_t us);
 

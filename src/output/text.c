@@ -100,8 +100,14 @@ void text_event(struct output *o, const struct tcpfsm_event *ev)
 		ob_putc(ob, ' ');
 		ob_puts(ob, tcpfsm_state_name(ev->state));
 		ob_puts(ob, " for ");
-		ob_seconds(ob, ev->duration);
-		ob_puts(ob, " s: ");
+		ob_tenths(ob, ev->duration);
+		ob_puts(ob, " s");
+		if (ev->count > 1) {
+			ob_puts(ob, " (");
+			ob_uint(ob, ev->count);
+			ob_puts(ob, " endpoints)");
+		}
+		ob_puts(ob, ": ");
 		ob_puts(ob, ev->diagnosis);
 		if (o->color)
 			ob_puts(ob, "\033[0m");
@@ -116,7 +122,7 @@ void text_event(struct output *o, const struct tcpfsm_event *ev)
 				    ? "record expired"
 				    : tcpfsm_state_name(ev->resolved_to));
 		ob_puts(ob, " after ");
-		ob_seconds(ob, ev->duration);
+		ob_tenths(ob, ev->duration);
 		ob_puts(ob, " s (");
 		ob_puts(ob, ev->alert);
 		ob_puts(ob, " resolved)");
