@@ -1,0 +1,316 @@
+"""pktlib - build TCP packets and pcap files byte by byte (stdlib only).
+
+Used by the malformed-capture generator (gen_corpus.py) and the fuzzers'
+seed writer (tests/fuzz/make_seeds.py). Every builder takes explicit
+overrides for its length fields, so that hostile values are one argument
+away: a packet is a list of layers, each knowing where its length fields are.
+"""
+
+import struct
+
+# libpcap DLT_* values
+DLT_NULL = 0
+DLT_EN10MB = 1
+DLT_RAW = 12
+DLT_RAW_OPENBSD = 14
+DLT_LINKTYPE_RAW = 101
+DLT_LOOP = 108
+DLT_LINUX_SLL = 113
+DLT_IPV4 = 228
+DLT_IPV6 = 229
+DLT_LINUX_SLL2 = 276
+
+FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def tcp_options(mss=None, wscale=None, sack_ok=False, ts=None):
+    """The options a Linux SYN carries, in Linux's order and padding."""
+    o = b""
+    if mss is not None:
+        o += struct.pack("!BBH", 2, 4, mss)
+    if sack_ok and ts is not None:
+        o += struct.pack("!BB", 4, 2) + struct.pack("!BBII", 8, 10, *ts)
+    elif ts is not None:
+        o += struct.pack("!BBBBII", 1, 1, 8, 10, *ts)
+    elif sack_ok:
+        o += struct.pack("!BBBB", 1, 1, 4, 2)
+    if wscale is not None:
+        o += struct.pack("!BBBB", 1, 3, 3, wscale)
+    while len(o) % 4:
+        o += b"\1"
+    return o
+
+
+def tcp(sport, dport, seq, ack, flags, win=65535, options=b"", payload=b"",
+        doff=None):
+    """A TCP header (checksum left 0: tcpfsm does not check it)."""
+    hlen = 20 + len(options)
+    if doff is None:
+        doff = hlen // 4
+    return (struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF,
+                        ack & 0xFFFFFFFF, (doff & 15) << 4, flags, win, 0, 0)
+            + options + payload)
+
+
+def ipv4(src, dst, payload, proto=6, options=b"", total=None, ihl=None,
+         frag=0, mf=False, df=True, ident=1, ttl=64, version=4):
+    hlen = 20 + len(options)
+    if ihl is None:
+        ihl = hlen // 4
+    if total is None:
+        total = hlen + len(payload)
+    flags_frag = (0x4000 if df else 0) | (0x2000 if mf else 0) | (frag & 0x1FFF)
+    h = struct.pack("!BBHHHBBH4s4s", (version << 4) | (ihl & 15), 0,
+                    total & 0xFFFF, ident, flags_frag, ttl, proto, 0,
+                    bytes(src), bytes(dst)) + options
+    h = h[:10] + struct.pack("!H", csum(h)) + h[12:]
+    return h + payload
+
+
+def ipv6(src, dst, payload, nxt=6, plen=None, ext=(), version=6):
+    """ext: a list of (next-header value of this extension, bytes); the
+    chain is linked in order, the last one pointing at nxt."""
+    chain = b""
+    first = nxt
+    if ext:
+        first = ext[0][0]
+        for i, (_, body) in enumerate(ext):
+            follow = ext[i + 1][0] if i + 1 < len(ext) else nxt
+            chain += bytes([follow]) + body[1:]
+    body = chain + payload
+    if plen is None:
+        plen = len(body)
+    return struct.pack("!IHBB16s16s", (version << 28), plen & 0xFFFF, first,
+                       64, bytes(src), bytes(dst)) + body
+
+
+def ext_opts(nbytes=8, hdr_len=None):
+    """Hop-by-hop / routing / destination options: nbytes (a multiple of 8)
+    with the length field (in 8-byte units beyond the first 8)."""
+    if hdr_len is None:
+        hdr_len = nbytes // 8 - 1
+    return bytes([0, hdr_len & 0xFF]) + bytes([1, nbytes - 4]) + bytes(nbytes - 4)
+
+
+def ext_frag(offset=0, more=False, ident=7):
+    return struct.pack("!BBHI", 0, 0, (offset << 3) | (1 if more else 0), ident)
+
+
+def ext_ah(nbytes=16, hdr_len=None):
+    """Authentication header: length in 4-byte units minus 2."""
+    if hdr_len is None:
+        hdr_len = nbytes // 4 - 2
+    return bytes([0, hdr_len & 0xFF]) + bytes(nbytes - 2)
+
+
+MAC_A = bytes.fromhex("020000000001")
+MAC_B = bytes.fromhex("020000000002")
+
+
+def eth(ethertype, payload, tags=(), dst=MAC_B, src=MAC_A):
+    """Ethernet II; tags: a list of (tpid, vid) outermost first."""
+    h = dst + src
+    for tpid, vid in tags:
+        h += struct.pack("!HH", tpid, vid)
+    return h + struct.pack("!H", ethertype) + payload
+
+
+def mpls(labels, payload):
+    out = b""
+    for i, label in enumerate(labels):
+        bottom = 1 if i == len(labels) - 1 else 0
+        out += struct.pack("!I", (label << 12) | (bottom << 8) | 64)
+    return out + payload
+
+
+def pppoe(ppp_proto, payload, session=0x1234):
+    return struct.pack("!BBHHH", 0x11, 0, session, len(payload) + 2,
+                       ppp_proto) + payload
+
+
+def llc_snap(ethertype, payload):
+    return bytes([0xAA, 0xAA, 0x03, 0, 0, 0]) + struct.pack("!H", ethertype) + payload
+
+
+def eth_8023(payload, dst=MAC_B, src=MAC_A):
+    return dst + src + struct.pack("!H", len(payload)) + payload
+
+
+def fabricpath(inner_frame):
+    """FabricPath: outer MACs, 0x8903, 2 bytes FTag/TTL, the inner frame."""
+    return bytes(12) + struct.pack("!H", 0x8903) + b"\x00\x3f" + inner_frame
+
+
+def sll(proto, payload, pkttype=0):
+    return struct.pack("!HHH8sH", pkttype, 1, 6, MAC_A + b"\0\0", proto) + payload
+
+
+def sll2(proto, payload, pkttype=0):
+    return struct.pack("!HHIHBB8s", proto, 0, 2, 1, pkttype, 6,
+                       MAC_A + b"\0\0") + payload
+
+
+def null(af, payload, big_endian=False):
+    return struct.pack(">I" if big_endian else "<I", af) + payload
+
+
+V4_C = bytes([10, 0, 0, 1])
+V4_S = bytes([10, 0, 0, 2])
+V6_C = bytes.fromhex("20010db8000000000000000000000001")
+V6_S = bytes.fromhex("20010db8000000000000000000000002")
+
+
+def ip(family, c2s, seg, **kw):
+    """An IP datagram carrying seg, client to server when c2s."""
+    if family == 4:
+        src, dst = (V4_C, V4_S) if c2s else (V4_S, V4_C)
+        return ipv4(src, dst, seg, **kw)
+    src, dst = (V6_C, V6_S) if c2s else (V6_S, V6_C)
+    return ipv6(src, dst, seg, **kw)
+
+
+def frame(dlt, family, datagram, variant=0):
+    """Wraps an IP datagram in link type dlt. variant picks among the
+    encapsulations a link type has (VLAN, MPLS, ... for Ethernet)."""
+    et = 0x0800 if family == 4 else 0x86DD
+    if dlt == DLT_EN10MB:
+        return [
+            lambda: eth(et, datagram),
+            lambda: eth(et, datagram, tags=[(0x8100, 10)]),
+            lambda: eth(et, datagram, tags=[(0x88A8, 100), (0x8100, 10)]),
+            lambda: eth(et, datagram, tags=[(0x9100, 100), (0x8100, 10)]),
+            lambda: eth(0x8847, mpls([16, 17, 18], datagram)),
+            lambda: eth(0x8864, pppoe(0x0021 if family == 4 else 0x0057,
+                                      datagram)),
+            lambda: eth_8023(llc_snap(et, datagram)),
+            lambda: fabricpath(eth(et, datagram)),
+        ][variant % 8]()
+    if dlt == DLT_LINUX_SLL:
+        return sll(et, datagram)
+    if dlt == DLT_LINUX_SLL2:
+        return sll2(et, datagram)
+    if dlt in (DLT_NULL, DLT_LOOP):
+        if family == 4:
+            return null(2, datagram, big_endian=(dlt == DLT_LOOP or variant & 1))
+        af = (10, 24, 28, 30)[variant % 4]
+        return null(af, datagram, big_endian=(dlt == DLT_LOOP))
+    return datagram
+
+
+def conversation(family=4, sport=40000, dport=80, isn_c=1000, isn_s=5000,
+                 data=b"GET / HTTP/1.0\r\n\r\n", reply=b"HTTP/1.0 200 OK\r\n\r\n",
+                 **ipkw):
+    """A complete connection as (c2s, tcp segment) pairs: handshake with
+    options, data each way, FIN from the client, FIN from the server."""
+    c, s = isn_c, isn_s
+    opts = tcp_options(mss=1460, wscale=7, sack_ok=True, ts=(100, 0))
+    segs = [
+        (True, tcp(sport, dport, c, 0, SYN, 64240, opts)),
+        (False, tcp(dport, sport, s, c + 1, SYN | ACK, 65160,
+                    tcp_options(mss=1460, wscale=7, sack_ok=True, ts=(200, 100)))),
+        (True, tcp(sport, dport, c + 1, s + 1, ACK, 502)),
+        (True, tcp(sport, dport, c + 1, s + 1, PSH | ACK, 502, payload=data)),
+        (False, tcp(dport, sport, s + 1, c + 1 + len(data), ACK, 510)),
+        (False, tcp(dport, sport, s + 1, c + 1 + len(data), PSH | ACK, 510,
+                    payload=reply)),
+        (True, tcp(sport, dport, c + 1 + len(data), s + 1 + len(reply), FIN | ACK, 502)),
+        (False, tcp(dport, sport, s + 1 + len(reply), c + 2 + len(data), FIN | ACK, 510)),
+        (True, tcp(sport, dport, c + 2 + len(data), s + 2 + len(reply), ACK, 502)),
+    ]
+    return segs
+
+
+def conversation_frames(dlt, family=4, variant=0, **kw):
+    return [frame(dlt, family, ip(family, c2s, seg), variant)
+            for c2s, seg in conversation(family, **kw)]
+
+
+# ---------------------------------------------------------------- pcap files
+
+PCAP_MAGIC = 0xA1B2C3D4
+PCAP_MAGIC_NS = 0xA1B23C4D
+
+
+def pcap_header(linktype, snaplen=262144, magic=PCAP_MAGIC, major=2, minor=4,
+                endian="<"):
+    return struct.pack(endian + "IHHiIII", magic, major, minor, 0, 0, snaplen,
+                       linktype)
+
+
+def pcap_record(data, ts_us, caplen=None, origlen=None, endian="<"):
+    if caplen is None:
+        caplen = len(data)
+    if origlen is None:
+        origlen = max(caplen, len(data))
+    return struct.pack(endian + "IIII", ts_us // 1000000, ts_us % 1000000,
+                       caplen & 0xFFFFFFFF, origlen & 0xFFFFFFFF) + data
+
+
+def pcap_file(linktype, frames, t0=1700000000000000, step=1000, snaplen=262144):
+    out = pcap_header(linktype, snaplen)
+    for i, f in enumerate(frames):
+        out += pcap_record(f, t0 + i * step)
+    return out
+
+
+def read_pcap(data):
+    """Parses a classic pcap file: (linktype, snaplen, [(ts_us, bytes)]) or
+    None if it is not one (pcapng, say)."""
+    if len(data) < 24:
+        return None
+    magic_le = struct.unpack("<I", data[:4])[0]
+    for endian in "<>":
+        magic = struct.unpack(endian + "I", data[:4])[0]
+        if magic in (PCAP_MAGIC, PCAP_MAGIC_NS):
+            break
+    else:
+        return None
+    del magic_le
+    nano = magic == PCAP_MAGIC_NS
+    _, _, _, _, _, snaplen, linktype = struct.unpack(endian + "IHHiIII", data[:24])
+    linktype &= 0x0FFFFFFF
+    off, recs = 24, []
+    while off + 16 <= len(data):
+        sec, frac, caplen, _ = struct.unpack(endian + "IIII", data[off:off + 16])
+        off += 16
+        if off + caplen > len(data):
+            break
+        us = sec * 1000000 + (frac // 1000 if nano else frac)
+        recs.append((us, data[off:off + caplen]))
+        off += caplen
+    return linktype, snaplen, recs
+
+
+def read_pcapng(data):
+    """Minimal pcapng reader: (linktype, [(ts_us, bytes)]) for files whose
+    packets all use one interface's link type; None otherwise."""
+    if len(data) < 12 or data[:4] != b"\x0a\x0d\x0d\x0a":
+        return None
+    endian = "<" if data[8:12] == b"\x4d\x3c\x2b\x1a" else ">"
+    off, ifaces, recs = 0, [], []
+    while off + 12 <= len(data):
+        btype, blen = struct.unpack(endian + "II", data[off:off + 8])
+        if blen < 12 or off + blen > len(data):
+            break
+        body = data[off + 8:off + blen - 4]
+        if btype == 1 and len(body) >= 8:  # IDB
+            ifaces.append(struct.unpack(endian + "H", body[:2])[0])
+        elif btype == 6 and len(body) >= 20:  # EPB (assume µs resolution)
+            iface, hi, lo, caplen, _ = struct.unpack(endian + "IIIII", body[:20])
+            recs.append(((hi << 32 | lo), body[20:20 + caplen], iface))
+        off += blen
+    if not ifaces:
+        return None
+    lts = {ifaces[i] for _, _, i in recs if i < len(ifaces)}
+    if len(lts) > 1:
+        return None
+    return ifaces[0], [(ts, b) for ts, b, _ in recs]
