@@ -1,0 +1,211 @@
+/*
+ * pkt.c - building packets byte by byte for the unit tests (see pkt.h).
+ */
+#include "pkt.h"
+
+#include <assert.h>
+#include <string.h>
+
+const uint8_t ADDR4_A[4] = {10, 0, 0, 1};
+const uint8_t ADDR4_B[4] = {10, 0, 0, 2};
+const uint8_t ADDR6_A[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+const uint8_t ADDR6_B[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
+
+const uint8_t SYN_OPTIONS[20] = {
+	2, 4, 0x05, 0xb4,	   /* MSS 1460 */
+	4, 2,			   /* SACK permitted */
+	8, 10, 0, 0, 0, 100, 0, 0, 0, 0, /* timestamps 100, 0 */
+	1,			   /* NOP */
+	3, 3, 7,		   /* window scale 7 */
+};
+
+static void put16(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* Makes room for n bytes in front and returns where they go. */
+static uint8_t *prepend(struct pkt *p, size_t n)
+{
+	assert(p->len + n <= PKT_MAX);
+	memmove(p->b + n, p->b, p->len);
+	memset(p->b, 0, n);
+	p->len += n;
+	return p->b;
+}
+
+void pkt_raw(struct pkt *p, const void *data, size_t len)
+{
+	assert(len <= PKT_MAX);
+	memcpy(p->b, data, len);
+	p->len = len;
+}
+
+void pkt_append(struct pkt *p, uint8_t byte, size_t n)
+{
+	assert(p->len + n <= PKT_MAX);
+	memset(p->b + p->len, byte, n);
+	p->len += n;
+}
+
+void pkt_tcp(struct pkt *p, const struct tcp_spec *t)
+{
+	size_t hlen = 20 + t->optlen;
+	assert(hlen + t->payload <= PKT_MAX);
+	memset(p->b, 0, hlen);
+	put16(p->b, t->sport);
+	put16(p->b + 2, t->dport);
+	put32(p->b + 4, t->seq);
+	put32(p->b + 8, t->ack);
+	int doff = t->doff ? t->doff : (int)(hlen / 4);
+	p->b[12] = (uint8_t)((doff & 15) << 4);
+	p->b[13] = t->flags;
+	put16(p->b + 14, t->win);
+	if (t->optlen)
+		memcpy(p->b + 20, t->opt, t->optlen);
+	for (size_t i = 0; i < t->payload; i++)
+		p->b[hlen + i] = (uint8_t)('a' + i % 26);
+	p->len = hlen + t->payload;
+}
+
+void wrap_ipv4(struct pkt *p, const struct ip4_spec *s)
+{
+	size_t hlen = 20 + s->optlen;
+	size_t inner = p->len;
+	uint8_t *h = prepend(p, hlen);
+	int ihl = s->ihl ? s->ihl : (int)(hlen / 4);
+	h[0] = (uint8_t)(((s->version ? s->version : 4) << 4) | (ihl & 15));
+	put16(h + 2, s->set_total ? s->total : (uint32_t)(hlen + inner));
+	put16(h + 4, 1);
+	put16(h + 6, (uint32_t)((s->mf ? 0x2000 : 0) | (s->frag & 0x1fff)));
+	h[8] = 64;
+	h[9] = s->proto ? s->proto : 6;
+	memcpy(h + 12, s->src ? s->src : ADDR4_A, 4);
+	memcpy(h + 16, s->dst ? s->dst : ADDR4_B, 4);
+	if (s->optlen)
+		memcpy(h + 20, s->opt, s->optlen);
+}
+
+void wrap_ipv6(struct pkt *p, const struct ip6_spec *s)
+{
+	size_t chain = 0;
+	for (size_t i = 0; i < s->n_ext; i++)
+		chain += s->ext[i].len;
+	size_t inner = p->len;
+	uint8_t *h = prepend(p, 40 + chain);
+	put32(h, (uint32_t)(s->version ? s->version : 6) << 28);
+	put16(h + 4, s->set_plen ? s->plen : (uint32_t)(chain + inner));
+	h[6] = s->n_ext ? s->ext[0].type : (s->next ? s->next : 6);
+	h[7] = 64;
+	memcpy(h + 8, s->src ? s->src : ADDR6_A, 16);
+	memcpy(h + 24, s->dst ? s->dst : ADDR6_B, 16);
+	uint8_t *e = h + 40;
+	for (size_t i = 0; i < s->n_ext; i++) {
+		const struct ip6_ext *x = &s->ext[i];
+		e[0] = i + 1 < s->n_ext ? s->ext[i + 1].type
+					     : (s->next ? s->next : 6);
+		int hdrlen = x->hdrlen;
+		if (hdrlen < 0)
+			hdrlen = x->type == 51 ? (int)(x->len / 4) - 2
+				 : x->type == 44 ? 0
+						 : (int)(x->len / 8) - 1;
+		e[1] = (uint8_t)hdrlen;
+		if (x->type == 44)
+			put16(e + 2, (uint32_t)(x->frag_off << 3) |
+					     (x->frag_more ? 1 : 0));
+		e += x->len;
+	}
+}
+
+void wrap_eth(struct pkt *p, uint16_t ethertype, const uint16_t *tags,
+	      size_t ntags)
+{
+	uint8_t *h = prepend(p, 14 + 4 * ntags);
+	static const uint8_t dst[6] = {2, 0, 0, 0, 0, 2}, src[6] = {2, 0, 0, 0, 0, 1};
+	memcpy(h, dst, 6);
+	memcpy(h + 6, src, 6);
+	uint8_t *q = h + 12;
+	for (size_t i = 0; i < ntags; i++, q += 4) {
+		put16(q, tags[i]);
+		put16(q + 2, (uint32_t)(100 + i));
+	}
+	put16(q, ethertype);
+}
+
+void wrap_mpls(struct pkt *p, int nlabels)
+{
+	uint8_t *h = prepend(p, 4 * (size_t)nlabels);
+	for (int i = 0; i < nlabels; i++)
+		put32(h + 4 * i, (uint32_t)(16 + i) << 12 |
+					 (i == nlabels - 1 ? 1u << 8 : 0) | 64);
+}
+
+void wrap_pppoe(struct pkt *p, uint16_t ppp_proto)
+{
+	size_t inner = p->len;
+	uint8_t *h = prepend(p, 8);
+	h[0] = 0x11;
+	put16(h + 2, 0x1234);
+	put16(h + 4, (uint32_t)inner + 2);
+	put16(h + 6, ppp_proto);
+}
+
+void wrap_llc_snap(struct pkt *p, uint16_t ethertype)
+{
+	uint8_t *h = prepend(p, 8);
+	h[0] = 0xaa;
+	h[1] = 0xaa;
+	h[2] = 0x03;
+	put16(h + 6, ethertype);
+	size_t len = p->len;
+	/* 802.3: the type field is the length of what follows. */
+	wrap_eth(p, (uint16_t)len, NULL, 0);
+}
+
+void wrap_fabricpath(struct pkt *p)
+{
+	uint8_t *h = prepend(p, 16);
+	put16(h + 12, 0x8903);
+	put16(h + 14, 0x003f);
+}
+
+void wrap_sll(struct pkt *p, uint16_t proto)
+{
+	uint8_t *h = prepend(p, 16);
+	put16(h + 2, 1);  /* ARPHRD_ETHER */
+	put16(h + 4, 6);  /* address length */
+	h[6] = 2;
+	put16(h + 14, proto);
+}
+
+void wrap_sll2(struct pkt *p, uint16_t proto)
+{
+	uint8_t *h = prepend(p, 20);
+	put16(h, proto);
+	put32(h + 4, 2);  /* interface index */
+	put16(h + 8, 1);  /* ARPHRD_ETHER */
+	h[11] = 6;	  /* address length */
+	h[12] = 2;
+}
+
+void wrap_null(struct pkt *p, uint32_t af, int big_endian)
+{
+	uint8_t *h = prepend(p, 4);
+	if (big_endian) {
+		put32(h, af);
+	} else {
+		h[0] = (uint8_t)af;
+		h[1] = (uint8_t)(af >> 8);
+		h[2] = (uint8_t)(af >> 16);
+		h[3] = (uint8_t)(af >> 24);
+	}
+}
