@@ -13,6 +13,7 @@
  * and columns from 0; people count from 1). Values quoted back in messages
  * are cut short and stripped of control characters.
  */
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -94,9 +95,10 @@ struct section {
 #define STATE_DUR(key, array, state) DUR(key, array[state], 0)
 #define MAP(key, sec) {key, K_MAP, 0, 0, 0, &sec, NULL}
 
+enum { CF_INTERFACE, CF_FILE }; /* check_capture() needs their marks */
 static const struct field capture_fields[] = {
-	STR("interface", capture.interface),
-	STR("file", capture.file),
+	[CF_INTERFACE] = STR("interface", capture.interface),
+	[CF_FILE] = STR("file", capture.file),
 	STR("filter", capture.filter),
 	{"snaplen", K_UINT32, CFG(capture.snaplen), 64, 262144, NULL, NULL},
 	BOOL("promiscuous", capture.promiscuous),
@@ -411,6 +413,21 @@ static const char *duration_text(int64_t us, char *buf, size_t size)
 				 units[i].unit);
 			break;
 		}
+	return buf;
+}
+
+/* Writes a size in the largest binary unit that shows it exactly. */
+static const char *size_text(int64_t n, char *buf, size_t size)
+{
+	static const char *const units[] = {"TiB", "GiB", "MiB", "KiB"};
+	for (size_t i = 0; i < N(units); i++) {
+		int64_t unit = (int64_t)1 << (10 * (N(units) - i));
+		if (n >= unit && n % unit == 0) {
+			snprintf(buf, size, "%" PRId64 "%s", n / unit, units[i]);
+			return buf;
+		}
+	}
+	snprintf(buf, size, "%" PRId64 " bytes", n);
 	return buf;
 }
 
@@ -770,6 +787,12 @@ static int range_error(struct ctx *c, const char *what, const struct field *f,
 			       what, quote(text, q, sizeof q),
 			       duration_text(f->min, lo, sizeof lo),
 			       duration_text(f->max, hi, sizeof hi));
+	if (f->kind == K_SIZE)
+		return fail_at(c, c->ev.start_mark,
+			       "%s: '%s' is out of range (expected %s to %s)",
+			       what, quote(text, q, sizeof q),
+			       size_text(f->min, lo, sizeof lo),
+			       size_text(f->max, hi, sizeof hi));
 	return fail_at(c, c->ev.start_mark,
 		       "%s: '%s' is out of range (expected %" PRId64
 		       " to %" PRId64 ")",
@@ -1012,10 +1035,7 @@ static int parse_value(struct ctx *c, const struct field *f, void *base,
 				       quote(v, q, sizeof q));
 		}
 		if (n < (uint64_t)f->min || n > (uint64_t)f->max)
-			return fail_at(c, c->ev.start_mark,
-				       "%s: '%s' is out of range (expected "
-				       "1KiB to %" PRId64 " bytes)",
-				       what, quote(v, q, sizeof q), f->max);
+			return range_error(c, what, f, v, NULL);
 		*(uint64_t *)dst = n;
 		return 0;
 	}
@@ -1040,6 +1060,7 @@ static int parse_map(struct ctx *c, const struct section *sec, void *base,
 	unsigned seen = 0;
 	char q[48];
 
+	assert(sec->n <= MAX_FIELDS);
 	for (size_t i = 0; i < sec->n; i++)
 		names[i] = sec->fields[i].name;
 	for (;;) {
@@ -1114,8 +1135,9 @@ static int check_capture(struct ctx *c, void *base, const char *where,
 	(void)where, (void)seen, (void)start;
 
 	if (cfg->capture.interface && cfg->capture.file) {
-		/* at[0], at[1]: interface, file; report the later one */
-		int later = at[1].index > at[0].index;
+		/* both given in this mapping; report the later one */
+		int later = at[CF_FILE].index > at[CF_INTERFACE].index ? CF_FILE
+								      : CF_INTERFACE;
 		return fail_at(c, at[later],
 			       "capture: interface and file exclude each other "
 			       "(give one)");

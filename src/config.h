@@ -80,13 +80,20 @@ void config_defaults(struct config *cfg);
  * Reads and validates path into cfg, starting from the defaults. Returns 0,
  * or -1 with one message in err: "FILE:LINE:COLUMN: what is wrong" (for
  * example "tcpfsm.yaml:12:5: unknown key 'treshold' in alerts (did you mean
- * 'thresholds'?)"). cfg is left freeable either way.
+ * 'thresholds'?)"), or "FILE: what is wrong" when the file cannot be read.
+ * cfg is overwritten (it need not be initialised; config_free() one that
+ * holds a loaded configuration first); after an error it holds the
+ * defaults. Either way it is freeable.
+ *
+ * Safe on any bytes: files over 1 MiB are refused unread, aliases (*name)
+ * are refused, and nothing is expanded or nested beyond the schema.
  */
 int config_load(struct config *cfg, const char *path, char *err,
 		size_t errlen);
 
-/* Parses sizes with units: "512", "64KiB", "64MiB", "1GiB", "10kB", "1MB". -1
- * if malformed. */
+/* Parses sizes with units: "512" or "512B" (bytes), "10kB", "1MB", "2GB",
+ * "1TB" (powers of 1000), "64KiB", "64MiB", "1GiB", "1TiB" (powers of 1024).
+ * -1 if malformed, negative or beyond INT64_MAX. */
 int64_t config_parse_size(const char *text);
 
 void config_free(struct config *cfg);
