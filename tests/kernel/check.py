@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """check.py - score tcpfsm against the real Linux TCP stack.
 
-    check.py --tcpfsm PATH [--min 98] [--grace 0.3] [-v] [scenario dirs...]
+    check.py --tcpfsm PATH [--min 98] [--min-each 0] [--grace 0.3] [-v] [-e]
+             [scenario dirs...]
 
 For every recording (default: every directory under pcaps/kernel that holds a
 scenario.json), runs `tcpfsm -r capture.pcap --format json`, rebuilds from
@@ -122,10 +123,40 @@ def conn_key(a, b):
     return (a, b) if a <= b else (b, a)
 
 
-def describe(held, t_ref):
+def describe(held, t0):
+    """'A' or 'A ->B@3.21s ->C@4.00s' (times from the recording's start)."""
     if len(held) == 1:
         return held[0][1]
-    return held[0][1] + "".join(" ->%s@%+.2fs" % (st, ts - t_ref) for ts, st in held[1:])
+    return held[0][1] + "".join(" ->%s@%.2fs" % (st, ts - t0) for ts, st in held[1:])
+
+
+def verdict(held, kernel, t0):
+    """For a disagreement: did tcpfsm come round to the kernel's state?"""
+    if held[-1][1] == kernel:
+        return "late: agrees from %.2f s" % (held[-1][0] - t0)
+    return "wrong at the end of the interval"
+
+
+def explain(segs, q, t0, limit=14):
+    """The connection's segments from 1 s before the interval to its end."""
+    a, b = q["local"], q["peer"]
+    isn = {}
+    for s in segs:
+        if {s.src, s.dst} == {a, b} and s.flags & 2 and s.src not in isn:
+            isn[s.src] = s.seq
+    lo = (q["since"] if q["since"] is not None else q["start"]) - 1.0
+    out = []
+    for s in segs:
+        if {s.src, s.dst} != {a, b} or s.ts < lo or s.ts > q["end"]:
+            continue
+        seq = (s.seq - isn[s.src]) % 2**32 if s.src in isn else s.seq
+        ack = (s.ack - isn[s.dst]) % 2**32 if s.dst in isn else s.ack
+        out.append("%8.3f s  %s  %-4s seq %d%s len %d" % (
+            s.ts - t0, "local->peer" if s.src == a else "peer->local", s.flagstr(), seq,
+            " ack %d" % ack if s.flags & 16 else "", s.plen))
+    if len(out) > limit:
+        out = out[:limit // 2] + ["   ... %d more" % (len(out) - limit)] + out[-(limit // 2):]
+    return out
 
 
 def check_scenario(d, exe, grace, verbose):
@@ -152,8 +183,11 @@ def check_scenario(d, exe, grace, verbose):
             continue
         held = beliefs.held(q["local"], q["peer"], w0, w1)
         ok = all(st == q["state"] for _, st in held)
-        rec = dict(q, tcpfsm=describe(held, w0), ok=ok,
+        rec = dict(q, tcpfsm=describe(held, t0), ok=ok,
                    rel=(q["start"] - t0, q["end"] - t0))
+        if not ok:
+            rec["verdict"] = verdict(held, q["state"], t0)
+            rec["wire"] = explain(segs, q, t0)
         a = amb.get((q["host"], q["local"], q["peer"]))
         why = None
         if a is not None and (not a.get("states") or q["state"] in a["states"]):
@@ -194,6 +228,8 @@ def main():
     ap.add_argument("--grace", type=float, default=0.3,
                     help="seconds after an interval's start before it is compared (0.3)")
     ap.add_argument("-v", "--verbose", action="store_true", help="list every check")
+    ap.add_argument("-e", "--explain", action="store_true",
+                    help="print the connection's segments under each disagreement")
     ap.add_argument("dirs", nargs="*", help="scenario directories (default: all under %s)"
                     % os.path.relpath(DEFAULT_DIR))
     a = ap.parse_args()
@@ -237,11 +273,16 @@ def main():
             print("  PROBLEM  %s" % p)
         for rec in r["lines"] if a.verbose else r["bad"]:
             print("  %-8s %s" % ("ok" if rec["ok"] else "DISAGREE", fmt_rec(rec)))
+            if not rec["ok"]:
+                print("           %s" % rec["verdict"])
+                if a.explain:
+                    for w in rec["wire"]:
+                        print("             %s" % w)
     apart = [(r["name"], rec) for r in results for rec in r["apart"]]
     if apart:
         print("\nreported apart (not counted):")
         for name, rec in apart:
-            print("  %-26s %-5s %s" % (name, "ok" if rec["ok"] else "diff", fmt_rec(rec)))
+            print("  %-26s %-5s %s" % (name, "same" if rec["ok"] else "diff", fmt_rec(rec)))
             print("  %-26s       %s" % ("", rec["why"]))
 
     if tc == 0:

@@ -482,3 +482,78 @@ def syn_timeout(ctx):
     ctx.expect("c1", "client", "SYN_SENT", stuck=True)
     ctx.expect("c1", "client", "CLOSED")
     ctx.expect("c1", "server", "CLOSED")
+
+
+@scenario
+def half_close(ctx):
+    """Half close: the client sends its request and shutdown(SHUT_WR)s; the
+    server keeps sending for 2 s in CLOSE_WAIT while the client, in
+    FIN_WAIT_2, keeps reading; then the server closes.
+
+    Data flows server->client while the client is in FIN_WAIT_2 and the
+    server in CLOSE_WAIT (three answers 0.6 s apart, each acknowledged by the
+    client); the server's close ends in client TIME_WAIT (the client
+    application has not even closed its socket yet) and server CLOSED."""
+    _open(ctx)
+    ctx.sleep(1.2)
+    ctx.c.cmd("shutdown c1")
+    ctx.s.cmd("recv ac1 1")
+    for i in range(3):
+        ctx.sleep(0.6)
+        ctx.s.cmd("send ac1 part %d of the answer" % i)
+        ctx.c.cmd("recv c1 1")
+    ctx.sleep(0.6)
+    ctx.s.cmd("close ac1")
+    ctx.sleep(2.0)
+    ctx.c.cmd("close c1")
+    ctx.sleep(0.5)
+    for host, st in (("client", "ESTABLISHED"), ("server", "ESTABLISHED"),
+                     ("client", "FIN_WAIT_2"), ("server", "CLOSE_WAIT"),
+                     ("client", "TIME_WAIT"), ("server", "CLOSED")):
+        ctx.expect("c1", host, st)
+
+
+@scenario
+def port_reuse(ctx):
+    """One 4-tuple, two connections: the server closes first and ends in
+    TIME_WAIT; 1.5 s later the client connects again from the same port and
+    the server's TIME_WAIT socket gives way to a new connection.
+
+    The client binds 10.77.1.2:40100 both times (SO_REUSEADDR). First
+    connection: request/answer, the server closes (FIN_WAIT_2 / CLOSE_WAIT
+    for 1.2 s), the client closes (LAST_ACK, then CLOSED; the server goes
+    TIME_WAIT). Second connection: a new SYN with a higher ISN, accepted by
+    Linux in TIME_WAIT; it is then closed by the client first (client
+    TIME_WAIT, server CLOSED)."""
+    ctx.s.cmd("listen L %s 80" % ctx.S4)
+    ctx.sleep(0.3)
+    ctx.connect("c1", ctx.S4, 80, ctx.C4, 40100)
+    ctx.accept("L", "ac1")
+    ctx.c.cmd("wait c1 2")
+    ctx.c.cmd("send c1 GET /first")
+    ctx.s.cmd("recv ac1 1")
+    ctx.s.cmd("send ac1 200 OK first")
+    ctx.c.cmd("recv c1 1")
+    ctx.sleep(1.2)
+    ctx.s.cmd("close ac1")
+    ctx.sleep(1.2)
+    ctx.c.cmd("close c1")
+    ctx.sleep(1.5)
+    ctx.connect("c2", ctx.S4, 80, ctx.C4, 40100)
+    ctx.accept("L", "ac2")
+    ctx.c.cmd("wait c2 2")
+    ctx.c.cmd("send c2 GET /second")
+    ctx.s.cmd("recv ac2 1")
+    ctx.s.cmd("send ac2 200 OK second")
+    ctx.c.cmd("recv c2 1")
+    ctx.sleep(1.2)
+    ctx.c.cmd("close c2")
+    ctx.s.cmd("recv ac2 1")
+    ctx.s.cmd("close ac2")
+    ctx.sleep(2.0)
+    for host, st in (("client", "CLOSE_WAIT"), ("server", "FIN_WAIT_2"),
+                     ("client", "CLOSED"), ("server", "TIME_WAIT"),
+                     ("client", "ESTABLISHED"), ("server", "ESTABLISHED"),
+                     ("client", "TIME_WAIT"), ("server", "CLOSED")):
+        ctx.expect("c1", host, st)
+    ctx.note("c1 and c2 share one 4-tuple; the truth for it is one timeline.")
