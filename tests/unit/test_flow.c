@@ -1,0 +1,285 @@
+/*
+ * test_flow.c - canonical flow keys and the flow table: both directions of a
+ * connection find one flow; IPv4 and IPv6 never mix; equal addresses with
+ * different ports, and equal ports with different addresses, stay apart.
+ */
+#include <string.h>
+
+#include "flow.h"
+#include "pkt.h"
+#include "testutil.h"
+
+static struct segment seg4(const uint8_t *src, uint16_t sport,
+			   const uint8_t *dst, uint16_t dport)
+{
+	struct segment s;
+	memset(&s, 0, sizeof s);
+	s.family = 4;
+	memcpy(s.src, src, 4);
+	memcpy(s.dst, dst, 4);
+	s.sport = sport;
+	s.dport = dport;
+	return s;
+}
+
+static struct segment seg6(const uint8_t *src, uint16_t sport,
+			   const uint8_t *dst, uint16_t dport)
+{
+	struct segment s;
+	memset(&s, 0, sizeof s);
+	s.family = 6;
+	memcpy(s.src, src, 16);
+	memcpy(s.dst, dst, 16);
+	s.sport = sport;
+	s.dport = dport;
+	return s;
+}
+
+static void assert_key_equal(const struct flow_key *a, const struct flow_key *b)
+{
+	/* Keys are hashed and compared as raw bytes: padding included. */
+	assert_memory_equal(a, b, sizeof *a);
+}
+
+static void test_both_directions_one_key(void **state)
+{
+	(void)state;
+	struct flow_key k1, k2;
+	int lo1, lo2;
+
+	struct segment a = seg4(ADDR4_A, 40000, ADDR4_B, 80);
+	struct segment b = seg4(ADDR4_B, 80, ADDR4_A, 40000);
+	flow_key_make(&a, &k1, &lo1);
+	flow_key_make(&b, &k2, &lo2);
+	assert_key_equal(&k1, &k2);
+	assert_int_not_equal(lo1, lo2);
+	assert_true(lo1); /* 10.0.0.1 < 10.0.0.2 */
+	assert_memory_equal(k1.lo, ADDR4_A, 4);
+	assert_memory_equal(k1.hi, ADDR4_B, 4);
+	assert_int_equal(k1.lo_port, 40000);
+	assert_int_equal(k1.hi_port, 80);
+	assert_int_equal(k1.family, 4);
+	static const uint8_t zero[12];
+	assert_memory_equal(k1.lo + 4, zero, 12);
+	assert_memory_equal(k1.hi + 4, zero, 12);
+
+	/* The lower address goes first, whatever the ports. */
+	a = seg4(ADDR4_B, 1, ADDR4_A, 65535);
+	flow_key_make(&a, &k1, &lo1);
+	assert_false(lo1);
+	assert_memory_equal(k1.lo, ADDR4_A, 4);
+	assert_int_equal(k1.lo_port, 65535);
+	assert_int_equal(k1.hi_port, 1);
+
+	/* Addresses compare as bytes in network order, not as host ints. */
+	static const uint8_t x[4] = {1, 0, 0, 255}, y[4] = {2, 0, 0, 0};
+	a = seg4(y, 5, x, 6);
+	flow_key_make(&a, &k1, &lo1);
+	assert_false(lo1);
+	assert_memory_equal(k1.lo, x, 4);
+
+	a = seg6(ADDR6_B, 443, ADDR6_A, 50000);
+	b = seg6(ADDR6_A, 50000, ADDR6_B, 443);
+	flow_key_make(&a, &k1, &lo1);
+	flow_key_make(&b, &k2, &lo2);
+	assert_key_equal(&k1, &k2);
+	assert_false(lo1);
+	assert_true(lo2);
+	assert_int_equal(k1.family, 6);
+	assert_memory_equal(k1.lo, ADDR6_A, 16);
+}
+
+static void test_same_address_different_ports(void **state)
+{
+	(void)state;
+	struct flow_key k1, k2, k3;
+	int lo1, lo2, lo3;
+
+	/* Loopback: one address, two ports; the lower port goes first. */
+	static const uint8_t lo[4] = {127, 0, 0, 1};
+	struct segment a = seg4(lo, 40000, lo, 8080);
+	struct segment b = seg4(lo, 8080, lo, 40000);
+	flow_key_make(&a, &k1, &lo1);
+	flow_key_make(&b, &k2, &lo2);
+	assert_key_equal(&k1, &k2);
+	assert_int_not_equal(lo1, lo2);
+	assert_int_equal(k1.lo_port, 8080);
+	assert_int_equal(k1.hi_port, 40000);
+
+	/* Another port pair on the same address is another flow. */
+	struct segment c = seg4(lo, 40001, lo, 8080);
+	flow_key_make(&c, &k3, &lo3);
+	assert_memory_not_equal(&k1, &k3, sizeof k1);
+
+	/* A connection to itself (same address and port): one key, and the
+	 * sender counts as the lower end either way. */
+	struct segment self = seg4(lo, 5000, lo, 5000);
+	flow_key_make(&self, &k1, &lo1);
+	assert_true(lo1);
+	assert_int_equal(k1.lo_port, 5000);
+	assert_int_equal(k1.hi_port, 5000);
+
+	/* Same ports, different addresses: different flows. */
+	struct segment d = seg4(ADDR4_A, 1000, ADDR4_B, 2000);
+	static const uint8_t other[4] = {10, 0, 0, 3};
+	struct segment e = seg4(ADDR4_A, 1000, other, 2000);
+	flow_key_make(&d, &k1, &lo1);
+	flow_key_make(&e, &k2, &lo2);
+	assert_memory_not_equal(&k1, &k2, sizeof k1);
+}
+
+static void test_ipv4_vs_ipv6(void **state)
+{
+	(void)state;
+	struct flow_key k4, k6;
+	int lo4, lo6;
+
+	/* An IPv6 address whose first bytes equal an IPv4 address, with the
+	 * rest zero, is still another flow: the family is in the key. */
+	uint8_t a6[16] = {10, 0, 0, 1}, b6[16] = {10, 0, 0, 2};
+	struct segment s4 = seg4(ADDR4_A, 40000, ADDR4_B, 80);
+	struct segment s6 = seg6(a6, 40000, b6, 80);
+	flow_key_make(&s4, &k4, &lo4);
+	flow_key_make(&s6, &k6, &lo6);
+	assert_memory_not_equal(&k4, &k6, sizeof k4);
+	assert_int_equal(k4.family, 4);
+	assert_int_equal(k6.family, 6);
+
+	/* Garbage beyond the 4 bytes of an IPv4 address in the segment is
+	 * ignored by the key. */
+	struct segment dirty = s4;
+	memset(dirty.src + 4, 0xab, 12);
+	memset(dirty.dst + 4, 0xcd, 12);
+	struct flow_key kd;
+	int lod;
+	flow_key_make(&dirty, &kd, &lod);
+	assert_key_equal(&k4, &kd);
+}
+
+static void test_table(void **state)
+{
+	(void)state;
+	struct flow_table ft;
+	struct flow_key k[3];
+	int lo;
+
+	assert_int_equal(flow_table_init(&ft, 2), 0);
+	struct segment s0 = seg4(ADDR4_A, 40000, ADDR4_B, 80);
+	struct segment s1 = seg6(ADDR6_A, 40000, ADDR6_B, 80);
+	struct segment s2 = seg4(ADDR4_A, 40001, ADDR4_B, 80);
+	flow_key_make(&s0, &k[0], &lo);
+	flow_key_make(&s1, &k[1], &lo);
+	flow_key_make(&s2, &k[2], &lo);
+
+	assert_null(flow_lookup(&ft, &k[0]));
+	struct flow *f0 = flow_insert(&ft, &k[0]);
+	assert_non_null(f0);
+	struct flow *f1 = flow_insert(&ft, &k[1]);
+	assert_non_null(f1);
+	assert_ptr_not_equal(f0, f1);
+	/* Full. */
+	assert_null(flow_insert(&ft, &k[2]));
+	assert_ptr_equal(flow_lookup(&ft, &k[0]), f0);
+	assert_ptr_equal(flow_lookup(&ft, &k[1]), f1);
+	assert_null(flow_lookup(&ft, &k[2]));
+
+	/* The reverse direction's key finds the same flow. */
+	struct segment r0 = seg4(ADDR4_B, 80, ADDR4_A, 40000);
+	struct flow_key kr;
+	flow_key_make(&r0, &kr, &lo);
+	assert_ptr_equal(flow_lookup(&ft, &kr), f0);
+
+	/* Removed flows are recycled, zeroed. */
+	f0->id = 99;
+	flow_remove(&ft, f0);
+	assert_null(flow_lookup(&ft, &k[0]));
+	struct flow *f2 = flow_insert(&ft, &k[2]);
+	assert_ptr_equal(f2, f0);
+	assert_int_equal(f2->id, 0);
+	assert_ptr_equal(flow_lookup(&ft, &k[2]), f2);
+	assert_int_equal(ft.live, 2);
+
+	/* flow_addr gives each side back. */
+	f2->client_is_lo = 1;
+	struct tcpfsm_addr a;
+	flow_addr(f2, TCPFSM_CLIENT, &a);
+	assert_int_equal(a.family, 4);
+	assert_int_equal(a.port, 40001);
+	assert_memory_equal(a.ip, ADDR4_A, 4);
+	flow_addr(f2, TCPFSM_SERVER, &a);
+	assert_int_equal(a.port, 80);
+	assert_memory_equal(a.ip, ADDR4_B, 4);
+	f2->client_is_lo = 0;
+	flow_addr(f2, TCPFSM_CLIENT, &a);
+	assert_int_equal(a.port, 80);
+
+	flow_table_destroy(&ft);
+}
+
+/* Through the tracker: packets both ways on one 4-tuple are one connection;
+ * an IPv4 and an IPv6 connection with "equal" addresses are two. */
+struct count {
+	uint64_t max_id;
+};
+
+static void on_event(const struct tcpfsm_event *ev, void *user)
+{
+	struct count *c = user;
+	if (ev->conn->id > c->max_id)
+		c->max_id = ev->conn->id;
+}
+
+static void feed(struct tcpfsm *t, int family, const uint8_t *src,
+		 uint16_t sport, const uint8_t *dst, uint16_t dport,
+		 uint8_t flags, int64_t ts)
+{
+	struct pkt p;
+	struct tcp_spec tcp = {.sport = sport, .dport = dport, .seq = 1,
+			       .ack = 1, .flags = flags, .win = 100};
+	pkt_tcp(&p, &tcp);
+	if (family == 4) {
+		struct ip4_spec ip = {.src = src, .dst = dst};
+		wrap_ipv4(&p, &ip);
+	} else {
+		struct ip6_spec ip = {.src = src, .dst = dst};
+		wrap_ipv6(&p, &ip);
+	}
+	assert_int_equal(tcpfsm_feed(t, DLT_RAW, ts, p.b, (uint32_t)p.len), 0);
+}
+
+static void test_tracker_keys(void **state)
+{
+	(void)state;
+	struct count c = {0};
+	struct tcpfsm *t = tcpfsm_new(NULL, on_event, &c);
+	assert_non_null(t);
+	int64_t ts = INT64_C(1700000000000000);
+	uint8_t a6[16] = {10, 0, 0, 1}, b6[16] = {10, 0, 0, 2};
+
+	feed(t, 4, ADDR4_A, 40000, ADDR4_B, 80, F_ACK | F_PSH, ts++);
+	feed(t, 4, ADDR4_B, 80, ADDR4_A, 40000, F_ACK, ts++);
+	assert_int_equal(tcpfsm_stats(t)->connections, 1);
+	feed(t, 6, a6, 40000, b6, 80, F_ACK | F_PSH, ts++);
+	feed(t, 6, b6, 80, a6, 40000, F_ACK, ts++);
+	assert_int_equal(tcpfsm_stats(t)->connections, 2);
+	static const uint8_t lo[4] = {127, 0, 0, 1};
+	feed(t, 4, lo, 40000, lo, 8080, F_ACK, ts++);
+	feed(t, 4, lo, 8080, lo, 40000, F_ACK, ts++);
+	feed(t, 4, lo, 40001, lo, 8080, F_ACK, ts++);
+	assert_int_equal(tcpfsm_stats(t)->connections, 4);
+	assert_int_equal(tcpfsm_stats(t)->active, 4);
+	assert_int_equal(c.max_id, 4);
+	tcpfsm_free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_both_directions_one_key),
+		cmocka_unit_test(test_same_address_different_ports),
+		cmocka_unit_test(test_ipv4_vs_ipv6),
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_tracker_keys),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
