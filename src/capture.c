@@ -1,6 +1,7 @@
 /*
  * capture.c - libpcap at the edge.
  */
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -55,9 +56,14 @@ int capture_open_live(struct capture *c, const char *iface, int snaplen,
 	pcap_set_timeout(c->pcap, LIVE_TICK_MS);
 	pcap_set_tstamp_precision(c->pcap, PCAP_TSTAMP_PRECISION_MICRO);
 	int rc = pcap_activate(c->pcap);
-	if (rc < 0) {
+	/* Non-blocking, and our own poll(2) when the ring is empty: a read
+	 * timeout alone does not make libpcap return on Linux, and the tick
+	 * and signals must get a turn on a quiet link. */
+	if (rc < 0 || pcap_setnonblock(c->pcap, 1, err) < 0 ||
+	    (c->fd = pcap_get_selectable_fd(c->pcap)) < 0) {
 		snprintf(c->err, sizeof c->err, "%s: %s", iface,
-			 pcap_geterr(c->pcap));
+			 rc < 0 ? pcap_geterr(c->pcap)
+				: "cannot wait for packets on this interface");
 		pcap_close(c->pcap);
 		c->pcap = NULL;
 		return -1;
@@ -107,7 +113,9 @@ enum capture_status capture_run(struct capture *c, struct tcpfsm *t,
 			if (c->live && (c->records & 4095) == 0 &&
 			    capture_wall_clock() >= tick_at)
 				return CAPTURE_TICK;
-		} else if (rc == 0) { /* live: the read timed out */
+		} else if (rc == 0) { /* live: nothing buffered */
+			struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+			poll(&pfd, 1, LIVE_TICK_MS); /* EINTR: a signal */
 			int64_t now = capture_wall_clock();
 			tcpfsm_advance(t, now);
 			if (now >= tick_at)

@@ -165,6 +165,14 @@ void text_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts)
 			ob_puts(ob, " suppressed by the rate limit");
 		}
 	}
+	if (st->pcap_dropped || st->pcap_if_dropped) {
+		ob_puts(ob, ", DROPPED by the capture: ");
+		ob_uint(ob, st->pcap_dropped);
+		ob_puts(ob, " (buffer) + ");
+		ob_uint(ob, st->pcap_if_dropped);
+		ob_puts(ob, " (interface) of ");
+		ob_uint(ob, st->pcap_received);
+	}
 	if (st->rst_out_of_window) {
 		ob_puts(ob, ", ");
 		ob_uint(ob, st->rst_out_of_window);
