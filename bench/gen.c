@@ -45,7 +45,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define GEN_VERSION "1"
+/* Bump whenever the output for given arguments changes (bench/run reuses
+ * captures made by the same version). */
+#define GEN_VERSION "2"
 
 /* ---------------------------------------------------------------- random */
 
@@ -437,7 +439,8 @@ static void conn_init(conn_t *c, enum ctype type, uint64_t t)
 	c->ts = (uint8_t)chance(85); /* Linux-like stack, else Windows-like */
 	c->sack = 1;
 	client_addr(c, next_conn_id++);
-	server_addr(c, rnd_below(NSERVERS), pick_service());
+	unsigned srv = rnd_below(NSERVERS);
+	server_addr(c, srv, pick_service());
 	for (int d = 0; d < 2; d++) {
 		c->isn[d] = c->nxt[d] = rnd32();
 		c->tsoff[d] = rnd32();
@@ -466,7 +469,11 @@ typedef struct {
 	uint32_t rtt_s, rtt_c; /* sensor->server->sensor, sensor->client->.. */
 } script_t;
 
-/* Append an op that happens `delay` us after the previous one. */
+/*
+ * Append an op that happens `delay` us after the previous one.
+ * Never pass two random draws as arguments of one call (or as operands of
+ * one +): C leaves their order unspecified, and gcc and clang then differ.
+ */
 static void add(script_t *b, uint32_t delay, int dir, uint8_t flags,
 		unsigned kind, unsigned len)
 {
@@ -534,10 +541,12 @@ static void exchange(script_t *b, uint32_t delay, unsigned maxsegs)
 {
 	add(b, delay, C2S, F_PSH | F_ACK, 0, rnd_range(20, MAXPAY));
 	unsigned m = rnd_range(1, maxsegs);
-	for (unsigned s = 0; s < m; s++)
-		add(b, s ? burst() : to_srv(b) + rnd_below(1000), S2C,
-		    F_ACK | (s == m - 1 ? F_PSH : 0), 0,
-		    s == m - 1 ? datalen() : MAXPAY);
+	for (unsigned s = 0; s < m; s++) {
+		uint32_t d = s ? burst() : to_srv(b);
+		d += s ? 0 : rnd_below(1000); /* server think time */
+		unsigned len = s == m - 1 ? datalen() : MAXPAY;
+		add(b, d, S2C, F_ACK | (s == m - 1 ? F_PSH : 0), 0, len);
+	}
 	add(b, to_cli(b), C2S, F_ACK, 0, 0);
 }
 
@@ -612,21 +621,24 @@ static void script_reset(script_t *b)
 	int who = chance(50) ? C2S : S2C;
 	add(b, who == C2S ? rnd_range(1, 5000) : to_srv(b), who,
 	    F_RST | F_ACK, 0, 0);
-	if (chance(30)) /* the peer sent data before the RST reached it */
-		add(b, burst(), !who, F_PSH | F_ACK, 0, datalen());
+	if (chance(30)) { /* the peer sent data before the RST reached it */
+		uint32_t d = burst();
+		add(b, d, !who, F_PSH | F_ACK, 0, datalen());
+	}
 }
 
 static void script_halfclose(script_t *b)
 {
 	handshake(b, 0);
-	add(b, burst(), C2S, F_PSH | F_ACK, 0, rnd_range(20, MAXPAY));
+	uint32_t d = burst();
+	add(b, d, C2S, F_PSH | F_ACK, 0, rnd_range(20, MAXPAY));
 	add(b, burst(), C2S, F_FIN | F_ACK, 0, 0); /* shutdown(SHUT_WR) */
 	add(b, to_srv(b), S2C, F_ACK, 0, 0);
 	/* the server streams its answer for seconds; the client acks */
 	unsigned n = rnd_range(4, 24);
 	for (unsigned i = 0; i < n; i++) {
-		add(b, rnd_range(50000, 500000), S2C, F_PSH | F_ACK, 0,
-		    datalen());
+		d = rnd_range(50000, 500000);
+		add(b, d, S2C, F_PSH | F_ACK, 0, datalen());
 		if (i & 1)
 			add(b, to_cli(b), C2S, F_ACK, 0, 0);
 	}
@@ -642,9 +654,11 @@ static void script_pickup(script_t *b, conn_t *c, uint64_t t)
 	c->tsv[S2C] = ms + c->tsoff[S2C] - rnd_range(1, 100);
 	if (chance(50)) { /* tail of a response first */
 		unsigned m = rnd_range(1, 4);
-		for (unsigned s = 0; s < m; s++)
-			add(b, burst(), S2C, F_ACK | (s == m - 1 ? F_PSH : 0),
-			    0, datalen());
+		for (unsigned s = 0; s < m; s++) {
+			uint32_t d = burst();
+			add(b, d, S2C, F_ACK | (s == m - 1 ? F_PSH : 0), 0,
+			    datalen());
+		}
 		add(b, to_cli(b), C2S, F_ACK, 0, 0);
 	}
 	unsigned r = nexchanges(5);
@@ -663,12 +677,15 @@ static void script_short(script_t *b)
 		return;
 	}
 	handshake(b, 0);
-	add(b, burst(), C2S, F_PSH | F_ACK, 0, rnd_range(20, MAXPAY));
+	uint32_t d = burst();
+	add(b, d, C2S, F_PSH | F_ACK, 0, rnd_range(20, MAXPAY));
 	unsigned m = rnd_range(1, 2);
-	for (unsigned s = 0; s < m; s++)
-		add(b, s ? burst() : to_srv(b) + rnd_below(200), S2C,
-		    F_ACK | (s == m - 1 ? F_PSH : 0), 0,
-		    s == m - 1 ? datalen() : MAXPAY);
+	for (unsigned s = 0; s < m; s++) {
+		d = s ? burst() : to_srv(b);
+		d += s ? 0 : rnd_below(200);
+		unsigned len = s == m - 1 ? datalen() : MAXPAY;
+		add(b, d, S2C, F_ACK | (s == m - 1 ? F_PSH : 0), 0, len);
+	}
 	unsigned r = rnd_below(100);
 	if (r < 72) { /* client closes; its FIN acks the response */
 		add(b, to_cli(b), C2S, F_FIN | F_ACK, 0, 0);
