@@ -50,6 +50,9 @@ struct program {
 
 /* Runtime messages go to stderr, or to syslog once detached. */
 static void report(struct program *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void report(struct program *p, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);

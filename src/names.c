@@ -70,7 +70,7 @@ int64_t tcpfsm_parse_duration(const char *text)
 		if (*p < '0' || *p > '9')
 			return -1;
 		for (; *p >= '0' && *p <= '9'; p++)
-			if (scale < 1000000000) {
+			if (scale < 1000000) { /* microseconds at most */
 				frac = frac * 10 + (*p - '0');
 				scale *= 10;
 			}
