@@ -314,3 +314,140 @@ def read_pcapng(data):
     if len(lts) > 1:
         return None
     return ifaces[0], [(ts, b) for ts, b, _ in recs]
+
+
+# ------------------------------------------------------- locating fields
+
+class Layout:
+    """Where the headers and their length fields are in one packet.
+
+    link: offset of the IP header; ver: 4 or 6; ip_hlen: IP header length
+    including IPv4 options or the IPv6 extension chain; ihl_off, tot_off:
+    the IPv4 IHL byte and total length, or the IPv6 payload length; ext:
+    [(offset, next-header value that introduced it)] of IPv6 extensions;
+    tcp: offset of the TCP header; tcp_hlen; opts: [(offset, kind,
+    length)] of the TCP options that have a length byte."""
+
+    def __init__(self):
+        self.link = self.ver = self.ip_hlen = None
+        self.ihl_off = self.tot_off = None
+        self.ext = []
+        self.tcp = self.tcp_hlen = None
+        self.opts = []
+
+    @property
+    def hdr_end(self):
+        return self.tcp + self.tcp_hlen
+
+
+def link_length(dlt, d):
+    """Offset of the IP header for link type dlt, or None."""
+    if dlt == DLT_EN10MB:
+        if len(d) < 14:
+            return None
+        et, off = struct.unpack("!H", d[12:14])[0], 14
+        for _ in range(8):
+            if et in (0x0800, 0x86DD):
+                return off
+            if et in (0x8100, 0x88A8, 0x9100):
+                if len(d) < off + 4:
+                    return None
+                et, off = struct.unpack("!H", d[off + 2:off + 4])[0], off + 4
+            elif et in (0x8847, 0x8848):
+                for _ in range(8):
+                    if len(d) < off + 4:
+                        return None
+                    bottom = d[off + 2] & 1
+                    off += 4
+                    if bottom:
+                        return off
+                return None
+            elif et == 0x8864:
+                if len(d) < off + 8:
+                    return None
+                return off + 8
+            elif et == 0x8903:
+                if len(d) < off + 16:
+                    return None
+                et, off = struct.unpack("!H", d[off + 14:off + 16])[0], off + 16
+            elif et < 0x600:
+                if len(d) < off + 8 or d[off:off + 3] != b"\xaa\xaa\x03":
+                    return None
+                et, off = struct.unpack("!H", d[off + 6:off + 8])[0], off + 8
+            else:
+                return None
+        return None
+    if dlt == DLT_LINUX_SLL:
+        return 16 if len(d) >= 16 else None
+    if dlt == DLT_LINUX_SLL2:
+        return 20 if len(d) >= 20 else None
+    if dlt in (DLT_NULL, DLT_LOOP):
+        return 4 if len(d) >= 4 else None
+    if dlt in (DLT_RAW, DLT_RAW_OPENBSD, DLT_LINKTYPE_RAW, DLT_IPV4, DLT_IPV6):
+        return 0
+    return None
+
+
+def locate(dlt, d):
+    """The Layout of a whole TCP packet, or None if it is not one."""
+    L = Layout()
+    off = link_length(dlt, d)
+    if off is None or len(d) < off + 1:
+        return None
+    L.link = off
+    ver = d[off] >> 4
+    if ver == 4:
+        if len(d) < off + 20:
+            return None
+        ihl = (d[off] & 15) * 4
+        if ihl < 20 or d[off + 9] != 6 or len(d) < off + ihl:
+            return None
+        if struct.unpack("!H", d[off + 6:off + 8])[0] & 0x1FFF:
+            return None
+        L.ver, L.ihl_off, L.tot_off, L.ip_hlen = 4, off, off + 2, ihl
+        tcp = off + ihl
+    elif ver == 6:
+        if len(d) < off + 40:
+            return None
+        L.ver, L.tot_off = 6, off + 4
+        nxt, p = d[off + 6], off + 40
+        while nxt != 6:
+            if nxt in (0, 43, 60, 135, 139, 140):
+                if len(d) < p + 2:
+                    return None
+                elen = (d[p + 1] + 1) * 8
+            elif nxt == 44:
+                elen = 8
+            elif nxt == 51:
+                if len(d) < p + 2:
+                    return None
+                elen = (d[p + 1] + 2) * 4
+            else:
+                return None
+            if len(d) < p + elen:
+                return None
+            L.ext.append((p, nxt))
+            nxt, p = d[p], p + elen
+        L.ip_hlen = p - off
+        tcp = p
+    else:
+        return None
+    if len(d) < tcp + 20:
+        return None
+    hlen = (d[tcp + 12] >> 4) * 4
+    if hlen < 20 or len(d) < tcp + hlen:
+        return None
+    L.tcp, L.tcp_hlen = tcp, hlen
+    i, end = tcp + 20, tcp + hlen
+    while i < end:
+        kind = d[i]
+        if kind == 0:
+            break
+        if kind == 1:
+            i += 1
+            continue
+        if i + 1 >= end or d[i + 1] < 2:
+            break
+        L.opts.append((i, kind, d[i + 1]))
+        i += d[i + 1]
+    return L
