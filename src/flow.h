@@ -54,6 +54,13 @@ struct endpoint {
 	uint32_t fin_seq; /* sequence number of its FIN */
 	uint32_t ack;	  /* highest acknowledgement number it sent */
 	int64_t since;	  /* when it entered its current state */
+	int64_t tx_ts;	  /* when it last sent its SYN, SYN/ACK or FIN */
+	int64_t assumed_ts; /* when a segment was last assumed delivered to it */
+	uint32_t gap;	  /* µs between its last two copies of that segment:
+			     0 until it retransmits */
+	uint32_t rtt;	  /* µs from the sensor to it and back (handshake) */
+	uint32_t ticket;  /* names its pending promotion in the timer heap */
+	uint8_t pending;  /* enum fsm_input to apply if it goes quiet, or 0 */
 	struct link tq;	  /* in its state's timer queue */
 	uint16_t window;  /* last advertised window, unscaled */
 	uint8_t wscale;	  /* window scale it offered in its SYN */

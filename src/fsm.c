@@ -145,6 +145,19 @@ const struct fsm_cell fsm_table[FSM_NINPUTS][TCPFSM_NSTATES] = {
 		[TCPFSM_CLOSED] = GO(ESTABLISHED,
 			"picked up mid-stream (handshake not seen)"),
 	},
+	[QUIET_ACK_OF_SYN] = {
+		[TCPFSM_SYN_RECEIVED] = GO(ESTABLISHED,
+			"stopped retransmitting its SYN/ACK: the final ACK "
+			"got through"),
+	},
+	[QUIET_ACK_OF_FIN] = {
+		[TCPFSM_FIN_WAIT_1] = GO(FIN_WAIT_2,
+			"stopped retransmitting its FIN: the ACK got through"),
+		[TCPFSM_CLOSING] = GO(TIME_WAIT,
+			"stopped retransmitting its FIN: the ACK got through"),
+		[TCPFSM_LAST_ACK] = GO(CLOSED,
+			"stopped retransmitting its FIN: the ACK got through"),
+	},
 	[HOST_TIMEOUT] = {
 		[TCPFSM_SYN_SENT] = GO(CLOSED, "gave up: SYN retries exhausted"),
 		[TCPFSM_SYN_RECEIVED] = GO(CLOSED,
@@ -164,20 +177,91 @@ static int is_assumption(enum fsm_input in)
 	return in >= RCV_SYN && in <= RCV_RST;
 }
 
-void fsm_apply(struct endpoint ep[2], int side, enum fsm_input in,
+static int is_retransmission(enum fsm_input in)
+{
+	return in == SND_SYN_RETX || in == SND_SYNACK_RETX ||
+	       in == SND_FIN_RETX;
+}
+
+/* Did e send this before the segment last assumed delivered to it could
+ * have arrived? Then its retransmission crossed that segment and proves
+ * nothing about it. */
+static int crossed(const struct endpoint *e, int64_t now)
+{
+	return now - e->assumed_ts < (int64_t)e->rtt;
+}
+
+void fsm_apply(struct endpoint ep[2], int side, enum fsm_input in, int64_t now,
 	       struct fsm_result *res)
 {
 	struct endpoint *e = &ep[side];
 	const struct fsm_cell *cell = &fsm_table[in][e->state];
 
-	if (!cell->cause || (is_assumption(in) && (e->flags & EP_DOUBT)))
+	if (!cell->cause)
 		return;
-	if (cell->correction)
+	if (is_assumption(in)) {
+		e->assumed_ts = now;
+		if (e->flags & EP_DOUBT)
+			return;
+	}
+	if (cell->correction) {
+		if (is_retransmission(in) && crossed(e, now))
+			return;
 		e->flags |= EP_DOUBT;
+	}
+	if (in == QUIET_ACK_OF_SYN || in == QUIET_ACK_OF_FIN)
+		e->flags &= (uint16_t)~EP_DOUBT;
+	e->pending = 0; /* whatever it waited for is overtaken */
 	if (res->n < FSM_MAX_CHANGES)
 		res->change[res->n++] = (struct fsm_change){
 			(uint8_t)side, e->state, cell->to, cell->cause};
 	e->state = cell->to;
+}
+
+/* Delivers an acknowledgement of r's SYN or FIN (assumption `in`). To an
+ * endpoint in doubt that is retransmitting, it is not assumed, but noted:
+ * if r falls quiet past its next retransmission, it got it (`quiet`). */
+static void deliver_ack(struct endpoint ep[2], int side, enum fsm_input in,
+			enum fsm_input quiet, int64_t now,
+			struct fsm_result *res)
+{
+	struct endpoint *r = &ep[side];
+
+	if (!(r->flags & EP_DOUBT) || !fsm_table[quiet][r->state].cause) {
+		fsm_apply(ep, side, in, now, res);
+		return;
+	}
+	r->assumed_ts = now;
+	if (r->gap == 0)
+		return;
+	/* Its retransmission interval doubles: the next copy is due 2 gaps
+	 * after the last; give it half a gap more. */
+	int64_t deadline = r->tx_ts + 5 * (int64_t)r->gap / 2;
+	if (deadline <= now)
+		deadline = now + r->gap;
+	r->pending = (uint8_t)quiet;
+	res->pend_side = side;
+	res->pend_deadline = deadline;
+}
+
+/* e sent its SYN, SYN/ACK or FIN again (retx) or for the first time. */
+static void note_copy(struct endpoint *e, int retx, int64_t now)
+{
+	if (retx) {
+		int64_t gap = now - e->tx_ts;
+		e->gap = gap > UINT32_MAX ? UINT32_MAX : (uint32_t)gap;
+		if (!crossed(e, now))
+			e->pending = 0; /* it did not get the ACK after all */
+	} else {
+		e->gap = 0;
+	}
+	e->tx_ts = now;
+}
+
+static void set_rtt(struct endpoint *e, int64_t now, int64_t sent)
+{
+	int64_t rtt = now - sent;
+	e->rtt = rtt < 0 ? 0 : rtt > UINT32_MAX ? UINT32_MAX : (uint32_t)rtt;
 }
 
 static void count(uint8_t *counter)
@@ -218,7 +302,8 @@ static int rst_acceptable(const struct endpoint *s, const struct endpoint *r,
 }
 
 static void handle_syn(struct endpoint ep[2], int from,
-		       const struct segment *seg, struct fsm_result *res)
+		       const struct segment *seg, int64_t now,
+		       struct fsm_result *res)
 {
 	struct endpoint *s = &ep[from], *r = &ep[!from];
 	int synack = (seg->flags & TH_ACK) != 0;
@@ -230,8 +315,14 @@ static void handle_syn(struct endpoint ep[2], int from,
 							  : SND_SYNACK;
 	else
 		in = same ? SND_SYN_RETX : SND_SYN;
-	if (in == SND_SYN_RETX || in == SND_SYNACK_RETX)
+	int retx = in == SND_SYN_RETX || in == SND_SYNACK_RETX;
+	if (retx)
 		count(&s->syn_retx);
+	/* The sensor to the server and back: its first SYN/ACK answers the
+	 * last SYN seen. */
+	if (in == SND_SYNACK && (r->flags & EP_SENT_SYN))
+		set_rtt(s, now, r->tx_ts);
+	note_copy(s, retx, now);
 
 	s->isn = seg->seq;
 	s->flags |= EP_SENT_SYN | (synack ? EP_SENT_SYNACK : 0);
@@ -239,25 +330,26 @@ static void handle_syn(struct endpoint ep[2], int from,
 		s->flags |= EP_WSCALE;
 		s->wscale = seg->wscale;
 	}
-	fsm_apply(ep, from, in, res);
+	fsm_apply(ep, from, in, now, res);
 
 	if (in == SND_SYN) {
-		fsm_apply(ep, !from, RCV_SYN, res);
+		fsm_apply(ep, !from, RCV_SYN, now, res);
 		/* SYNs that crossed: the peer's, seen earlier, arrives next. */
 		if (r->state == TCPFSM_SYN_SENT ||
 		    r->state == TCPFSM_SYN_RECEIVED)
-			fsm_apply(ep, from, RCV_SYN, res);
+			fsm_apply(ep, from, RCV_SYN, now, res);
 	}
 	/* A SYN/ACK counts only if it acknowledges the receiver's SYN. */
 	else if (in == SND_SYNACK && (r->flags & EP_SENT_SYN) &&
 		 seg->ack == r->isn + 1)
-		fsm_apply(ep, !from, RCV_SYNACK, res);
+		fsm_apply(ep, !from, RCV_SYNACK, now, res);
 }
 
 /* The acknowledgement number: certain news of what the sender received, and
  * the first time, assumed news for the receiver that its SYN or FIN arrived. */
 static void handle_ack(struct endpoint ep[2], int from,
-		       const struct segment *seg, struct fsm_result *res)
+		       const struct segment *seg, int64_t now,
+		       struct fsm_result *res)
 {
 	struct endpoint *s = &ep[from], *r = &ep[!from];
 
@@ -268,45 +360,51 @@ static void handle_ack(struct endpoint ep[2], int from,
 		r->isn = seg->ack - 1;
 		r->snd_nxt = seg->ack;
 		r->flags |= EP_SENT_SYN | EP_SENT_SYNACK;
-		fsm_apply(ep, !from, INFER_SYNACK, res);
+		fsm_apply(ep, !from, INFER_SYNACK, now, res);
 	}
 	if ((r->flags & EP_SENT_SYN) && seq_geq(seg->ack, r->isn + 1)) {
-		fsm_apply(ep, from, SND_ACK_SYN, res);
-		if (!(s->flags & EP_ACKED_PEER_SYN)) {
-			s->flags |= EP_ACKED_PEER_SYN;
-			fsm_apply(ep, !from, RCV_ACK_OF_SYN, res);
-		}
+		/* The sensor to the client and back: its first ACK answers
+		 * the last SYN/ACK seen. */
+		if (!(s->flags & EP_ACKED_PEER_SYN) &&
+		    (r->flags & EP_SENT_SYNACK) && (r->flags & EP_SEEN))
+			set_rtt(s, now, r->tx_ts);
+		s->flags |= EP_ACKED_PEER_SYN;
+		fsm_apply(ep, from, SND_ACK_SYN, now, res);
+		deliver_ack(ep, !from, RCV_ACK_OF_SYN, QUIET_ACK_OF_SYN, now,
+			    res);
 	}
 	if ((r->flags & EP_SENT_FIN) && seq_geq(seg->ack, r->fin_seq + 1)) {
-		fsm_apply(ep, from, SND_ACK_FIN, res);
-		if (!(s->flags & EP_ACKED_PEER_FIN)) {
-			s->flags |= EP_ACKED_PEER_FIN;
-			fsm_apply(ep, !from, RCV_ACK_OF_FIN, res);
-		}
+		s->flags |= EP_ACKED_PEER_FIN;
+		fsm_apply(ep, from, SND_ACK_FIN, now, res);
+		deliver_ack(ep, !from, RCV_ACK_OF_FIN, QUIET_ACK_OF_FIN, now,
+			    res);
 	}
 }
 
 static void handle_fin(struct endpoint ep[2], int from,
-		       const struct segment *seg, struct fsm_result *res)
+		       const struct segment *seg, int64_t now,
+		       struct fsm_result *res)
 {
 	struct endpoint *s = &ep[from], *r = &ep[!from];
 	uint32_t fin_seq = seg->seq + seg->payload_len;
 
 	if ((s->flags & EP_SENT_FIN) && fin_seq == s->fin_seq) {
 		count(&s->fin_retx);
-		fsm_apply(ep, from, SND_FIN_RETX, res);
+		note_copy(s, 1, now);
+		fsm_apply(ep, from, SND_FIN_RETX, now, res);
 		/* Unacknowledged by a receiver we can see: it never got it. */
 		if ((r->flags & EP_SEEN) && !(r->flags & EP_ACKED_PEER_FIN))
-			fsm_apply(ep, !from, RCV_FIN_UNACKED, res);
+			fsm_apply(ep, !from, RCV_FIN_UNACKED, now, res);
 		return;
 	}
-	int crossed = (r->flags & EP_SENT_FIN) &&
-		      !((seg->flags & TH_ACK) &&
-			seq_geq(seg->ack, r->fin_seq + 1));
+	int crossing = (r->flags & EP_SENT_FIN) &&
+		       !((seg->flags & TH_ACK) &&
+			 seq_geq(seg->ack, r->fin_seq + 1));
+	note_copy(s, 0, now);
 	s->fin_seq = fin_seq;
 	s->flags |= EP_SENT_FIN;
-	fsm_apply(ep, from, crossed ? SND_FIN_CROSSED : SND_FIN, res);
-	fsm_apply(ep, !from, RCV_FIN, res);
+	fsm_apply(ep, from, crossing ? SND_FIN_CROSSED : SND_FIN, now, res);
+	fsm_apply(ep, !from, RCV_FIN, now, res);
 }
 
 /* Sequence bookkeeping that every segment contributes. */
@@ -331,12 +429,13 @@ static void track_sequence(struct endpoint *s, const struct segment *seg)
 }
 
 void fsm_segment(struct endpoint ep[2], int from, const struct segment *seg,
-		 struct fsm_result *res)
+		 int64_t now, struct fsm_result *res)
 {
 	struct endpoint *s = &ep[from], *r = &ep[!from];
 
 	res->n = 0;
 	res->rst_ignored = 0;
+	res->pend_side = -1;
 
 	if (seg->flags & TH_RST) {
 		if (!rst_acceptable(s, r, seg)) {
@@ -344,19 +443,19 @@ void fsm_segment(struct endpoint ep[2], int from, const struct segment *seg,
 			return;
 		}
 		s->flags |= EP_SEEN; /* a RST's sequence number is no data */
-		fsm_apply(ep, from, SND_RST, res);
-		fsm_apply(ep, !from, RCV_RST, res);
+		fsm_apply(ep, from, SND_RST, now, res);
+		fsm_apply(ep, !from, RCV_RST, now, res);
 		return;
 	}
 	/* Bookkeeping first: an acknowledgement of new data clears doubt, and
 	 * a retransmission judged after it may raise it again. */
 	track_sequence(s, seg);
 	if (seg->flags & TH_SYN) {
-		handle_syn(ep, from, seg, res);
+		handle_syn(ep, from, seg, now, res);
 		return;
 	}
 	if (seg->flags & TH_ACK)
-		handle_ack(ep, from, seg, res);
+		handle_ack(ep, from, seg, now, res);
 	if (seg->flags & TH_FIN)
-		handle_fin(ep, from, seg, res);
+		handle_fin(ep, from, seg, now, res);
 }

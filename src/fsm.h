@@ -38,6 +38,10 @@ enum fsm_input {
 	INFER_SYN,	 /* its SYN was not seen, but the peer's SYN/ACK implies it */
 	INFER_SYNACK,	 /* its SYN/ACK was not seen, but the peer's ACK implies it */
 	MIDSTREAM,	 /* first seen with data: the handshake happened unseen */
+	/* Silence as evidence: an endpoint in doubt that stops retransmitting
+	 * got the acknowledgement that passed the sensor after all. */
+	QUIET_ACK_OF_SYN,
+	QUIET_ACK_OF_FIN,
 	/* The host's own timer, with nothing on the wire. */
 	HOST_TIMEOUT,
 	FSM_NINPUTS
@@ -64,17 +68,22 @@ struct fsm_result {
 	int n;
 	struct fsm_change change[FSM_MAX_CHANGES];
 	int rst_ignored; /* a RST outside the receiver's window (RFC 5961) */
+	/* An endpoint in doubt was sent an acknowledgement: if it has not
+	 * retransmitted again by pend_deadline, it got it (ep.pending says
+	 * which input then applies). pend_side is -1 when there is none. */
+	int pend_side;
+	int64_t pend_deadline;
 };
 
-/* Applies one input to endpoint ep[side]; records a change in res if its state
- * moved. */
-void fsm_apply(struct endpoint ep[2], int side, enum fsm_input in,
+/* Applies one input at time now to endpoint ep[side]; records a change in
+ * res if its state moved. */
+void fsm_apply(struct endpoint ep[2], int side, enum fsm_input in, int64_t now,
 	       struct fsm_result *res);
 
-/* Interprets seg, sent by endpoint ep[from] to ep[!from]: updates both
- * endpoint records and lists the state changes in res. */
+/* Interprets seg, sent at time now by endpoint ep[from] to ep[!from]: updates
+ * both endpoint records and lists the state changes in res. */
 void fsm_segment(struct endpoint ep[2], int from, const struct segment *seg,
-		 struct fsm_result *res);
+		 int64_t now, struct fsm_result *res);
 
 /* Sequence number arithmetic modulo 2^32. */
 static inline int seq_lt(uint32_t a, uint32_t b)

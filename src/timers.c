@@ -4,6 +4,8 @@
  * One implementation serves both kinds of list; they differ only in where an
  * entry's links are stored.
  */
+#include <stdlib.h>
+
 #include "timers.h"
 
 typedef struct link *(*link_at_fn)(struct flow_table *ft, uint32_t i);
@@ -137,4 +139,60 @@ void sq_alert_done(struct state_queues *sq, const struct flow_table *ft,
 	uint32_t c = sq->alert_cursor[state];
 	if (c != NIL)
 		sq->alert_cursor[state] = ref_ep(ft, c)->tq.next;
+}
+
+void heap_init(struct heap *h, size_t max)
+{
+	h->v = NULL;
+	h->n = h->cap = 0;
+	h->max = max;
+}
+
+void heap_destroy(struct heap *h)
+{
+	free(h->v);
+	heap_init(h, h->max);
+}
+
+int heap_push(struct heap *h, struct heap_entry e)
+{
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 64;
+		if (cap > h->max)
+			cap = h->max;
+		if (cap <= h->n)
+			return -1;
+		struct heap_entry *v = realloc(h->v, cap * sizeof *v);
+		if (!v)
+			return -1;
+		h->v = v;
+		h->cap = cap;
+	}
+	size_t i = h->n++;
+	while (i > 0 && h->v[(i - 1) / 2].deadline > e.deadline) {
+		h->v[i] = h->v[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h->v[i] = e;
+	return 0;
+}
+
+void heap_pop(struct heap *h)
+{
+	struct heap_entry last = h->v[--h->n];
+	size_t i = 0;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= h->n)
+			break;
+		if (c + 1 < h->n && h->v[c + 1].deadline < h->v[c].deadline)
+			c++;
+		if (h->v[c].deadline >= last.deadline)
+			break;
+		h->v[i] = h->v[c];
+		i = c;
+	}
+	if (h->n)
+		h->v[i] = last;
 }

@@ -95,4 +95,32 @@ enum sq_due sq_next(const struct state_queues *sq,
 void sq_alert_done(struct state_queues *sq, const struct flow_table *ft,
 		   int state);
 
+/*
+ * Deadlines that share no timeout (how long to wait for an endpoint's next
+ * retransmission depends on its own backoff) go in a binary heap. Entries
+ * are never removed early: each carries a ticket, and an entry whose ticket
+ * its endpoint no longer holds is skipped when it comes up.
+ */
+struct heap_entry {
+	int64_t deadline;
+	uint32_t ref;
+	uint32_t ticket;
+};
+
+struct heap {
+	struct heap_entry *v;
+	size_t n, cap, max; /* max: the bound on entries (memory) */
+};
+
+void heap_init(struct heap *h, size_t max);
+void heap_destroy(struct heap *h);
+/* Returns 0, or -1 when full (the entry is dropped). */
+int heap_push(struct heap *h, struct heap_entry e);
+/* The earliest entry; only valid when h->n > 0. */
+static inline const struct heap_entry *heap_top(const struct heap *h)
+{
+	return &h->v[0];
+}
+void heap_pop(struct heap *h);
+
 #endif

@@ -24,6 +24,8 @@ struct tcpfsm {
 	struct state_queues sq; /* endpoints, by the state they are in */
 	struct list lru;	/* flows, least recently seen first */
 	struct alert_folding *folding;
+	struct heap pending; /* endpoints in doubt waiting to fall quiet */
+	uint32_t next_ticket;
 	int64_t now;
 	int64_t next_deadline; /* no timer fires before this */
 	uint64_t next_id;
@@ -83,6 +85,7 @@ struct tcpfsm *tcpfsm_new(const struct tcpfsm_options *opts, tcpfsm_event_fn fn,
 	}
 	alert_folding_init(t->folding, t->opt.aggregate_window,
 			   t->opt.alert_rate);
+	heap_init(&t->pending, 2 * (size_t)t->opt.max_connections);
 	/* The CLOSED queue's timeout is the linger of a closed record. */
 	int64_t timeout[TCPFSM_NSTATES];
 	memcpy(timeout, t->opt.host_timeout, sizeof timeout);
@@ -106,6 +109,7 @@ void tcpfsm_free(struct tcpfsm *t)
 	if (!t)
 		return;
 	flow_table_destroy(&t->ft);
+	heap_destroy(&t->pending);
 	alert_folding_destroy(t->folding);
 	free(t->folding);
 	free(t);
@@ -293,7 +297,7 @@ static void fire_timeout(struct tcpfsm *t, uint32_t ref, int64_t ts)
 		return;
 	}
 	struct fsm_result res = {0};
-	fsm_apply(f->ep, side, HOST_TIMEOUT, &res);
+	fsm_apply(f->ep, side, HOST_TIMEOUT, ts, &res);
 	commit(t, f, ts, &res);
 }
 
@@ -372,6 +376,36 @@ static void report_folded(struct tcpfsm *t, const struct alert_group *g,
 		t->fn(&ev, t->user);
 }
 
+/* Endpoint side of f waits for its next retransmission until deadline. */
+static void wait_for_quiet(struct tcpfsm *t, struct flow *f, int side,
+			   int64_t deadline)
+{
+	struct endpoint *e = &f->ep[side];
+	struct heap_entry h = {deadline, ep_ref(&t->ft, f, side),
+			       ++t->next_ticket};
+
+	if (heap_push(&t->pending, h) < 0) {
+		e->pending = 0; /* no room: no inference from silence */
+		return;
+	}
+	e->ticket = h.ticket;
+	note_deadline(t, deadline);
+}
+
+/* No retransmission came by the deadline: the acknowledgement got through. */
+static void fire_quiet(struct tcpfsm *t, struct heap_entry h)
+{
+	struct flow *f = ref_flow(&t->ft, h.ref);
+	int side = (int)(h.ref % 2);
+	struct endpoint *e = &f->ep[side];
+
+	if (!f->in_use || !e->pending || e->ticket != h.ticket)
+		return; /* overtaken: it retransmitted, moved on, or is gone */
+	struct fsm_result res = {0};
+	fsm_apply(f->ep, side, e->pending, h.deadline, &res);
+	commit(t, f, h.deadline, &res);
+}
+
 /* Fires, in deadline order, every timer due at or before now. */
 static void run_timers(struct tcpfsm *t, int64_t now)
 {
@@ -385,14 +419,22 @@ static void run_timers(struct tcpfsm *t, int64_t now)
 			idle_at = t->ft.flows[t->lru.head].last_ts +
 				  t->opt.idle_timeout;
 		fold_at = alert_folding_deadline(t->folding);
+		int64_t quiet_at = t->pending.n ? heap_top(&t->pending)->deadline
+						: INT64_MAX;
 
 		int64_t best = due_at < idle_at ? due_at : idle_at;
 		if (fold_at < best)
 			best = fold_at;
+		if (quiet_at < best)
+			best = quiet_at;
 		t->next_deadline = best;
 		if (best > now)
 			break;
-		if (best == fold_at) {
+		if (best == quiet_at) {
+			struct heap_entry h = *heap_top(&t->pending);
+			heap_pop(&t->pending);
+			fire_quiet(t, h);
+		} else if (best == fold_at) {
 			int closed;
 			const struct alert_group *g =
 				alert_folding_expire(t->folding, best, &closed);
@@ -528,12 +570,12 @@ static void pick_up(struct tcpfsm *t, struct flow *f, int from,
 		r->isn = seg->ack - 1;
 		r->snd_nxt = seg->ack;
 		r->flags |= EP_SENT_SYN;
-		fsm_apply(f->ep, !from, INFER_SYN, &res);
+		fsm_apply(f->ep, !from, INFER_SYN, ts, &res);
 	} else if (!(seg->flags & TH_RST)) {
 		f->conn_flags |= TCPFSM_CONN_PARTIAL;
 		for (int s = 0; s < 2; s++) {
 			f->ep[s].flags |= EP_ACKED_PEER_SYN;
-			fsm_apply(f->ep, s, MIDSTREAM, &res);
+			fsm_apply(f->ep, s, MIDSTREAM, ts, &res);
 		}
 		if (seg->flags & TH_ACK) {
 			r->snd_nxt = seg->ack;
@@ -582,12 +624,14 @@ static void track(struct tcpfsm *t, const struct segment *seg, int64_t ts)
 
 	f->last_ts = ts;
 	lru_touch(&t->lru, &t->ft, f);
-	zeek_packet(&f->zeek, from, seg, ts);
+	zeek_packet(&f->zeek, from, seg, ts, NULL);
 
 	struct fsm_result res;
-	fsm_segment(f->ep, from, seg, &res);
+	fsm_segment(f->ep, from, seg, ts, &res);
 	if (res.rst_ignored)
 		t->stats.rst_out_of_window++;
+	if (res.pend_side >= 0)
+		wait_for_quiet(t, f, res.pend_side, res.pend_deadline);
 	commit(t, f, ts, &res);
 }
 
