@@ -327,7 +327,7 @@ def fin_lost_after_sensor(ctx):
 @scenario
 def last_ack(ctx):
     """The server's FIN is never acknowledged: the client closes first, the
-    server closes 1.2 s later, and the client's ACK of the server's FIN is
+    server closes 1.5 s later, and the client's ACK of the server's FIN is
     dropped between the sensor and the server: server stuck in LAST_ACK,
     retransmitting its FIN; client in TIME_WAIT.
 
@@ -339,7 +339,7 @@ def last_ack(ctx):
     ctx.sleep(1.2)
     ctx.c.cmd("close c1")
     ctx.s.cmd("recv ac1 1")
-    ctx.sleep(1.2)
+    ctx.sleep(1.5)
     ctx.drop("ack", "router:c2s", PURE_ACK)
     ctx.s.cmd("close ac1")
     ctx.sleep(6.5)
@@ -495,7 +495,7 @@ def half_close(ctx):
     client); the server's close ends in client TIME_WAIT (the client
     application has not even closed its socket yet) and server CLOSED."""
     _open(ctx)
-    ctx.sleep(1.2)
+    ctx.sleep(1.5)
     ctx.c.cmd("shutdown c1")
     ctx.s.cmd("recv ac1 1")
     for i in range(3):
@@ -521,7 +521,7 @@ def port_reuse(ctx):
 
     The client binds 10.77.1.2:40100 both times (SO_REUSEADDR). First
     connection: request/answer, the server closes (FIN_WAIT_2 / CLOSE_WAIT
-    for 1.2 s), the client closes (LAST_ACK, then CLOSED; the server goes
+    for 1.5 s), the client closes (LAST_ACK, then CLOSED; the server goes
     TIME_WAIT). Second connection: a new SYN with a higher ISN, accepted by
     Linux in TIME_WAIT; it is then closed by the client first (client
     TIME_WAIT, server CLOSED)."""
@@ -534,9 +534,9 @@ def port_reuse(ctx):
     ctx.s.cmd("recv ac1 1")
     ctx.s.cmd("send ac1 200 OK first")
     ctx.c.cmd("recv c1 1")
-    ctx.sleep(1.2)
+    ctx.sleep(1.5)
     ctx.s.cmd("close ac1")
-    ctx.sleep(1.2)
+    ctx.sleep(1.5)
     ctx.c.cmd("close c1")
     ctx.sleep(1.5)
     ctx.connect("c2", ctx.S4, 80, ctx.C4, 40100)
@@ -546,7 +546,7 @@ def port_reuse(ctx):
     ctx.s.cmd("recv ac2 1")
     ctx.s.cmd("send ac2 200 OK second")
     ctx.c.cmd("recv c2 1")
-    ctx.sleep(1.2)
+    ctx.sleep(1.5)
     ctx.c.cmd("close c2")
     ctx.s.cmd("recv ac2 1")
     ctx.s.cmd("close ac2")
