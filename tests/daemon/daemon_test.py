@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+"""The daemon on a live interface: pidfile, privilege drop, log rotation on
+SIGHUP without losing an event, everything flushed on SIGTERM, the
+Prometheus textfile, and refusing to run as root when no user is set.
+
+Needs root (network namespaces, dropping to 'nobody'); exits 77 without.
+"""
+import json
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+PY = "/usr/bin/python3"
+NS_C, NS_S = "tfd-%d-c" % os.getpid(), "tfd-%d-s" % os.getpid()
+C, S = "10.89.0.1", "10.89.0.2"
+
+
+def sh(*args, check=True):
+    return subprocess.run(args, check=check, capture_output=True, text=True)
+
+
+def in_ns(ns, *args):
+    return ["ip", "netns", "exec", ns] + list(args)
+
+
+def setup():
+    sh("ip", "netns", "add", NS_C)
+    sh("ip", "netns", "add", NS_S)
+    sh("ip", "link", "add", "tfdc", "netns", NS_C, "type", "veth",
+       "peer", "name", "tfds", "netns", NS_S)
+    for ns, dev, addr in ((NS_C, "tfdc", C), (NS_S, "tfds", S)):
+        sh(*in_ns(ns, "ip", "addr", "add", addr + "/24", "dev", dev))
+        sh(*in_ns(ns, "ip", "link", "set", dev, "up"))
+        sh(*in_ns(ns, "ip", "link", "set", "lo", "up"))
+
+
+def teardown():
+    for ns in (NS_C, NS_S):
+        for pid in sh("ip", "netns", "pids", ns, check=False).stdout.split():
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
+        sh("ip", "netns", "del", ns, check=False)
+
+
+SERVER = r"""
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("%s", 80)); s.listen(64); s.settimeout(20)
+try:
+    while True:
+        c, _ = s.accept(); c.recv(10); c.sendall(b"ok"); c.close()
+except OSError:
+    pass
+""" % S
+
+CLIENT = r"""
+import socket, sys, time
+for i in range(int(sys.argv[1])):
+    c = socket.create_connection(("%s", 80), timeout=5)
+    c.sendall(b"hi"); c.recv(10); c.close(); time.sleep(0.05)
+""" % S
+
+
+def connections(path):
+    """Connections whose client was seen sending its SYN, by client address."""
+    seen = set()
+    if not os.path.exists(path):
+        return seen, []
+    lines = open(path).read().splitlines()
+    events = [json.loads(line) for line in lines]
+    for e in events:
+        if e["type"] == "transition" and e["to"] == "SYN_SENT":
+            seen.add(e["client"])
+    return seen, events
+
+
+def wait_for(cond, timeout=10):
+    end = time.time() + timeout
+    while time.time() < end:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def main():
+    tcpfsm = os.path.abspath(sys.argv[1])
+    if os.geteuid() != 0 or not shutil.which("ip"):
+        print("needs root and iproute2: skipped")
+        return 77
+    nobody = pwd.getpwnam("nobody")
+    tmp = tempfile.mkdtemp(prefix="tcpfsm-daemon-")
+    os.chmod(tmp, 0o777)  # the dropped user writes its logs here
+    failures, checks = [], []
+
+    def check(ok, what):
+        print(("ok   " if ok else "FAIL ") + what)
+        checks.append(what)
+        if not ok:
+            failures.append(what)
+
+    try:
+        setup()
+        log = os.path.join(tmp, "events.json")
+        pidfile = os.path.join(tmp, "tcpfsm.pid")
+        prom = os.path.join(tmp, "tcpfsm.prom")
+        cfg = os.path.join(tmp, "tcpfsm.yaml")
+        with open(cfg, "w") as f:
+            f.write(f"""capture:
+  interface: tfds
+  filter: tcp
+outputs:
+  - type: file
+    path: {log}
+    format: json
+daemon:
+  pidfile: {pidfile}
+  user: nobody
+metrics:
+  textfile: {prom}
+  interval: 1s
+stats:
+  interval: 1s
+""")
+        check(sh(tcpfsm, "-c", cfg, "--check-config", check=False)
+              .returncode == 0, "--check-config accepts the file")
+        srv = subprocess.Popen(in_ns(NS_S, PY, "-c", SERVER))
+        rc = subprocess.run(in_ns(NS_S, tcpfsm, "-c", cfg, "--daemon"),
+                            capture_output=True, text=True, timeout=10)
+        check(rc.returncode == 0, f"--daemon detaches (exit {rc.returncode}"
+              f"{': ' + rc.stderr.strip() if rc.stderr else ''})")
+        check(wait_for(lambda: os.path.exists(pidfile)), "pidfile written")
+        pid = int(open(pidfile).read())
+        status = open(f"/proc/{pid}/status").read()
+        uid = [l for l in status.splitlines() if l.startswith("Uid:")][0]
+        check(uid.split()[1:] == [str(nobody.pw_uid)] * 4,
+              f"runs as nobody after start ({uid.strip()})")
+
+        time.sleep(0.5)
+        sh(*in_ns(NS_C, PY, "-c", CLIENT, "5"))
+        check(wait_for(lambda: os.path.exists(prom)),
+              "Prometheus textfile written")
+        # logrotate: move the file away, then SIGHUP.
+        time.sleep(1.2)  # a stats tick flushes the first five
+        os.rename(log, log + ".1")
+        os.kill(pid, signal.SIGHUP)
+        check(wait_for(lambda: os.path.exists(log)),
+              "SIGHUP reopens the log under its name")
+        sh(*in_ns(NS_C, PY, "-c", CLIENT, "5"))
+        os.kill(pid, signal.SIGTERM)
+        check(wait_for(lambda: not os.path.exists(f"/proc/{pid}")),
+              "SIGTERM stops it")
+
+        before, ev1 = connections(log + ".1")
+        after, ev2 = connections(log)
+        check(len(before) == 5, f"5 connections before the rotation "
+              f"({len(before)})")
+        check(len(after) == 5 and not (before & after),
+              f"5 other connections after it ({len(after)})")
+        check(bool(ev2) and ev2[-1]["type"] == "stats",
+              "final stats flushed on SIGTERM")
+        ends = [e for e in ev1 + ev2 if e["type"] == "conn"]
+        check(len(ends) == 10, f"a conn record for each ({len(ends)})")
+        text = open(prom).read() if os.path.exists(prom) else ""
+        check("tcpfsm_packets_total" in text and
+              'tcpfsm_endpoints{side="client",state="TIME_WAIT"}' in text,
+              "metrics carry packets and endpoints by state")
+
+        # No user configured: a daemon refuses to stay root.
+        cfg2 = os.path.join(tmp, "root.yaml")
+        with open(cfg2, "w") as f:
+            f.write("capture:\n  interface: tfds\n")
+        rc = subprocess.run(in_ns(NS_S, tcpfsm, "-c", cfg2, "--daemon",
+                                  "--foreground"),
+                            capture_output=True, text=True, timeout=10)
+        check(rc.returncode == 1 and "refusing to run as root" in rc.stderr,
+              "refuses to run as root without daemon.user")
+        srv.kill()
+    finally:
+        teardown()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{len(checks)} checks, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
