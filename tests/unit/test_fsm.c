@@ -206,21 +206,21 @@ static void test_doubt_blocks_assumptions(void **state)
 	ep[0].state = TCPFSM_ESTABLISHED;
 	ep[1].state = TCPFSM_ESTABLISHED;
 	/* A correction sets doubt on the endpoint it moves... */
-	fsm_apply(ep, 0, SND_SYN_RETX, &res);
+	fsm_apply(ep, 0, SND_SYN_RETX, 0, &res);
 	assert_int_equal(res.n, 1);
 	assert_int_equal(ep[0].state, TCPFSM_SYN_SENT);
 	assert_true(res.change[0].from == TCPFSM_ESTABLISHED &&
 		    res.change[0].to == TCPFSM_SYN_SENT);
 	/* ...after which what it is assumed to receive is not applied... */
-	fsm_apply(ep, 0, RCV_SYNACK, &res);
+	fsm_apply(ep, 0, RCV_SYNACK, 0, &res);
 	assert_int_equal(ep[0].state, TCPFSM_SYN_SENT);
 	assert_int_equal(res.n, 1);
 	/* ...but what it is seen to do is. */
-	fsm_apply(ep, 0, SND_ACK_SYN, &res);
+	fsm_apply(ep, 0, SND_ACK_SYN, 0, &res);
 	assert_int_equal(ep[0].state, TCPFSM_ESTABLISHED);
 	assert_int_equal(res.n, 2);
 	/* The other endpoint is not in doubt. */
-	fsm_apply(ep, 1, RCV_FIN, &res);
+	fsm_apply(ep, 1, RCV_FIN, 0, &res);
 	assert_int_equal(ep[1].state, TCPFSM_CLOSE_WAIT);
 }
 
