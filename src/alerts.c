@@ -38,8 +38,10 @@ void alert_diagnose(const struct flow *f, int side, char *buf, size_t size)
 				 host, times(e->syn_retx, n, sizeof n), host);
 		else
 			snprintf(buf, size,
-				 "SYN not answered (%s): lost between this "
-				 "sensor and %s, or %s is down or filtered",
+				 "SYN not answered (%s): the SYN is lost "
+				 "between this sensor and %s, or its SYN/ACK "
+				 "on the way back before this sensor, or %s is "
+				 "down or filtered",
 				 times(e->syn_retx, n, sizeof n), peer, peer);
 		break;
 	case TCPFSM_SYN_RECEIVED:
@@ -58,10 +60,13 @@ void alert_diagnose(const struct flow *f, int side, char *buf, size_t size)
 				 host);
 		else if (p->syn_retx)
 			snprintf(buf, size,
-				 "%s keeps retransmitting its SYN although the "
+				 "%s keeps retransmitting its %s although the "
 				 "SYN/ACK passes here: the SYN/ACK is lost "
 				 "between this sensor and %s",
-				 peer, peer);
+				 peer,
+				 (p->flags & EP_SENT_SYNACK) ? "SYN/ACK"
+							     : "SYN",
+				 peer);
 		else if (e->syn_retx)
 			snprintf(buf, size,
 				 "%s retransmits its SYN/ACK (%s) and no ACK "

@@ -46,8 +46,10 @@ void tcpfsm_options_default(struct tcpfsm_options *o)
 	o->midstream = 1;
 	/* Linux: 1+2+4+8+16+32 s of SYN/ACK retries, then the last wait. */
 	o->host_timeout[TCPFSM_SYN_RECEIVED] = SECONDS(63);
-	/* Linux: tcp_syn_retries=6, 127 s from the first SYN. */
-	o->host_timeout[TCPFSM_SYN_SENT] = SECONDS(127);
+	/* Linux: tcp_syn_retries=6; 127 s from the first SYN with exponential
+	 * backoff, 133 s where the first retries are linear
+	 * (tcp_syn_linear_timeouts, measured on 6.18). */
+	o->host_timeout[TCPFSM_SYN_SENT] = SECONDS(133);
 	/* Linux orphan retries: about two minutes of FIN retransmissions. */
 	o->host_timeout[TCPFSM_FIN_WAIT_1] = SECONDS(120);
 	o->host_timeout[TCPFSM_CLOSING] = SECONDS(120);
@@ -355,12 +357,12 @@ static void report_folded(struct tcpfsm *t, const struct alert_group *g,
 	tcpfsm_addr_format(&c.client, sample);
 	snprintf(t->diagnosis, sizeof t->diagnosis,
 		 "%llu more %s endpoints of connections to %s stuck in %s "
-		 "within %.0f s after the first one alerted (e.g. #%llu "
+		 "within %.1f s after the first one alerted (e.g. #%llu "
 		 "from %s)",
 		 (unsigned long long)g->folded,
 		 tcpfsm_side_name(g->key.side), server,
 		 tcpfsm_state_name(g->key.state),
-		 (double)t->folding->window / 1e6,
+		 (double)(ts - g->opened) / 1e6,
 		 (unsigned long long)g->sample, sample);
 	struct tcpfsm_event ev = {.type = TCPFSM_EV_ALERT,
 				  .ts = ts,
@@ -692,8 +694,16 @@ void tcpfsm_foreach(const struct tcpfsm *t,
 void tcpfsm_finish(struct tcpfsm *t)
 {
 	size_t n;
+	int closed = 1;
 
 	run_timers(t, t->now);
+	/* Folding windows still open: say now how many they hold. */
+	while (closed) {
+		const struct alert_group *g =
+			alert_folding_expire(t->folding, INT64_MAX, &closed);
+		if (g)
+			report_folded(t, g, t->now);
+	}
 	struct flow **v = sorted_flows(t, &n);
 	for (size_t i = 0; v && i < n; i++)
 		end_flow(t, v[i], t->now, TCPFSM_END_FINISHED);
