@@ -108,8 +108,14 @@ const char *tcpfsm_end_reason_name(enum tcpfsm_end_reason reason);
 
 /* A finished connection summarised as Zeek's conn.log records it, so that
  * tools reading conn.log can read tcpfsm's. "orig" is Zeek's originator,
- * normally the client; flipped says when Zeek's rules make it the server. */
+ * normally the client; flipped says when Zeek's rules make it the server.
+ * The record covers what Zeek would log for the last of its connections on
+ * the flow: ts is its first packet, and Zeek's own clock may have ended
+ * earlier records on the same 4-tuple (unlogged counts them). */
 struct tcpfsm_conn_record {
+	int64_t ts;	    /* first packet of the record (µs since the epoch) */
+	int64_t duration;   /* µs; conn.log leaves duration, orig_bytes and
+			       resp_bytes unset when it is 0 */
 	char conn_state[8]; /* S0 S1 SF REJ S2 S3 RSTO RSTR RSTOS0 RSTRH SH SHR
 			       OTH */
 	char history[32];   /* Zeek's history letters, NUL-terminated */
@@ -118,6 +124,8 @@ struct tcpfsm_conn_record {
 	uint64_t orig_bytes, resp_bytes;       /* payload, from sequence numbers */
 	uint64_t orig_ip_bytes, resp_ip_bytes; /* IP-level, headers included */
 	uint64_t missed_bytes;		       /* gaps in the sequence space */
+	unsigned unlogged; /* earlier Zeek records on this flow that were
+			      folded into the flow rather than logged */
 };
 
 struct tcpfsm_event {

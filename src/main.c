@@ -258,6 +258,7 @@ static void finish(struct program *p)
 	struct tcpfsm_stats final = *tcpfsm_stats(p->t);
 	capture_counters(&p->cap, &final);
 	tcpfsm_finish(p->t);
+	zeek_log_close(p->out, p->n_out, tcpfsm_now(p->t));
 	for (size_t i = 0; i < p->n_out; i++)
 		output_deliver_stats(&p->out[i], &final, tcpfsm_now(p->t));
 	write_metrics(p);

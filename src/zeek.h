@@ -1,7 +1,20 @@
 /*
  * zeek.h - Zeek's view of a TCP connection, kept beside tcpfsm's: its
- * originator/responder roles, history letters and conn_state, so that a
- * finished connection can be written as a conn.log record.
+ * originator/responder roles, per-endpoint states, history letters and
+ * conn_state, so that a finished connection can be written as the record
+ * Zeek's conn.log would hold for it.
+ *
+ * The view is a model of Zeek's TCP analyzer (TCPSessionAdapter, TCP_Endpoint)
+ * and of its conn.log script, fed the same segments as tcpfsm's RFC 793
+ * machines but independent of them: Zeek's endpoint states (INACTIVE,
+ * SYN_SENT, SYN_ACK_SENT, PARTIAL, ESTABLISHED, CLOSED, RESET) mean "what this
+ * side was seen to send", not what its host believes.
+ *
+ * Zeek also ends records on its own clock (5 s after a close or a reset, 5 s
+ * after an unanswered SYN, 1 or 5 minutes of inactivity) and starts a new one
+ * when a SYN reuses a 4-tuple. The view notices when Zeek would have ended its
+ * record before a segment; zeek_packet() then hands the finished record back
+ * and starts a new one with that segment.
  */
 #ifndef TCPFSM_ZEEK_H
 #define TCPFSM_ZEEK_H
@@ -11,20 +24,67 @@
 #include "decode.h"
 #include "tcpfsm.h"
 
+/* Zeek's timers, in microseconds (scripts/base/init-bare.zeek). */
+#define ZEEK_ATTEMPT_DELAY 5000000LL	/* tcp_attempt_delay */
+#define ZEEK_CLOSE_DELAY 5000000LL	/* tcp_close_delay */
+#define ZEEK_RESET_DELAY 5000000LL	/* tcp_reset_delay */
+#define ZEEK_INACTIVITY 300000000LL	/* tcp_inactivity_timeout */
+#define ZEEK_HANDSHAKE_INACTIVITY 60000000LL /* until the handshake is over */
+
+/* One endpoint as Zeek's TCP_Endpoint sees it (32 bytes). */
+struct zeek_ep {
+	uint32_t start;	   /* its initial sequence number (start_seq) */
+	uint32_t last;	   /* one past the highest sequence number it sent */
+	uint32_t ack;	   /* the highest acknowledgement of its bytes */
+	uint32_t pkts;	   /* packets it sent */
+	uint32_t ip_bytes; /* IP bytes it sent, low 32 bits */
+	uint16_t rxmt;	   /* retransmissions, saturating */
+	uint8_t ip_bytes_hi; /* IP bytes, bits 32 to 39 */
+	uint8_t last_wraps;  /* times `last` wrapped around 2^32 */
+	uint8_t ack_wraps;   /* times `ack` wrapped around 2^32 */
+	uint8_t hist_last[3]; /* low bits of the relative sequence numbers of
+				 its last SYN, FIN and RST (repeated letters) */
+	uint8_t win0;	   /* zero windows it advertised, saturating */
+	uint8_t state;	   /* low nibble: its state; high nibble: the previous */
+	uint8_t flags;	   /* ZE_* (zeek.c) */
+	uint8_t pad;
+};
+
+/* The whole view: 96 bytes. */
 struct zeek_conn {
-	uint32_t orig_pkts, resp_pkts;
-	uint8_t first_side; /* enum tcpfsm_side of the first packet's sender */
+	struct zeek_ep ep[2]; /* [0] Zeek's originator, [1] its responder */
+	int64_t start;	      /* first packet of the record (µs) */
+	int64_t last;	      /* Zeek's last_time: frozen once both sides
+				 closed */
+	int32_t timer_back;   /* the pending timer's base is last - this */
+	uint32_t seen;	      /* Zeek's hist_seen: which letters were logged */
+	uint8_t hist[10];     /* history letters, 5-bit codes (16 letters) */
+	uint8_t nhist;	      /* letters in hist */
+	uint8_t flags;	      /* ZC_* (zeek.c) */
+	uint8_t unlogged;     /* records Zeek would have logged before this
+				 one on this flow (saturating) */
 	uint8_t pad[3];
 };
 
-/* Starts a record; side is who sent the connection's first packet. */
+/* Starts the view of a new flow; side (enum tcpfsm_side) sent its first
+ * segment, which the next zeek_packet() call brings. */
 void zeek_init(struct zeek_conn *z, int side);
 
-/* Accounts one segment sent by endpoint `side` (enum tcpfsm_side). */
-void zeek_packet(struct zeek_conn *z, int side, const struct segment *seg,
-		 int64_t ts);
+/* Accounts one segment sent by endpoint `side` (enum tcpfsm_side) at time ts.
+ * Returns 1 when Zeek would have ended its record before this segment (one of
+ * its timers expired, or the segment is a SYN that reuses the 4-tuple): the
+ * finished record is then written to *done unless done is NULL, and the view
+ * starts a new record with this segment. Returns 0 otherwise. */
+int zeek_packet(struct zeek_conn *z, int side, const struct segment *seg,
+		int64_t ts, struct tcpfsm_conn_record *done);
 
-/* Fills the conn.log summary. */
+/* Fills the conn.log summary of the record in progress. */
 void zeek_record(const struct zeek_conn *z, struct tcpfsm_conn_record *rec);
+
+/* Zeek's conn_state for the given endpoint states (ZS_* in zeek.c order),
+ * sizes and history; exposed for the unit tests. */
+const char *zeek_conn_state(int orig_state, int resp_state,
+			    uint64_t orig_size, uint64_t resp_size,
+			    const char *history);
 
 #endif

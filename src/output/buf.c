@@ -134,6 +134,8 @@ void output_event(struct output *o, const struct tcpfsm_event *ev)
 {
 	if (o->format == FORMAT_JSON)
 		json_event(o, ev);
+	else if (o->format == FORMAT_ZEEK)
+		zeek_log_event(o, ev);
 	else
 		text_event(o, ev);
 }
@@ -142,6 +144,7 @@ void output_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts)
 {
 	if (o->format == FORMAT_JSON)
 		json_stats(o, st, ts);
-	else
+	else if (o->format == FORMAT_TEXT)
 		text_stats(o, st, ts);
+	/* conn.log has no place for counters. */
 }

@@ -72,6 +72,34 @@ static void conn_head(struct outbuf *ob, const struct tcpfsm_event *ev,
 	kv_str(ob, "server", a);
 }
 
+/* The conn.log view of a finished connection: Zeek's uid, conn_state and
+ * history (upper-case letters are "orig"'s, Zeek's originator), then
+ * packets and bytes per side. */
+static void conn_record(struct outbuf *ob, const struct tcpfsm_event *ev)
+{
+	const struct tcpfsm_conn_record *r = ev->record;
+	char uid[ZEEK_UIDLEN];
+	/* [0]: the client's counters, [1]: the server's */
+	uint64_t pkts[2] = {r->orig_pkts, r->resp_pkts};
+	uint64_t bytes[2] = {r->orig_bytes, r->resp_bytes};
+	uint64_t ip_bytes[2] = {r->orig_ip_bytes, r->resp_ip_bytes};
+	int c = r->flipped ? 1 : 0;
+
+	zeek_uid(uid, ev->conn, r);
+	kv_str(ob, "uid", uid);
+	kv_str(ob, "conn_state", r->conn_state);
+	kv_str(ob, "history", r->history);
+	kv_str(ob, "orig", r->flipped ? "server" : "client");
+	kv_uint(ob, "client_pkts", pkts[c]);
+	kv_uint(ob, "client_bytes", bytes[c]);
+	kv_uint(ob, "client_ip_bytes", ip_bytes[c]);
+	kv_uint(ob, "server_pkts", pkts[!c]);
+	kv_uint(ob, "server_bytes", bytes[!c]);
+	kv_uint(ob, "server_ip_bytes", ip_bytes[!c]);
+	kv_uint(ob, "missed_bytes", r->missed_bytes);
+	kv_uint(ob, "zeek_unlogged", r->unlogged);
+}
+
 void json_event(struct output *o, const struct tcpfsm_event *ev)
 {
 	struct outbuf *ob = &o->ob;
@@ -98,6 +126,8 @@ void json_event(struct output *o, const struct tcpfsm_event *ev)
 		kv_str(ob, "reason", tcpfsm_end_reason_name(ev->end_reason));
 		kv_bool(ob, "partial", c->flags & TCPFSM_CONN_PARTIAL);
 		kv_bool(ob, "one_sided", c->flags & TCPFSM_CONN_ONE_SIDED);
+		if (ev->record)
+			conn_record(ob, ev);
 		break;
 	case TCPFSM_EV_ALERT:
 		conn_head(ob, ev, "alert");

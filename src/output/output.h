@@ -53,6 +53,7 @@ struct output {
 	int sink;	 /* enum sink_type (config.h) */
 	char *path;	 /* SINK_FILE: reopened on SIGHUP */
 	int facility;	 /* SINK_SYSLOG */
+	int zeek_open;	 /* FORMAT_ZEEK: the log's header is written */
 	struct outbuf ob; /* SINK_SYSLOG: one message at a time */
 };
 
@@ -79,6 +80,18 @@ void text_event(struct output *o, const struct tcpfsm_event *ev);
 void text_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts);
 void json_event(struct output *o, const struct tcpfsm_event *ev);
 void json_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts);
+
+/* Zeek's conn.log (zeek_log.c): a row for each TCPFSM_EV_END, under the
+ * header the first event writes; zeek_log_close ends the log of each of the
+ * n outputs in FORMAT_ZEEK with #close, as of time ts. */
+void zeek_log_event(struct output *o, const struct tcpfsm_event *ev);
+/* Writes Zeek's uid for the record into buf (ZEEK_UIDLEN bytes): "C" and
+ * base 62 of a hash of the addresses, ports and first packet, so that the
+ * same capture gives the same uids. */
+#define ZEEK_UIDLEN 24
+void zeek_uid(char *buf, const struct tcpfsm_conn *c,
+	      const struct tcpfsm_conn_record *r);
+void zeek_log_close(struct output *out, size_t n, int64_t ts);
 
 /* A netstat-like table of the connections tracked now (snapshot.c). */
 void snapshot_write(struct output *o, const struct tcpfsm *t, int64_t now);

@@ -91,6 +91,17 @@ void text_event(struct output *o, const struct tcpfsm_event *ev)
 		if (c->flags & TCPFSM_CONN_ONE_SIDED)
 			ob_puts(ob, ", one direction seen");
 		ob_putc(ob, ')');
+		if (ev->record) {
+			/* Zeek's summary; history letters in upper case are
+			 * the originator's, the client unless flipped ('^'). */
+			ob_puts(ob, " [");
+			ob_puts(ob, ev->record->conn_state);
+			if (ev->record->history[0]) {
+				ob_putc(ob, ' ');
+				ob_puts(ob, ev->record->history);
+			}
+			ob_putc(ob, ']');
+		}
 		break;
 	case TCPFSM_EV_ALERT:
 		if (o->color)
