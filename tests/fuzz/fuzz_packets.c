@@ -66,6 +66,7 @@ struct check {
 	uint64_t last_new_id; /* highest id seen */
 	uint64_t transitions;
 	uint64_t ends;
+	int64_t last_ts; /* events come in time order */
 };
 
 #define CHECK(cond)                                                          \
@@ -97,6 +98,8 @@ static void on_event(const struct tcpfsm_event *ev, void *user)
 	CHECK(tcpfsm_addr_format(&ev->conn->client, buf) < sizeof buf);
 	CHECK(tcpfsm_addr_format(&ev->conn->server, buf) < sizeof buf);
 	struct known *k = lookup(c, ev->conn->id);
+	CHECK(ev->ts >= c->last_ts);
+	c->last_ts = ev->ts;
 
 	if (ev->type == TCPFSM_EV_ALERT && ev->count > 1) {
 		/* An aggregate names a sample connection, which may have
@@ -197,7 +200,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	/* Every packet can create at most one connection. */
-	struct check c = {0};
+	struct check c = {.last_ts = INT64_MIN};
 	c.nconn = size / 3 + 2;
 	c.conn = calloc(c.nconn, sizeof *c.conn);
 	if (!c.conn)
