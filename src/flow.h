@@ -46,6 +46,8 @@ enum {
 	EP_SEEN = 1 << 7,  /* sent at least one packet */
 	EP_WSCALE = 1 << 8, /* offered window scaling in its SYN */
 	EP_ALERTED = 1 << 9, /* an alert on its current state went out */
+	EP_ALERT_HELD = 1 << 10, /* its alert came due while an ACK to it may
+				    have got through: held until that is known */
 };
 
 struct endpoint {

@@ -207,6 +207,7 @@ static void enter(struct tcpfsm *t, struct flow *f, int side, int64_t ts)
 	struct endpoint *e = &f->ep[side];
 
 	e->since = ts;
+	e->flags &= (uint16_t)~EP_ALERT_HELD;
 	sq_enter(&t->sq, &t->ft, ep_ref(&t->ft, f, side), e->state);
 	t->stats.state[side][e->state]++;
 	if (t->sq.timeout[e->state])
@@ -303,6 +304,9 @@ static void fire_timeout(struct tcpfsm *t, uint32_t ref, int64_t ts)
 	commit(t, f, ts, &res);
 }
 
+static void raise_alert(struct tcpfsm *t, struct flow *f, int side,
+			int64_t ts);
+
 /* Endpoint ref has been in state for its alert threshold at time ts. */
 static void fire_alert(struct tcpfsm *t, uint32_t ref, int state, int64_t ts)
 {
@@ -311,6 +315,23 @@ static void fire_alert(struct tcpfsm *t, uint32_t ref, int state, int64_t ts)
 	struct endpoint *e = &f->ep[side];
 
 	sq_alert_done(&t->sq, &t->ft, state);
+	if (e->pending) {
+		/* An acknowledgement went its way: if it falls quiet, it got
+		 * it and was never stuck; if it retransmits, alert then. */
+		e->flags |= EP_ALERT_HELD;
+		return;
+	}
+	raise_alert(t, f, side, ts);
+}
+
+/* The alert for endpoint side of f, stuck in its state, goes out (unless
+ * folded or rate limited). */
+static void raise_alert(struct tcpfsm *t, struct flow *f, int side, int64_t ts)
+{
+	struct endpoint *e = &f->ep[side];
+	int state = e->state;
+
+	e->flags &= (uint16_t)~EP_ALERT_HELD;
 	if (!alert_fold(t->folding, f, side, state, ts)) {
 		t->stats.alerts_folded++;
 		return;
@@ -635,6 +656,10 @@ static void track(struct tcpfsm *t, const struct segment *seg, int64_t ts)
 	if (res.pend_side >= 0)
 		wait_for_quiet(t, f, res.pend_side, res.pend_deadline);
 	commit(t, f, ts, &res);
+	/* It retransmitted after all: the held alert was right. */
+	struct endpoint *s = &f->ep[from];
+	if ((s->flags & EP_ALERT_HELD) && !s->pending)
+		raise_alert(t, f, from, ts);
 }
 
 int tcpfsm_feed(struct tcpfsm *t, int linktype, int64_t ts, const uint8_t *pkt,
