@@ -10,7 +10,34 @@
 #undef uthash_nonfatal_oom
 #define uthash_nonfatal_oom(obj) (ft->oom = 1)
 
+#include <sys/random.h>
+
 #include "flow.h"
+
+/*
+ * The hash: five 64-bit words of the key mixed with a per-process random
+ * seed, so that an attacker who chooses addresses and ports cannot aim
+ * packets at one bucket. Bucket order never shows in the output (records are
+ * reported in creation order), so the seed costs no determinism.
+ */
+static uint64_t hash_seed = 0x9e3779b97f4a7c15u;
+
+static inline unsigned flow_hash(const void *key)
+{
+	uint64_t w[sizeof(struct flow_key) / 8];
+	uint64_t h = hash_seed;
+
+	memcpy(w, key, sizeof w);
+	for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
+		h = (h ^ w[i]) * 0xff51afd7ed558ccdu;
+		h ^= h >> 29;
+	}
+	h *= 0xc4ceb9fe1a85ec53u;
+	return (unsigned)(h ^ (h >> 32));
+}
+
+#undef HASH_FUNCTION
+#define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = flow_hash(keyptr))
 
 void flow_key_make(const struct segment *seg, struct flow_key *key,
 		   int *sender_is_lo)
@@ -33,6 +60,9 @@ int flow_table_init(struct flow_table *ft, uint32_t capacity)
 	memset(ft, 0, sizeof *ft);
 	if (capacity == 0)
 		capacity = 1;
+	uint64_t seed;
+	if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) == (ssize_t)sizeof seed)
+		hash_seed = seed | 1;
 	/* calloc of a large block maps zero pages lazily: memory is spent as
 	 * flows are first used, up to the bound. */
 	ft->flows = calloc(capacity, sizeof *ft->flows);

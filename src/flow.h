@@ -26,6 +26,7 @@ struct link {
 	uint32_t prev, next;
 };
 
+/* 40 bytes, hashed as five 64-bit words. */
 struct flow_key {
 	uint8_t lo[16], hi[16]; /* addresses, lower first */
 	uint16_t lo_port, hi_port;

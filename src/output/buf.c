@@ -48,13 +48,6 @@ void ob_puts(struct outbuf *ob, const char *s)
 	ob_write(ob, s, strlen(s));
 }
 
-void ob_putc(struct outbuf *ob, char c)
-{
-	if (ob->len == sizeof ob->data)
-		ob_flush(ob);
-	ob->data[ob->len++] = c;
-}
-
 size_t fmt_uint(char *dst, uint64_t v)
 {
 	char tmp[20];

@@ -18,7 +18,13 @@ static void str(struct outbuf *ob, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	ob_putc(ob, '"');
-	for (; *s; s++) {
+	/* The common case, nothing to escape, in one copy. */
+	size_t plain = 0;
+	while (s[plain] >= 0x20 && s[plain] < 0x7f && s[plain] != '"' &&
+	       s[plain] != '\\')
+		plain++;
+	ob_write(ob, s, plain);
+	for (s += plain; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 		if (c == '"' || c == '\\') {
 			ob_putc(ob, '\\');

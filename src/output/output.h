@@ -28,7 +28,12 @@ void ob_init(struct outbuf *ob, FILE *fp);
 int ob_flush(struct outbuf *ob);
 void ob_write(struct outbuf *ob, const char *s, size_t n);
 void ob_puts(struct outbuf *ob, const char *s);
-void ob_putc(struct outbuf *ob, char c);
+static inline void ob_putc(struct outbuf *ob, char c)
+{
+	if (ob->len == sizeof ob->data)
+		ob_flush(ob);
+	ob->data[ob->len++] = c;
+}
 void ob_uint(struct outbuf *ob, uint64_t v);
 /* Writes v in decimal at dst (no NUL; at most 20 bytes); returns the length. */
 size_t fmt_uint(char *dst, uint64_t v);
