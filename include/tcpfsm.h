@@ -254,6 +254,22 @@ void tcpfsm_foreach(const struct tcpfsm *t,
  * tracker (max_connections stays: the table is not resized). */
 void tcpfsm_reconfigure(struct tcpfsm *t, const struct tcpfsm_options *opts);
 
+/* A listening socket the traffic proves: its SYN/ACKs show it listening, a
+ * RST answering a SYN shows nothing listening (state CLOSED). */
+struct tcpfsm_listener {
+	struct tcpfsm_addr addr;
+	enum tcpfsm_state state; /* by the latest proof: LISTEN or CLOSED */
+	uint64_t accepted;	 /* SYN/ACKs seen (handshakes answered) */
+	uint64_t refused;	 /* SYNs answered with a RST */
+	int64_t first_ts, last_ts;
+};
+
+/* Calls fn for each listener proven so far, in order of first proof. */
+void tcpfsm_foreach_listener(const struct tcpfsm *t,
+			     void (*fn)(const struct tcpfsm_listener *l,
+					void *user),
+			     void *user);
+
 const struct tcpfsm_stats *tcpfsm_stats(const struct tcpfsm *t);
 
 /* The tracker's clock: the latest time fed or advanced to (µs). */

@@ -15,6 +15,7 @@
 #include "decode.h"
 #include "flow.h"
 #include "fsm.h"
+#include "listeners.h"
 #include "tcpfsm.h"
 #include "timers.h"
 
@@ -25,6 +26,7 @@ struct tcpfsm {
 	struct list lru;	/* flows, least recently seen first */
 	struct alert_folding *folding;
 	struct heap pending; /* endpoints in doubt waiting to fall quiet */
+	struct listeners listeners;
 	uint32_t next_ticket;
 	int64_t now;
 	int64_t next_deadline; /* no timer fires before this */
@@ -80,7 +82,9 @@ struct tcpfsm *tcpfsm_new(const struct tcpfsm_options *opts, tcpfsm_event_fn fn,
 	else
 		tcpfsm_options_default(&t->opt);
 	t->folding = malloc(sizeof *t->folding);
-	if (!t->folding || flow_table_init(&t->ft, t->opt.max_connections) < 0) {
+	if (!t->folding || listeners_init(&t->listeners) < 0 ||
+	    flow_table_init(&t->ft, t->opt.max_connections) < 0) {
+		listeners_destroy(&t->listeners);
 		free(t->folding);
 		free(t);
 		return NULL;
@@ -112,6 +116,7 @@ void tcpfsm_free(struct tcpfsm *t)
 		return;
 	flow_table_destroy(&t->ft);
 	heap_destroy(&t->pending);
+	listeners_destroy(&t->listeners);
 	alert_folding_destroy(t->folding);
 	free(t->folding);
 	free(t);
@@ -649,6 +654,22 @@ static void track(struct tcpfsm *t, const struct segment *seg, int64_t ts)
 	lru_touch(&t->lru, &t->ft, f);
 	zeek_packet(&f->zeek, from, seg, ts, NULL);
 
+	/* What the server's answer to a SYN proves about its port. */
+	if (from == TCPFSM_SERVER && (seg->flags & (TH_SYN | TH_RST))) {
+		int synack = (seg->flags & (TH_SYN | TH_ACK)) ==
+			     (TH_SYN | TH_ACK);
+		int refusal = (seg->flags & TH_RST) &&
+			      f->ep[TCPFSM_CLIENT].state == TCPFSM_SYN_SENT &&
+			      !(f->ep[TCPFSM_SERVER].flags & EP_SENT_SYNACK);
+		if (synack || refusal) {
+			struct tcpfsm_addr a;
+			flow_addr(f, TCPFSM_SERVER, &a);
+			listeners_note(&t->listeners, &a,
+				       synack ? TCPFSM_LISTEN : TCPFSM_CLOSED,
+				       ts);
+		}
+	}
+
 	struct fsm_result res;
 	fsm_segment(f->ep, from, seg, ts, &res);
 	if (res.rst_ignored)
@@ -714,6 +735,15 @@ void tcpfsm_foreach(const struct tcpfsm *t,
 		fn(&c, user);
 	}
 	free(v);
+}
+
+void tcpfsm_foreach_listener(const struct tcpfsm *t,
+			     void (*fn)(const struct tcpfsm_listener *l,
+					void *user),
+			     void *user)
+{
+	for (uint32_t i = 0; i < t->listeners.used; i++)
+		fn(&t->listeners.pool[i].pub, user);
 }
 
 void tcpfsm_finish(struct tcpfsm *t)

@@ -85,20 +85,65 @@ static void json_row(const struct tcpfsm_conn *c, void *user)
 	ob_puts(ob, "}\n");
 }
 
-void snapshot_write(struct output *o, const struct tcpfsm *t, int64_t now)
+static void text_listener(const struct tcpfsm_listener *l, void *user)
 {
-	struct snap s = {o, now, 0};
+	struct outbuf *ob = &((struct snap *)user)->o->ob;
+	char a[TCPFSM_ADDRSTRLEN];
 
-	if (o->format == FORMAT_JSON) {
-		tcpfsm_foreach(t, json_row, &s);
-		return;
-	}
+	ob_puts(ob, "  ");
+	tcpfsm_addr_format(&l->addr, a);
+	ob_pad(ob, a, -ADDR_WIDTH);
+	ob_pad(ob, l->state == TCPFSM_LISTEN ? "LISTEN" : "none (RST)",
+	       -STATE_WIDTH);
+	ob_uint(ob, l->accepted);
+	ob_puts(ob, " answered, ");
+	ob_uint(ob, l->refused);
+	ob_puts(ob, " refused; last ");
+	ob_clock(ob, l->last_ts);
+	ob_putc(ob, '\n');
+}
+
+static void json_listener(const struct tcpfsm_listener *l, void *user)
+{
+	struct snap *s = user;
+	struct outbuf *ob = &s->o->ob;
+	char a[TCPFSM_ADDRSTRLEN];
+
+	ob_puts(ob, "{\"ts\":");
+	ob_seconds(ob, s->now);
+	ob_puts(ob, ",\"type\":\"listener\",\"addr\":\"");
+	tcpfsm_addr_format(&l->addr, a);
+	ob_puts(ob, a);
+	ob_puts(ob, "\",\"state\":\"");
+	ob_puts(ob, l->state == TCPFSM_LISTEN ? "LISTEN" : "CLOSED");
+	ob_puts(ob, "\",\"answered\":");
+	ob_uint(ob, l->accepted);
+	ob_puts(ob, ",\"refused\":");
+	ob_uint(ob, l->refused);
+	ob_puts(ob, ",\"last_ts\":");
+	ob_seconds(ob, l->last_ts);
+	ob_puts(ob, "}\n");
+}
+
+static void count_listener(const struct tcpfsm_listener *l, void *user)
+{
+	(void)l;
+	((struct snap *)user)->n++;
+}
+
+/* The open connections, both endpoints' states side by side. */
+static void snapshot_connections(struct output *o, const struct tcpfsm *t,
+				 struct snap *sp)
+{
+	struct snap s = *sp;
+
+	s.n = 0;
 	tcpfsm_foreach(t, count_conn, &s);
 	ob_puts(&o->ob, "# ");
 	ob_uint(&o->ob, s.n);
 	ob_puts(&o->ob, s.n == 1 ? " connection" : " connections");
 	ob_puts(&o->ob, " open at ");
-	ob_clock(&o->ob, now);
+	ob_clock(&o->ob, s.now);
 	ob_puts(&o->ob, " UTC\n");
 	if (!s.n)
 		return;
@@ -109,4 +154,24 @@ void snapshot_write(struct output *o, const struct tcpfsm *t, int64_t now)
 	ob_pad(&o->ob, "STATE", -STATE_WIDTH);
 	ob_puts(&o->ob, "LAST SEEN\n");
 	tcpfsm_foreach(t, text_row, &s);
+}
+
+void snapshot_write(struct output *o, const struct tcpfsm *t, int64_t now)
+{
+	struct snap s = {o, now, 0};
+
+	if (o->format == FORMAT_JSON) {
+		tcpfsm_foreach(t, json_row, &s);
+		tcpfsm_foreach_listener(t, json_listener, &s);
+		return;
+	}
+	if (o->format != FORMAT_TEXT)
+		return;
+	snapshot_connections(o, t, &s);
+	s.n = 0;
+	tcpfsm_foreach_listener(t, count_listener, &s);
+	if (!s.n)
+		return;
+	ob_puts(&o->ob, "# listening sockets the traffic proves\n");
+	tcpfsm_foreach_listener(t, text_listener, &s);
 }

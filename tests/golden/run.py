@@ -56,7 +56,7 @@ def main():
                 print(f"ok   {pcap} ({ext})")
     if a.update:
         return 0
-    print(f"{checked - failed} passed, {failed} failed golden comparisons")
+    print(f"golden comparisons: {checked - failed} of {checked} match")
     if checked == 0:
         print("no golden files found: nothing was checked")
         return 1
