@@ -7,7 +7,10 @@
  *   byte 0      link type, an index into linktypes[] (modulo its size)
  *   byte 1      tracker options: bits 0-2 max_connections = 1 << n,
  *               bit 3 host timers off, bit 4 short idle timeout and linger,
- *               bit 5 call tcpfsm_finish() half-way and feed on
+ *               bit 5 call tcpfsm_finish() half-way and feed on,
+ *               bit 6 tcpfsm_reconfigure() half-way: short timers, alerts
+ *               after 1 s, no folding (bit 7: a 1 s folding window, one
+ *               alert a second)
  *   then records, each
  *     byte      time step: bits 0-6 v, the clock moves on by v*v*10 ms
  *               (up to ~160 s, past every host timer); bit 7 also calls
@@ -244,7 +247,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	int64_t ts = INT64_C(1700000000000000);
 	size_t npackets = 0, half = size / 2;
-	int finished_early = 0;
+	int finished_early = 0; /* or reconfigured */
 	while (size >= 3) {
 		uint8_t step = data[0];
 		size_t len = (size_t)data[1] << 8 | data[2];
@@ -272,12 +275,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size -= len;
 		npackets++;
 
-		if ((cfg & 32) && !finished_early && size <= half) {
+		if ((cfg & 96) && !finished_early && size <= half) {
+			finished_early = 1;
 			/* Half-way (roughly): end the capture, then go on with
 			 * the same tracker, as the API allows. */
-			finished_early = 1;
-			tcpfsm_finish(t);
-			CHECK(tcpfsm_stats(t)->active == 0);
+			if (cfg & 32) {
+				tcpfsm_finish(t);
+				CHECK(tcpfsm_stats(t)->active == 0);
+			}
+			/* New settings on a running tracker (SIGHUP). */
+			if (cfg & 64) {
+				struct tcpfsm_options o = opts;
+				for (int st = 0; st < TCPFSM_NSTATES; st++) {
+					o.host_timeout[st] /= 7;
+					if (tcpfsm_alert_name(st))
+						o.alert_after[st] = 1000000;
+				}
+				o.closed_linger = 100000;
+				o.idle_timeout = 30000000;
+				o.aggregate_window = (cfg & 128) ? 1000000 : 0;
+				o.alert_rate = (cfg & 128) ? 1 : 0;
+				tcpfsm_reconfigure(t, &o);
+			}
 		}
 		if ((npackets & 7) == 0) {
 			tcpfsm_foreach(t, on_conn, &c);
