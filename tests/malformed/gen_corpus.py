@@ -384,6 +384,39 @@ def structure_mutations(corpus, name, dlt, recs):
                  expect="read_error", after=len(rec) - 1,
                  prefix=prefix(len(rec) - 1, "cut-last"),
                  what="cut one byte short of the end")
+    # pcapng: the same packets (same events); a block length that lies, a
+    # cut block, a second interface of another link type.
+    ng = [P.pcapng_epb(d, ts) for ts, d in recs]
+    head = P.pcapng_shb() + P.pcapng_idb(dlt)
+    corpus.write(name + ".pcapng", head + b"".join(ng), what="pcapng",
+                 same_events_as=base)
+    corpus.write(name + ".ng-block-length.pcapng",
+                 head + b"".join(ng[:k]) + P.pcapng_epb(recs[k][1], recs[k][0],
+                                                        length=0x7FFFFFF0)
+                 + b"".join(ng[k + 1:]),
+                 expect="read_error", after=k, prefix=prefix(k, "caplen-%d" % k),
+                 what="pcapng: block %d's length 2^31-16" % (k + 1))
+    corpus.write(name + ".ng-caplen.pcapng",
+                 head + b"".join(ng[:k]) + P.pcapng_epb(recs[k][1], recs[k][0],
+                                                        caplen=0x7FFFFFF0)
+                 + b"".join(ng[k + 1:]),
+                 expect="read_error", after=k, prefix=prefix(k, "caplen-%d" % k),
+                 what="pcapng: packet %d's caplen past its block" % (k + 1))
+    corpus.write(name + ".ng-cut.pcapng", head + b"".join(ng[:k]) + ng[k][:30],
+                 expect="read_error", after=k, prefix=prefix(k, "cut-%d" % k),
+                 what="pcapng: cut in block %d" % (k + 1))
+    other = P.DLT_RAW if dlt != P.DLT_RAW else P.DLT_EN10MB
+    # (libpcap gives one link type per file: it refuses the second.)
+    corpus.write(name + ".ng-two-linktypes.pcapng",
+                 head + b"".join(ng[:k]) + P.pcapng_idb(other) +
+                 P.pcapng_epb(recs[k][1], recs[k][0], iface=1) +
+                 b"".join(ng[k + 1:]),
+                 expect="read_error", after=k, prefix=prefix(k, "cut-%d" % k),
+                 what="pcapng: a second interface of another link type "
+                 "before packet %d" % (k + 1))
+    corpus.write(name + ".ng-no-interface.pcapng",
+                 P.pcapng_shb() + b"".join(ng), expect="open_error",
+                 what="pcapng: packets of an interface never described")
     corpus.write(name + ".cut-first.pcap", hdr + rec[0][:17],
                  expect="read_error", after=0, prefix=prefix(0, "cut-0"),
                  what="cut 1 byte into the first record's data")

@@ -451,3 +451,31 @@ def locate(dlt, d):
         L.opts.append((i, kind, d[i + 1]))
         i += d[i + 1]
     return L
+
+
+# ------------------------------------------------------------ pcapng files
+
+def _block(btype, body, length=None):
+    body += b"\0" * (-len(body) % 4)
+    n = 12 + len(body)
+    return struct.pack("<II", btype, n if length is None else length) + body + \
+        struct.pack("<I", n if length is None else length)
+
+
+def pcapng_shb():
+    return _block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+
+
+def pcapng_idb(linktype, snaplen=262144):
+    return _block(1, struct.pack("<HHI", linktype, 0, snaplen))
+
+
+def pcapng_epb(data, ts_us, iface=0, caplen=None, length=None):
+    caplen = len(data) if caplen is None else caplen
+    return _block(6, struct.pack("<IIIII", iface, ts_us >> 32, ts_us & 0xFFFFFFFF,
+                                 caplen, len(data)) + data, length)
+
+
+def pcapng_file(linktype, recs):
+    return pcapng_shb() + pcapng_idb(linktype) + b"".join(
+        pcapng_epb(d, ts) for ts, d in recs)
