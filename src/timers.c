@@ -77,14 +77,12 @@ void lru_remove(struct list *l, struct flow_table *ft, struct flow *f)
 	unlink_entry(l, ft, flow_index(ft, f), lru_link);
 }
 
-void sq_init(struct state_queues *sq, const int64_t timeout[TCPFSM_NSTATES],
-	     const int64_t alert_after[TCPFSM_NSTATES])
+void sq_init(struct state_queues *sq)
 {
 	for (int s = 0; s < TCPFSM_NSTATES; s++) {
 		list_init(&sq->q[s]);
 		sq->alert_cursor[s] = NIL;
-		sq->timeout[s] = timeout[s] > 0 ? timeout[s] : 0;
-		sq->alert_after[s] = alert_after[s] > 0 ? alert_after[s] : 0;
+		sq->timeout[s] = sq->alert_after[s] = 0;
 	}
 }
 

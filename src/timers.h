@@ -74,8 +74,9 @@ struct state_queues {
 
 enum sq_due { SQ_NONE = 0, SQ_TIMEOUT, SQ_ALERT };
 
-void sq_init(struct state_queues *sq, const int64_t timeout[TCPFSM_NSTATES],
-	     const int64_t alert_after[TCPFSM_NSTATES]);
+/* Empty queues, no timeouts: the owner sets timeout[] and alert_after[]
+ * (and may change them later: entries of one queue share them). */
+void sq_init(struct state_queues *sq);
 
 /* Endpoint ref enters / leaves the queue of state. Leaving a queue it is not
  * in does nothing. Entering uses the endpoint's `since` as its start. */

@@ -71,6 +71,25 @@ void tcpfsm_options_default(struct tcpfsm_options *o)
 	o->alert_rate = 100;
 }
 
+/* The queues' timeouts from the options. The CLOSED queue's is the linger
+ * of a closed record; only the states an endpoint can be stuck in alert. */
+static void set_timeouts(struct tcpfsm *t)
+{
+	for (int s = 0; s < TCPFSM_NSTATES; s++) {
+		int64_t timeout = t->opt.host_timeout[s];
+		int64_t alert = t->opt.alert_after[s];
+		if (s == TCPFSM_CLOSED)
+			timeout = t->opt.closed_linger;
+		if (s == TCPFSM_LISTEN)
+			timeout = 0;
+		if (!tcpfsm_alert_name(s))
+			alert = 0;
+		t->sq.timeout[s] = timeout > 0 ? timeout : 0;
+		t->sq.alert_after[s] = alert > 0 ? alert : 0;
+	}
+	t->next_deadline = t->now; /* recompute at the next packet or tick */
+}
+
 struct tcpfsm *tcpfsm_new(const struct tcpfsm_options *opts, tcpfsm_event_fn fn,
 			  void *user)
 {
@@ -92,19 +111,10 @@ struct tcpfsm *tcpfsm_new(const struct tcpfsm_options *opts, tcpfsm_event_fn fn,
 	alert_folding_init(t->folding, t->opt.aggregate_window,
 			   t->opt.alert_rate);
 	heap_init(&t->pending, 2 * (size_t)t->opt.max_connections);
-	/* The CLOSED queue's timeout is the linger of a closed record. */
-	int64_t timeout[TCPFSM_NSTATES];
-	memcpy(timeout, t->opt.host_timeout, sizeof timeout);
-	timeout[TCPFSM_CLOSED] = t->opt.closed_linger;
-	timeout[TCPFSM_LISTEN] = 0;
-	int64_t alert_after[TCPFSM_NSTATES];
-	memcpy(alert_after, t->opt.alert_after, sizeof alert_after);
-	alert_after[TCPFSM_CLOSED] = alert_after[TCPFSM_LISTEN] = 0;
-	alert_after[TCPFSM_ESTABLISHED] = alert_after[TCPFSM_TIME_WAIT] = 0;
-	sq_init(&t->sq, timeout, alert_after);
+	sq_init(&t->sq);
+	set_timeouts(t);
 	list_init(&t->lru);
 	t->next_id = 1;
-	t->next_deadline = INT64_MAX;
 	t->fn = fn;
 	t->user = user;
 	return t;
@@ -126,22 +136,11 @@ void tcpfsm_reconfigure(struct tcpfsm *t, const struct tcpfsm_options *opts)
 {
 	uint32_t max = t->opt.max_connections;
 	t->opt = *opts;
-	t->opt.max_connections = max;
+	t->opt.max_connections = max; /* the table is not resized */
 	/* Every entry of a queue shares the new timeout, so order holds. */
-	for (int s = 0; s < TCPFSM_NSTATES; s++) {
-		if (s != TCPFSM_CLOSED && s != TCPFSM_LISTEN)
-			t->sq.timeout[s] = opts->host_timeout[s] > 0
-						   ? opts->host_timeout[s]
-						   : 0;
-		if (tcpfsm_alert_name(s))
-			t->sq.alert_after[s] = opts->alert_after[s] > 0
-						       ? opts->alert_after[s]
-						       : 0;
-	}
-	t->sq.timeout[TCPFSM_CLOSED] = opts->closed_linger;
+	set_timeouts(t);
 	t->folding->window = opts->aggregate_window;
 	t->folding->rate = opts->alert_rate;
-	t->next_deadline = t->now; /* recompute at the next packet or tick */
 }
 
 const struct tcpfsm_stats *tcpfsm_stats(const struct tcpfsm *t)
