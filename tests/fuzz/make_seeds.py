@@ -1,20 +1,23 @@
 #!/usr/bin/env python3
 """make_seeds.py - the packet fuzzer's seed corpus.
 
-    make_seeds.py [--stamp FILE] OUTDIR [PCAP|DIR...]
+    make_seeds.py [--stamp FILE] [--run REPLAY] OUTDIR [PCAP|DIR...]
 
 Writes inputs in fuzz_packets.c's format: the captures given (classic pcap or
 single-link-type pcapng; directories are searched for *.pcap and *.pcapng;
 the build passes pcaps/), cut into pieces of at most 64
 packets, plus synthetic conversations for every supported link type and
 encapsulation, IPv4 and IPv6, so that every decoder path has a seed even
-before any capture exists.
+before any capture exists. With --run, then runs REPLAY OUTDIR (the harness
+without libFuzzer) and exits with its status: the test suite's way to run
+the seeds.
 """
 
 import hashlib
 import math
 import os
 import struct
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -104,11 +107,16 @@ def captures(paths):
 
 def main():
     args = sys.argv[1:]
-    stamp = None
-    if args[:1] == ["--stamp"]:
-        stamp, args = args[1], args[2:]
+    stamp = replay = None
+    while args[:1] in (["--stamp"], ["--run"]):
+        if args[0] == "--stamp":
+            stamp = args[1]
+        else:
+            replay = args[1]
+        args = args[2:]
     if not args:
-        sys.exit("usage: make_seeds.py [--stamp FILE] OUTDIR [PCAP|DIR...]")
+        sys.exit("usage: make_seeds.py [--stamp FILE] [--run REPLAY] OUTDIR "
+                 "[PCAP|DIR...]")
     outdir = args[0]
     os.makedirs(outdir, exist_ok=True)
     n = 0
@@ -131,6 +139,9 @@ def main():
     if stamp:
         with open(stamp, "w") as f:
             f.write("%d\n" % n)
+    if replay:
+        sys.stdout.flush()
+        sys.exit(subprocess.call([replay, outdir]))
 
 
 if __name__ == "__main__":
