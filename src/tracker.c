@@ -546,23 +546,20 @@ static int midstream_sender_is_client(const struct segment *seg)
 	return 1;
 }
 
-/* A SYN that starts a new connection on the 4-tuple of an old one: the
- * sender is done with the old one (closed or in TIME_WAIT) and so is the
- * receiver, or the sender restarts its own unanswered attempt afresh. */
+/* A SYN that starts a new connection on the 4-tuple of an old one. A host
+ * sends a SYN with a new initial sequence number only from a new socket, so
+ * whatever the record held is over (even if its end went unseen), unless
+ * this SYN is the second of a simultaneous open. */
 static int starts_new_connection(const struct flow *f, int from,
 				 const struct segment *seg)
 {
 	const struct endpoint *s = &f->ep[from], *r = &f->ep[!from];
-	int done_s = s->state == TCPFSM_CLOSED || s->state == TCPFSM_TIME_WAIT;
-	int done_r = r->state == TCPFSM_CLOSED || r->state == TCPFSM_TIME_WAIT;
 
 	if ((seg->flags & (TH_SYN | TH_ACK)) != TH_SYN)
 		return 0;
-	if ((s->flags & EP_SENT_SYN) && seg->seq == s->isn)
-		return 0; /* a retransmission */
-	if (done_s && done_r)
-		return 1;
-	return s->state == TCPFSM_SYN_SENT && r->state == TCPFSM_CLOSED;
+	if (s->flags & EP_SENT_SYN)
+		return seg->seq != s->isn; /* same: a retransmission */
+	return r->state != TCPFSM_SYN_SENT && r->state != TCPFSM_SYN_RECEIVED;
 }
 
 /* Closes what is still open of an old connection whose 4-tuple a new SYN

@@ -837,10 +837,6 @@ static void test_port_reuse_after_time_wait(void **state)
 static void test_new_syn_on_stale_connection(void **state)
 {
 	(void)state;
-	KNOWN_BUG("tracker.c: a SYN with a new ISN on a connection still "
-		  "believed ESTABLISHED (its end unseen: picked up mid-stream, "
-		  "or the FIN/RST dropped by the capture) is ignored, and so is "
-		  "the whole new connection until the old record idles out");
 	struct sim s;
 	sim_open(&s, NULL);
 	STEP(&s, C2S, DATA, 7777, 8888, 100,
