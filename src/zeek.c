@@ -17,7 +17,8 @@
  *   which application analyzers Zeek attached: not modelled.
  * - Zeek's application analyzers can flip a connection (DNS, NTP, ...) or
  *   log 'X'; none of them run here.
- * - likely_server_ports is the set a default (non-bare) Zeek loads.
+ * - likely_server_ports is a default Zeek's; `zeek -b` loads fewer scripts
+ *   and so knows fewer server ports, and flips less.
  */
 #include <string.h>
 
@@ -223,14 +224,15 @@ static void flip_from_start(struct zeek_conn *z)
 
 /* ---- who is the originator (TCPAnalyzer::WantConnection) ----------------- */
 
-/* TCP ports in a default Zeek's likely_server_ports: the base protocol
- * scripts that add theirs. Sorted. */
+/* likely_server_ports of a default (non-bare) Zeek, TCP: the ports its base
+ * scripts register for their analyzers (since Zeek 8.1 registering a port
+ * makes it a likely server port). Sorted. */
 static const uint16_t server_ports[] = {
-	21,   22,   25,	  53,	79,   80,   81,	  88,	110,  135,  139,
-	143,  389,  443,  445,	502,  563,  585,  587,	614,  631,  636,
-	989,  990,  992,  993,	995,  1080, 1433, 1434, 1883, 2811, 3128,
-	3268, 3306, 3389, 5222, 5223, 5269, 5432, 6379, 8000, 8080, 8888,
-	20000,
+	21,   22,   25,   53,   79,   80,   81,   88,   110,  135,  139,
+	143,  389,  443,  445,  502,  563,  585,  587,  614,  631,  636,
+	989,  990,  992,  993,  995,  1080, 1434, 1883, 2811, 3128, 3268,
+	3306, 3389, 5222, 5223, 5269, 5432, 6379, 6666, 6667, 6668, 6669,
+	8000, 8080, 8888, 20000,
 };
 
 static int likely_server_port(uint16_t port)
