@@ -49,7 +49,6 @@ enum {
 	ZC_SYNACK_FIRST = 1 << 3, /* began with a SYN/ACK, not yet flipped */
 	ZC_TIMER_ATTEMPT = 1 << 4, /* AttemptTimer pending */
 	ZC_TIMER_DELETE = 1 << 5,  /* the record goes when the timer fires */
-	ZC_FIRST_SIDE = 1 << 6,	   /* zeek_init's side (tcpfsm server) */
 };
 
 /* Conn.h's history masks; a responder's are shifted by 16. */
@@ -545,19 +544,16 @@ static void connection_closed(struct zeek_conn *z, int e)
 
 void zeek_init(struct zeek_conn *z, int side)
 {
+	(void)side; /* the first zeek_packet() brings it again */
 	memset(z, 0, sizeof *z);
-	if (side == TCPFSM_SERVER)
-		z->flags = ZC_FIRST_SIDE;
 }
 
 /* Starts a record with a segment from tcpfsm side `side`. */
 static void open_record(struct zeek_conn *z, int side,
 			const struct segment *seg, int64_t ts, unsigned unlogged)
 {
-	uint8_t first = z->flags & ZC_FIRST_SIDE;
-
 	memset(z, 0, sizeof *z);
-	z->flags = (uint8_t)(ZC_LIVE | first |
+	z->flags = (uint8_t)(ZC_LIVE |
 			     (side == TCPFSM_SERVER ? ZC_ORIG_SERVER : 0));
 	z->unlogged = (uint8_t)(unlogged > UINT8_MAX ? UINT8_MAX : unlogged);
 	z->start = z->last = ts;
