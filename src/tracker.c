@@ -648,7 +648,7 @@ static void track(struct tcpfsm *t, const struct segment *seg, int64_t ts)
 
 	f->last_ts = ts;
 	lru_touch(&t->lru, &t->ft, f);
-	zeek_packet(&f->zeek, from, seg, ts, NULL);
+	zeek_packet(&f->zeek, from, seg, ts, t->opt.idle_timeout, NULL);
 
 	/* What the server's answer to a SYN proves about its port. */
 	if (from == TCPFSM_SERVER && (seg->flags & (TH_SYN | TH_RST))) {

@@ -564,9 +564,9 @@ static void open_record(struct zeek_conn *z, int side,
 }
 
 /* Whether a timer of Zeek's would have removed the connection before ts. */
-static int expired(struct zeek_conn *z, int64_t ts)
+static int expired(struct zeek_conn *z, int64_t ts, int64_t inactivity)
 {
-	int64_t idle = (z->flags & ZC_INACT5) ? ZEEK_INACTIVITY
+	int64_t idle = (z->flags & ZC_INACT5) ? inactivity
 					       : ZEEK_HANDSHAKE_INACTIVITY;
 
 	if (z->flags & (ZC_TIMER_ATTEMPT | ZC_TIMER_DELETE)) {
@@ -584,7 +584,7 @@ static int expired(struct zeek_conn *z, int64_t ts)
 			z->flags &= (uint8_t)~ZC_TIMER_ATTEMPT;
 		}
 	}
-	return z->last + idle <= ts;
+	return idle > 0 && z->last + idle <= ts;
 }
 
 /* TCPSessionAdapter::IsReuse: a SYN that starts a new connection. */
@@ -618,12 +618,14 @@ static int zeek_side(const struct zeek_conn *z, int side)
 }
 
 int zeek_packet(struct zeek_conn *z, int side, const struct segment *seg,
-		int64_t ts, struct tcpfsm_conn_record *done)
+		int64_t ts, int64_t inactivity,
+		struct tcpfsm_conn_record *done)
 {
 	int ended = 0;
 	unsigned unlogged = 0;
 
-	if ((z->flags & ZC_LIVE) && (expired(z, ts) || is_reuse(z, seg))) {
+	if ((z->flags & ZC_LIVE) &&
+	    (expired(z, ts, inactivity) || is_reuse(z, seg))) {
 		ended = 1;
 		if (done)
 			zeek_record(z, done);

@@ -28,7 +28,7 @@
 #define ZEEK_ATTEMPT_DELAY 5000000LL	/* tcp_attempt_delay */
 #define ZEEK_CLOSE_DELAY 5000000LL	/* tcp_close_delay */
 #define ZEEK_RESET_DELAY 5000000LL	/* tcp_reset_delay */
-#define ZEEK_INACTIVITY 300000000LL	/* tcp_inactivity_timeout */
+#define ZEEK_INACTIVITY 300000000LL	/* tcp_inactivity_timeout's default */
 #define ZEEK_HANDSHAKE_INACTIVITY 60000000LL /* until the handshake is over */
 
 /* One endpoint as Zeek's TCP_Endpoint sees it (32 bytes). */
@@ -71,12 +71,15 @@ struct zeek_conn {
 void zeek_init(struct zeek_conn *z, int side);
 
 /* Accounts one segment sent by endpoint `side` (enum tcpfsm_side) at time ts.
- * Returns 1 when Zeek would have ended its record before this segment (one of
- * its timers expired, or the segment is a SYN that reuses the 4-tuple): the
- * finished record is then written to *done unless done is NULL, and the view
- * starts a new record with this segment. Returns 0 otherwise. */
+ * inactivity is Zeek's tcp_inactivity_timeout (µs; 0: none), normally the
+ * tracker's idle timeout. Returns 1 when Zeek would have ended its record
+ * before this segment (one of its timers expired, or the segment is a SYN
+ * that reuses the 4-tuple): the finished record is then written to *done
+ * unless done is NULL, and the view starts a new record with this segment.
+ * Returns 0 otherwise. */
 int zeek_packet(struct zeek_conn *z, int side, const struct segment *seg,
-		int64_t ts, struct tcpfsm_conn_record *done);
+		int64_t ts, int64_t inactivity,
+		struct tcpfsm_conn_record *done);
 
 /* Fills the conn.log summary of the record in progress. */
 void zeek_record(const struct zeek_conn *z, struct tcpfsm_conn_record *rec);

@@ -46,7 +46,7 @@ static int feed(struct zeek_conn *z, int side, uint8_t flags, uint32_t seq,
 		s.sport = 80;
 		s.dport = 40000;
 	}
-	return zeek_packet(z, side, &s, ts, done);
+	return zeek_packet(z, side, &s, ts, ZEEK_INACTIVITY, done);
 }
 
 static void handshake(struct zeek_conn *z, int64_t t)
