@@ -93,6 +93,9 @@ enum tcpfsm_event_type {
 	TCPFSM_EV_END,		  /* the tracker forgets a connection */
 	TCPFSM_EV_ALERT,	  /* an endpoint is stuck in a state */
 	TCPFSM_EV_RESOLVED,	  /* an alerted endpoint moved on */
+	TCPFSM_EV_ZEEK_RECORD,	  /* a conn.log record that is no connection's
+				     end: Zeek ended its record where the
+				     connection goes on, or a lone RST */
 };
 
 /* Why a connection record ends. */

@@ -333,6 +333,10 @@ int decode_packet(int dlt, const uint8_t *p, uint32_t caplen,
 		if (caplen < 20)
 			return SKIP(LINK_TRUNCATED);
 		return decode_ethertype(rd16(p), p + 20, caplen - 20, seg);
+	case 10: /* DLT_FDDI: frame control, two addresses, LLC/SNAP */
+		if (caplen < 13)
+			return SKIP(LINK_TRUNCATED);
+		return decode_ethertype(0, p + 13, caplen - 13, seg);
 	case DLT_NULL_:
 	case DLT_LOOP_:
 		if (caplen < 4)

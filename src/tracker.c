@@ -608,6 +608,31 @@ static void pick_up(struct tcpfsm *t, struct flow *f, int from,
 	commit(t, f, ts, &res);
 }
 
+/* The conn.log record of a RST that belongs to no tracked connection. */
+static void lone_rst_record(struct tcpfsm *t, const struct segment *seg,
+			    int64_t ts)
+{
+	struct zeek_conn z;
+	struct tcpfsm_conn_record rec;
+	struct tcpfsm_conn c = {.id = t->next_id++, .first_ts = ts, .last_ts = ts};
+
+	if (!t->fn)
+		return;
+	zeek_init(&z, TCPFSM_CLIENT);
+	zeek_packet(&z, TCPFSM_CLIENT, seg, ts, 0, NULL);
+	zeek_record(&z, &rec);
+	c.client.family = c.server.family = seg->family;
+	memcpy(c.client.ip, seg->src, sizeof c.client.ip);
+	memcpy(c.server.ip, seg->dst, sizeof c.server.ip);
+	c.client.port = seg->sport;
+	c.server.port = seg->dport;
+	struct tcpfsm_event ev = {.type = TCPFSM_EV_ZEEK_RECORD,
+				  .ts = ts,
+				  .conn = &c,
+				  .record = &rec};
+	t->fn(&ev, t->user);
+}
+
 static void track(struct tcpfsm *t, const struct segment *seg, int64_t ts)
 {
 	struct flow_key key;
@@ -626,9 +651,12 @@ static void track(struct tcpfsm *t, const struct segment *seg, int64_t ts)
 		}
 	}
 	if (!f) {
-		/* Lone RSTs (scans' answers, backscatter) are not connections. */
-		if (seg->flags & TH_RST)
+		/* Lone RSTs (scans' answers, backscatter) are not connections
+		 * to track, but Zeek logs each as a record of one packet. */
+		if (seg->flags & TH_RST) {
+			lone_rst_record(t, seg, ts);
 			return;
+		}
 		if (!(seg->flags & TH_SYN) && !t->opt.midstream)
 			return;
 		int client;
@@ -648,7 +676,15 @@ static void track(struct tcpfsm *t, const struct segment *seg, int64_t ts)
 
 	f->last_ts = ts;
 	lru_touch(&t->lru, &t->ft, f);
-	zeek_packet(&f->zeek, from, seg, ts, t->opt.idle_timeout, NULL);
+	/* Zeek may end its record where tcpfsm's connection goes on (its
+	 * attempt timer, a simultaneous open): conn.log gets it now. */
+	struct tcpfsm_conn_record zrec;
+	if (zeek_packet(&f->zeek, from, seg, ts, t->opt.idle_timeout, &zrec)) {
+		struct tcpfsm_event ev = {.type = TCPFSM_EV_ZEEK_RECORD,
+					  .ts = ts,
+					  .record = &zrec};
+		emit(t, f, &ev);
+	}
 
 	/* What the server's answer to a SYN proves about its port. */
 	if (from == TCPFSM_SERVER && (seg->flags & (TH_SYN | TH_RST))) {

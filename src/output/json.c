@@ -119,6 +119,8 @@ void json_event(struct output *o, const struct tcpfsm_event *ev)
 		kv_str(ob, "to", tcpfsm_state_name(ev->to));
 		kv_str(ob, "cause", ev->cause);
 		break;
+	case TCPFSM_EV_ZEEK_RECORD: /* conn.log only */
+		return;
 	case TCPFSM_EV_END:
 		conn_head(ob, ev, "conn");
 		key(ob, "first_ts");

@@ -23,6 +23,7 @@ static unsigned event_bit(enum tcpfsm_event_type type)
 	case TCPFSM_EV_RESOLVED:
 		return EVENTS_RESOLVED;
 	case TCPFSM_EV_END:
+	case TCPFSM_EV_ZEEK_RECORD:
 		return EVENTS_CONN;
 	}
 	return 0;

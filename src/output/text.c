@@ -76,6 +76,8 @@ void text_event(struct output *o, const struct tcpfsm_event *ev)
 		ob_putc(ob, ' ');
 		ob_puts(ob, ev->cause);
 		break;
+	case TCPFSM_EV_ZEEK_RECORD: /* conn.log only */
+		return;
 	case TCPFSM_EV_END:
 		ob_puts(ob, "end    client ");
 		state(o, c->state[TCPFSM_CLIENT], 0);
