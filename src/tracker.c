@@ -65,7 +65,8 @@ void tcpfsm_options_default(struct tcpfsm_options *o)
 	o->alert_after[TCPFSM_FIN_WAIT_1] = SECONDS(10);
 	o->alert_after[TCPFSM_CLOSING] = SECONDS(10);
 	o->alert_after[TCPFSM_LAST_ACK] = SECONDS(10);
-	o->alert_after[TCPFSM_FIN_WAIT_2] = SECONDS(60);
+	/* Before the host's own 60 s timer closes an orphaned FIN_WAIT_2. */
+	o->alert_after[TCPFSM_FIN_WAIT_2] = SECONDS(30);
 	o->alert_after[TCPFSM_CLOSE_WAIT] = SECONDS(60);
 	o->aggregate_window = SECONDS(10);
 	o->alert_rate = 100;
