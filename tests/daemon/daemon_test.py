@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The daemon on a live interface: pidfile, privilege drop, log rotation on
-SIGHUP without losing an event, everything flushed on SIGTERM, the
-Prometheus textfile, and refusing to run as root when no user is set.
+SIGHUP without losing an event, everything flushed on SIGTERM, records to
+syslog with the configured facility, the Prometheus textfile, and refusing
+to run as root when no user is set.
 
 Needs root (network namespaces, dropping to 'nobody'); exits 77 without.
 """
@@ -10,6 +11,7 @@ import os
 import pwd
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -99,6 +101,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="tcpfsm-daemon-")
     os.chmod(tmp, 0o777)  # the dropped user writes its logs here
     failures, checks = [], []
+    syslog_sock = None
 
     def check(ok, what):
         print(("ok   " if ok else "FAIL ") + what)
@@ -112,6 +115,14 @@ def main():
         pidfile = os.path.join(tmp, "tcpfsm.pid")
         prom = os.path.join(tmp, "tcpfsm.prom")
         cfg = os.path.join(tmp, "tcpfsm.yaml")
+        # Syslog: with no syslog daemon on the machine, the test plays one
+        # on /dev/log; with one, that part is skipped (not ours to read).
+        syslog_sock = None
+        if not os.path.exists("/dev/log"):
+            syslog_sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            syslog_sock.bind("/dev/log")
+            os.chmod("/dev/log", 0o666)
+            syslog_sock.settimeout(0.2)
         with open(cfg, "w") as f:
             f.write(f"""capture:
   interface: tfds
@@ -120,6 +131,10 @@ outputs:
   - type: file
     path: {log}
     format: json
+  - type: syslog
+    facility: local3
+    format: json
+    events: [conn]
 daemon:
   pidfile: {pidfile}
   user: nobody
@@ -173,6 +188,21 @@ stats:
               'tcpfsm_endpoints{side="client",state="TIME_WAIT"}' in text,
               "metrics carry packets and endpoints by state")
 
+        if syslog_sock:
+            msgs = []
+            try:
+                while True:
+                    msgs.append(syslog_sock.recv(65536).decode())
+            except socket.timeout:
+                pass
+            # <PRI>: facility local3 (19) * 8 + info (6) = 158.
+            conns = [m for m in msgs if m.startswith("<158>") and
+                     "tcpfsm[" in m and '"type":"conn"' in m]
+            check(len(conns) == 10, f"conn records to syslog, facility "
+                  f"local3 ({len(conns)} of {len(msgs)} messages)")
+        else:
+            print("skip syslog: /dev/log belongs to a syslog daemon here")
+
         # No user configured: a daemon refuses to stay root.
         cfg2 = os.path.join(tmp, "root.yaml")
         with open(cfg2, "w") as f:
@@ -186,6 +216,9 @@ stats:
     finally:
         teardown()
         shutil.rmtree(tmp, ignore_errors=True)
+        if syslog_sock:
+            syslog_sock.close()
+            os.unlink("/dev/log")
     print(f"{len(checks)} checks, {len(failures)} failed")
     return 1 if failures else 0
 
