@@ -17,38 +17,15 @@ import sys
 import tempfile
 import time
 
-PY = "/usr/bin/python3"
-NS_C, NS_S = "tfd-%d-c" % os.getpid(), "tfd-%d-s" % os.getpid()
-C, S = "10.89.0.1", "10.89.0.2"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+from netns_pair import PY, NetnsPair, in_ns, sh  # noqa: E402
 
+PAIR = NetnsPair("tfd", "10.89.0")
+NS_C, NS_S = PAIR.client_ns, PAIR.server_ns
+C, S = PAIR.client_ip, PAIR.server_ip
 
-def sh(*args, check=True):
-    return subprocess.run(args, check=check, capture_output=True, text=True)
-
-
-def in_ns(ns, *args):
-    return ["ip", "netns", "exec", ns] + list(args)
-
-
-def setup():
-    sh("ip", "netns", "add", NS_C)
-    sh("ip", "netns", "add", NS_S)
-    sh("ip", "link", "add", "tfdc", "netns", NS_C, "type", "veth",
-       "peer", "name", "tfds", "netns", NS_S)
-    for ns, dev, addr in ((NS_C, "tfdc", C), (NS_S, "tfds", S)):
-        sh(*in_ns(ns, "ip", "addr", "add", addr + "/24", "dev", dev))
-        sh(*in_ns(ns, "ip", "link", "set", dev, "up"))
-        sh(*in_ns(ns, "ip", "link", "set", "lo", "up"))
-
-
-def teardown():
-    for ns in (NS_C, NS_S):
-        for pid in sh("ip", "netns", "pids", ns, check=False).stdout.split():
-            try:
-                os.kill(int(pid), signal.SIGKILL)
-            except (ProcessLookupError, ValueError):
-                pass
-        sh("ip", "netns", "del", ns, check=False)
+setup, teardown = PAIR.setup, PAIR.teardown
 
 
 SERVER = r"""

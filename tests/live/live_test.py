@@ -21,47 +21,25 @@ import sys
 import tempfile
 import time
 
-PY = "/usr/bin/python3"
-NS_C, NS_S = "tfl-%d-c" % os.getpid(), "tfl-%d-s" % os.getpid()
-C, S = "10.88.0.1", "10.88.0.2"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+from netns_pair import PY, NetnsPair, in_ns, sh  # noqa: E402
+
+PAIR = NetnsPair("tfl", "10.88.0")
+NS_C, NS_S = PAIR.client_ns, PAIR.server_ns
+C, S = PAIR.client_ip, PAIR.server_ip
 TOLERANCE = 0.05  # seconds between two sockets' stamps of one packet
 
 
-def sh(*args, check=True):
-    return subprocess.run(args, check=check, capture_output=True, text=True)
-
-
-def in_ns(ns, *args):
-    return ["ip", "netns", "exec", ns] + list(args)
-
-
 def setup():
-    sh("ip", "netns", "add", NS_C)
-    sh("ip", "netns", "add", NS_S)
-    sh("ip", "link", "add", "tflc", "netns", NS_C, "type", "veth",
-       "peer", "name", "tfls", "netns", NS_S)
-    for ns, dev, addr in ((NS_C, "tflc", C), (NS_S, "tfls", S)):
-        sh(*in_ns(ns, "ip", "addr", "add", addr + "/24", "dev", dev))
-        sh(*in_ns(ns, "ip", "link", "set", dev, "up"))
-        sh(*in_ns(ns, "ip", "link", "set", "lo", "up"))
-        sh(*in_ns(ns, "ethtool", "-K", dev, "tx", "off", "rx", "off",
-                  "tso", "off", "gso", "off", "gro", "off"), check=False)
+    PAIR.setup()
     # The server's firewall drops SYNs to port 81: after the capture point.
     sh(*in_ns(NS_S, "nft", "add table inet f; add chain inet f in "
               "{ type filter hook input priority 0; }; "
               "add rule inet f in tcp dport 81 drop"))
 
 
-def teardown():
-    for ns in (NS_C, NS_S):
-        sh("ip", "netns", "pids", ns, check=False)
-        pids = sh("ip", "netns", "pids", ns, check=False).stdout.split()
-        for pid in pids:
-            try:
-                os.kill(int(pid), signal.SIGKILL)
-            except (ProcessLookupError, ValueError):
-                pass
-        sh("ip", "netns", "del", ns, check=False)
+teardown = PAIR.teardown
 
 
 SERVER = r"""
