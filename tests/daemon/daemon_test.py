@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""The daemon on a live interface: pidfile, privilege drop, log rotation on
-SIGHUP without losing an event, everything flushed on SIGTERM, records to
+"""The daemon on a live interface: pidfile, privilege drop, a snapshot on
+SIGUSR1, log rotation on SIGHUP without losing an event, everything flushed on SIGTERM, records to
 syslog with the configured facility, the Prometheus textfile, and refusing
 to run as root when no user is set.
 
@@ -139,6 +139,14 @@ stats:
         sh(*in_ns(NS_C, PY, "-c", CLIENT, "5"))
         check(wait_for(lambda: os.path.exists(prom)),
               "Prometheus textfile written")
+        # SIGUSR1: a snapshot of what is open (the five in TIME_WAIT).
+        os.kill(pid, signal.SIGUSR1)
+
+        def snapshot_rows():
+            _, ev = connections(log)
+            return [e for e in ev if e["type"] == "snapshot"]
+        check(wait_for(lambda: len(snapshot_rows()) == 5),
+              f"SIGUSR1 writes a snapshot ({len(snapshot_rows())} rows)")
         # logrotate: move the file away, then SIGHUP.
         time.sleep(1.2)  # a stats tick flushes the first five
         os.rename(log, log + ".1")
