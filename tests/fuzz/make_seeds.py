@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 import pktlib as P  # noqa: E402
 
 # Must match linktypes[] in fuzz_packets.c.
-LINKTYPES = [1, 113, 276, 0, 108, 12, 14, 101, 228, 229, 147, -1]
+LINKTYPES = [1, 113, 276, 0, 108, 12, 14, 101, 228, 229, 147, -1, 10]
 
 
 def step_byte(dt_us):
@@ -61,7 +61,7 @@ def write(outdir, blob):
 def synthetic():
     """(dlt, [(ts, frame)], cfg) for every link type and encapsulation."""
     t0 = 1700000000000000
-    for dlt in (P.DLT_EN10MB, P.DLT_LINUX_SLL, P.DLT_LINUX_SLL2, P.DLT_NULL,
+    for dlt in (P.DLT_EN10MB, P.DLT_FDDI, P.DLT_LINUX_SLL, P.DLT_LINUX_SLL2, P.DLT_NULL,
                 P.DLT_LOOP, P.DLT_RAW, P.DLT_IPV4, P.DLT_IPV6):
         variants = 8 if dlt == P.DLT_EN10MB else 4 if dlt in (P.DLT_NULL, P.DLT_LOOP) else 1
         for family in (4, 6):

@@ -87,6 +87,7 @@ def synthetic_bases():
              "fabricpath"]
     for v, n in enumerate(names):
         out.append(("syn-" + n, P.DLT_EN10MB, both(P.DLT_EN10MB, v)))
+    out.append(("syn-fddi", P.DLT_FDDI, both(P.DLT_FDDI, 0)))
     out.append(("syn-sll", P.DLT_LINUX_SLL, both(P.DLT_LINUX_SLL, 0)))
     out.append(("syn-sll2", P.DLT_LINUX_SLL2, both(P.DLT_LINUX_SLL2, 0)))
     out.append(("syn-null", P.DLT_NULL, both(P.DLT_NULL, 1)))

@@ -11,6 +11,7 @@ import struct
 # libpcap DLT_* values
 DLT_NULL = 0
 DLT_EN10MB = 1
+DLT_FDDI = 10
 DLT_RAW = 12
 DLT_RAW_OPENBSD = 14
 DLT_LINKTYPE_RAW = 101
@@ -159,6 +160,11 @@ def sll2(proto, payload, pkttype=0):
                        MAC_A + b"\0\0") + payload
 
 
+def fddi(payload, fc=0x50):
+    """FDDI: frame control, destination and source; LLC/SNAP follows."""
+    return bytes([fc]) + MAC_B + MAC_A + payload
+
+
 def null(af, payload, big_endian=False):
     return struct.pack(">I" if big_endian else "<I", af) + payload
 
@@ -194,6 +200,8 @@ def frame(dlt, family, datagram, variant=0):
             lambda: eth_8023(llc_snap(et, datagram)),
             lambda: fabricpath(eth(et, datagram)),
         ][variant % 8]()
+    if dlt == DLT_FDDI:
+        return fddi(llc_snap(et, datagram))
     if dlt == DLT_LINUX_SLL:
         return sll(et, datagram)
     if dlt == DLT_LINUX_SLL2:
@@ -377,6 +385,10 @@ def link_length(dlt, d):
             else:
                 return None
         return None
+    if dlt == DLT_FDDI:
+        if len(d) < 21 or d[13:16] != b"\xaa\xaa\x03":
+            return None
+        return 21 if d[19:21] in (b"\x08\x00", b"\x86\xdd") else None
     if dlt == DLT_LINUX_SLL:
         return 16 if len(d) >= 16 else None
     if dlt == DLT_LINUX_SLL2:

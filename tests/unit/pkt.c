@@ -178,6 +178,15 @@ void wrap_fabricpath(struct pkt *p)
 	put16(h + 14, 0x003f);
 }
 
+void wrap_fddi(struct pkt *p)
+{
+	uint8_t *h = prepend(p, 13);
+	static const uint8_t dst[6] = {2, 0, 0, 0, 0, 2}, src[6] = {2, 0, 0, 0, 0, 1};
+	h[0] = 0x50; /* frame control: async LLC frame */
+	memcpy(h + 1, dst, 6);
+	memcpy(h + 7, src, 6);
+}
+
 void wrap_sll(struct pkt *p, uint16_t proto)
 {
 	uint8_t *h = prepend(p, 16);

@@ -23,6 +23,7 @@ struct pkt {
 enum {
 	DLT_NULL = 0,
 	DLT_EN10MB = 1,
+	DLT_FDDI = 10,
 	DLT_RAW = 12,
 	DLT_RAW_OPENBSD = 14,
 	DLT_LINKTYPE_RAW = 101,
@@ -99,6 +100,7 @@ void wrap_mpls(struct pkt *p, int nlabels); /* labels only; then wrap_eth */
 void wrap_pppoe(struct pkt *p, uint16_t ppp_proto);
 void wrap_llc_snap(struct pkt *p, uint16_t ethertype); /* 802.3 frame */
 void wrap_fabricpath(struct pkt *p); /* around a whole Ethernet frame */
+void wrap_fddi(struct pkt *p); /* frame control and addresses; LLC follows */
 void wrap_sll(struct pkt *p, uint16_t proto);
 void wrap_sll2(struct pkt *p, uint16_t proto);
 void wrap_null(struct pkt *p, uint32_t af, int big_endian);

@@ -202,6 +202,51 @@ static void test_linux_sll2(void **state)
 	assert_int_equal(decode(DLT_LINUX_SLL2, &p, &seg), SKIPPED(NOT_IP));
 }
 
+/* LLC/SNAP without the Ethernet header (pkt.c's wrap_llc_snap adds one). */
+static void snap_only(struct pkt *p, uint16_t ethertype)
+{
+	struct pkt q;
+	static const uint8_t snap[6] = {0xaa, 0xaa, 0x03, 0, 0, 0};
+	memcpy(q.b, snap, 6);
+	q.b[6] = (uint8_t)(ethertype >> 8);
+	q.b[7] = (uint8_t)ethertype;
+	memcpy(q.b + 8, p->b, p->len);
+	q.len = p->len + 8;
+	*p = q;
+}
+
+static void test_fddi(void **state)
+{
+	(void)state;
+	struct pkt p;
+	struct segment seg;
+
+	syn(&p, 8);
+	v4(&p);
+	snap_only(&p, 0x0800);
+	wrap_fddi(&p);
+	assert_int_equal(decode(DLT_FDDI, &p, &seg), 0);
+	assert_syn_v4(&seg, 8);
+
+	syn(&p, 8);
+	v6(&p);
+	snap_only(&p, 0x86dd);
+	wrap_fddi(&p);
+	assert_int_equal(decode(DLT_FDDI, &p, &seg), 0);
+	assert_syn_v6(&seg, 8);
+
+	/* SNAP around ARP; plain LLC: not IP. */
+	pkt_raw(&p, "", 0);
+	pkt_append(&p, 0, 28);
+	snap_only(&p, 0x0806);
+	wrap_fddi(&p);
+	assert_int_equal(decode(DLT_FDDI, &p, &seg), SKIPPED(NOT_IP));
+	pkt_raw(&p, "\x42\x42\x03\0\0\0\0\0", 8);
+	pkt_append(&p, 0, 30);
+	wrap_fddi(&p);
+	assert_int_equal(decode(DLT_FDDI, &p, &seg), SKIPPED(NOT_IP));
+}
+
 static void test_null_and_loop(void **state)
 {
 	(void)state;
@@ -1121,6 +1166,13 @@ static int make_good(struct good *g, int dlt, int family, int variant,
 			return 0;
 		}
 		break;
+	case DLT_FDDI:
+		if (variant)
+			return 0;
+		snap_only(&g->p, et);
+		wrap_fddi(&g->p);
+		g->name = "fddi";
+		break;
 	case DLT_LINUX_SLL:
 		if (variant)
 			return 0;
@@ -1169,9 +1221,9 @@ static int expected(const struct good *g, size_t len)
 static void test_truncation_every_byte(void **state)
 {
 	(void)state;
-	static const int dlts[] = {DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2,
-				   DLT_NULL, DLT_LOOP, DLT_RAW,
-				   DLT_RAW_OPENBSD, DLT_LINKTYPE_RAW,
+	static const int dlts[] = {DLT_EN10MB, DLT_FDDI, DLT_LINUX_SLL,
+				   DLT_LINUX_SLL2, DLT_NULL, DLT_LOOP,
+				   DLT_RAW, DLT_RAW_OPENBSD, DLT_LINKTYPE_RAW,
 				   DLT_IPV4, DLT_IPV6};
 	struct good g;
 	struct segment full, seg;
@@ -1232,10 +1284,10 @@ static void test_truncation_every_byte(void **state)
 							seg.dst, full.dst, 16);
 					}
 				}
-	/* eth x 8 variants, sll, sll2, null x 2, loop x 2, three raws: for
-	 * each of IPv4 and IPv6, with and without IP options; IPV4 and IPV6
-	 * one family each. */
-	assert_int_equal(packets, (8 + 1 + 1 + 2 + 2 + 3) * 4 + 2 * 2);
+	/* eth x 8 variants, fddi, sll, sll2, null x 2, loop x 2, three raws:
+	 * for each of IPv4 and IPv6, with and without IP options; IPV4 and
+	 * IPV6 one family each. */
+	assert_int_equal(packets, (8 + 1 + 1 + 1 + 2 + 2 + 3) * 4 + 2 * 2);
 }
 
 /* Arbitrary bytes of every length under every link type, from a fixed
@@ -1243,9 +1295,9 @@ static void test_truncation_every_byte(void **state)
 static void test_garbage(void **state)
 {
 	(void)state;
-	static const int dlts[] = {DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2,
-				   DLT_NULL, DLT_LOOP, DLT_RAW, DLT_IPV4,
-				   DLT_IPV6};
+	static const int dlts[] = {DLT_EN10MB, DLT_FDDI, DLT_LINUX_SLL,
+				   DLT_LINUX_SLL2, DLT_NULL, DLT_LOOP,
+				   DLT_RAW, DLT_IPV4, DLT_IPV6};
 	uint32_t x = 12345;
 	struct pkt p;
 	struct segment seg;
@@ -1290,6 +1342,7 @@ int main(void)
 		cmocka_unit_test(test_ethernet),
 		cmocka_unit_test(test_linux_sll),
 		cmocka_unit_test(test_linux_sll2),
+		cmocka_unit_test(test_fddi),
 		cmocka_unit_test(test_null_and_loop),
 		cmocka_unit_test(test_raw),
 		cmocka_unit_test(test_unsupported_linktype),
