@@ -1,7 +1,6 @@
 /*
  * names.c - printable names of the public enums, and address formatting.
  */
-#include <arpa/inet.h>
 #include <string.h>
 
 #include "tcpfsm.h"
@@ -134,23 +133,83 @@ static size_t put_uint(char *p, unsigned n)
 	return len;
 }
 
+/* a.b.c.d; returns the length. */
+static size_t format_ipv4(const uint8_t *ip, char *buf)
+{
+	size_t n = 0;
+	for (int i = 0; i < 4; i++) {
+		if (i)
+			buf[n++] = '.';
+		n += put_uint(buf + n, ip[i]);
+	}
+	return n;
+}
+
+/* RFC 5952: lower-case hex, no leading zeros, the longest run of two or
+ * more zero groups (the first of equals) as "::", and IPv4-mapped and
+ * -compatible addresses in dotted form, as inet_ntop(3) writes them, without
+ * its cost (it formats with sprintf). */
+static size_t format_ipv6(const uint8_t *ip, char *buf)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned g[8];
+	int best = -1, best_len = 0;
+	size_t n = 0;
+
+	for (int i = 0; i < 8; i++)
+		g[i] = (unsigned)ip[2 * i] << 8 | ip[2 * i + 1];
+	for (int i = 0; i < 8;) {
+		int j = i;
+		while (j < 8 && g[j] == 0)
+			j++;
+		if (j - i > best_len) {
+			best = i;
+			best_len = j - i;
+		}
+		i = j > i ? j : i + 1;
+	}
+	if (best_len < 2)
+		best = -1;
+	int dotted = best == 0 &&
+		     (best_len == 6 || (best_len == 5 && g[5] == 0xffff));
+	for (int i = 0; i < (dotted ? 6 : 8); i++) {
+		if (i == best) {
+			buf[n++] = ':';
+			buf[n++] = ':';
+			i += best_len - 1;
+			continue;
+		}
+		if (i && i != best + best_len)
+			buf[n++] = ':';
+		int started = 0;
+		for (int shift = 12; shift >= 0; shift -= 4) {
+			unsigned d = g[i] >> shift & 15;
+			if (d || started || shift == 0) {
+				buf[n++] = hex[d];
+				started = 1;
+			}
+		}
+	}
+	if (dotted) {
+		if (best_len == 5)
+			buf[n++] = ':';
+		n += format_ipv4(ip + 12, buf + n);
+	}
+	return n;
+}
+
 size_t tcpfsm_addr_format(const struct tcpfsm_addr *addr, char *buf)
 {
 	size_t n = 0;
 
 	if (addr->family == 4) {
-		for (int i = 0; i < 4; i++) {
-			n += put_uint(buf + n, addr->ip[i]);
-			buf[n++] = i < 3 ? '.' : ':';
-		}
+		n = format_ipv4(addr->ip, buf);
 	} else {
 		buf[n++] = '[';
-		if (!inet_ntop(AF_INET6, addr->ip, buf + n, INET6_ADDRSTRLEN))
-			buf[n] = '\0';
-		n += strlen(buf + n);
+		n += format_ipv6(addr->ip, buf + n);
 		buf[n++] = ']';
-		buf[n++] = ':';
 	}
+	buf[n++] = ':';
 	n += put_uint(buf + n, addr->port);
 	buf[n] = '\0';
 	return n;

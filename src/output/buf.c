@@ -66,6 +66,13 @@ void ob_uint(struct outbuf *ob, uint64_t v)
 	ob_write(ob, tmp, fmt_uint(tmp, v));
 }
 
+void ob_addr(struct outbuf *ob, const struct tcpfsm_addr *addr)
+{
+	if (sizeof ob->data - ob->len < TCPFSM_ADDRSTRLEN)
+		ob_flush(ob);
+	ob->len += tcpfsm_addr_format(addr, ob->data + ob->len);
+}
+
 void ob_pad(struct outbuf *ob, const char *s, int width)
 {
 	size_t n = strlen(s);

@@ -4,16 +4,19 @@
  */
 #include "output.h"
 
-static void key(struct outbuf *ob, const char *k)
+/* ,"k": as one copy: keys are literals. */
+#define key(ob, k) ob_write((ob), ",\"" k "\":", sizeof(",\"" k "\":") - 1)
+
+/* A string tcpfsm made itself (state names, causes, addresses): plain ASCII
+ * with no quote or backslash, copied as it is. */
+static void raw(struct outbuf *ob, const char *s)
 {
-	ob_putc(ob, ',');
 	ob_putc(ob, '"');
-	ob_puts(ob, k);
-	ob_puts(ob, "\":");
+	ob_puts(ob, s);
+	ob_putc(ob, '"');
 }
 
-/* A string value. Every string tcpfsm writes is its own plain ASCII, but
- * escape anyway so that the output stays valid JSON whatever it holds. */
+/* A string that may hold anything (a diagnosis): escaped as JSON needs. */
 static void str(struct outbuf *ob, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -40,23 +43,21 @@ static void str(struct outbuf *ob, const char *s)
 	ob_putc(ob, '"');
 }
 
-static void kv_str(struct outbuf *ob, const char *k, const char *v)
-{
-	key(ob, k);
-	str(ob, v);
-}
-
-static void kv_uint(struct outbuf *ob, const char *k, uint64_t v)
-{
-	key(ob, k);
-	ob_uint(ob, v);
-}
-
-static void kv_bool(struct outbuf *ob, const char *k, int v)
-{
-	key(ob, k);
-	ob_puts(ob, v ? "true" : "false");
-}
+#define kv_str(ob, k, v)                                                       \
+	do {                                                                   \
+		key(ob, k);                                                    \
+		raw(ob, v);                                                    \
+	} while (0)
+#define kv_uint(ob, k, v)                                                      \
+	do {                                                                   \
+		key(ob, k);                                                    \
+		ob_uint(ob, v);                                                \
+	} while (0)
+#define kv_bool(ob, k, v)                                                      \
+	do {                                                                   \
+		key(ob, k);                                                    \
+		ob_puts(ob, (v) ? "true" : "false");                           \
+	} while (0)
 
 static void head(struct outbuf *ob, int64_t ts, const char *type)
 {
@@ -68,14 +69,16 @@ static void head(struct outbuf *ob, int64_t ts, const char *type)
 static void conn_head(struct outbuf *ob, const struct tcpfsm_event *ev,
 		      const char *type)
 {
-	char a[TCPFSM_ADDRSTRLEN];
-
 	head(ob, ev->ts, type);
 	kv_uint(ob, "conn", ev->conn->id);
-	tcpfsm_addr_format(&ev->conn->client, a);
-	kv_str(ob, "client", a);
-	tcpfsm_addr_format(&ev->conn->server, a);
-	kv_str(ob, "server", a);
+	key(ob, "client");
+	ob_putc(ob, '"');
+	ob_addr(ob, &ev->conn->client);
+	ob_putc(ob, '"');
+	key(ob, "server");
+	ob_putc(ob, '"');
+	ob_addr(ob, &ev->conn->server);
+	ob_putc(ob, '"');
 }
 
 /* The conn.log view of a finished connection: Zeek's uid, conn_state and
@@ -146,7 +149,8 @@ void json_event(struct output *o, const struct tcpfsm_event *ev)
 		ob_seconds(ob, ev->since);
 		key(ob, "duration");
 		ob_seconds(ob, ev->duration);
-		kv_str(ob, "diagnosis", ev->diagnosis);
+		key(ob, "diagnosis");
+		str(ob, ev->diagnosis);
 		kv_uint(ob, "count", ev->count);
 		break;
 	case TCPFSM_EV_RESOLVED:
@@ -176,7 +180,7 @@ void json_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts)
 	for (int r = 0; r < TCPFSM_SKIP_NREASONS; r++) {
 		if (r)
 			ob_putc(ob, ',');
-		str(ob, tcpfsm_skip_reason_name(r));
+		raw(ob, tcpfsm_skip_reason_name(r));
 		ob_putc(ob, ':');
 		ob_uint(ob, st->skipped[r]);
 	}
@@ -201,7 +205,7 @@ void json_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts)
 		for (int s = 0; s < TCPFSM_NSTATES; s++) {
 			if (s)
 				ob_putc(ob, ',');
-			str(ob, tcpfsm_state_name(s));
+			raw(ob, tcpfsm_state_name(s));
 			ob_putc(ob, ':');
 			ob_uint(ob, st->state[side][s]);
 		}

@@ -37,6 +37,8 @@ static inline void ob_putc(struct outbuf *ob, char c)
 void ob_uint(struct outbuf *ob, uint64_t v);
 /* Writes v in decimal at dst (no NUL; at most 20 bytes); returns the length. */
 size_t fmt_uint(char *dst, uint64_t v);
+/* An address as tcpfsm_addr_format() writes it, straight into the buffer. */
+void ob_addr(struct outbuf *ob, const struct tcpfsm_addr *addr);
 /* v right-aligned (width > 0) or left-aligned (width < 0), space padded. */
 void ob_pad(struct outbuf *ob, const char *s, int width);
 /* Microseconds as seconds with six decimals: "1700000000.123456". */
