@@ -119,17 +119,29 @@ const char *tcpfsm_skip_reason_name(enum tcpfsm_skip_reason reason)
 	return (unsigned)reason < TCPFSM_SKIP_NREASONS ? names[reason] : "?";
 }
 
-/* Writes n in decimal at p; returns the length. */
+/* Writes n (below 100000: ports and octets) in decimal at p; returns the
+ * length. Divisions by constants, no loop: this runs for every address of
+ * every event. */
 static size_t put_uint(char *p, unsigned n)
 {
-	char tmp[10];
-	size_t len = 0;
-	do {
-		tmp[len++] = (char)('0' + n % 10);
-		n /= 10;
-	} while (n);
-	for (size_t i = 0; i < len; i++)
-		p[i] = tmp[len - 1 - i];
+	size_t len = n >= 10000 ? 5 : n >= 1000 ? 4 : n >= 100 ? 3 : n >= 10 ? 2
+										 : 1;
+	switch (len) {
+	case 5:
+		p[len - 5] = (char)('0' + n / 10000);
+		/* fall through */
+	case 4:
+		p[len - 4] = (char)('0' + n / 1000 % 10);
+		/* fall through */
+	case 3:
+		p[len - 3] = (char)('0' + n / 100 % 10);
+		/* fall through */
+	case 2:
+		p[len - 2] = (char)('0' + n / 10 % 10);
+		/* fall through */
+	default:
+		p[len - 1] = (char)('0' + n % 10);
+	}
 	return len;
 }
 

@@ -27,20 +27,18 @@ int ob_flush(struct outbuf *ob)
 	return ob->error ? -1 : 0;
 }
 
-void ob_write(struct outbuf *ob, const char *s, size_t n)
+void ob_write_slow(struct outbuf *ob, const char *s, size_t n)
 {
-	if (ob->len + n > sizeof ob->data) {
-		ob_flush(ob);
-		if (n > sizeof ob->data) {
-			if (!ob->error && fwrite(s, 1, n, ob->fp) != n) {
-				ob->error = 1;
-				ob->saved_errno = errno;
-			}
-			return;
+	ob_flush(ob);
+	if (n > sizeof ob->data) {
+		if (!ob->error && ob->fp && fwrite(s, 1, n, ob->fp) != n) {
+			ob->error = 1;
+			ob->saved_errno = errno;
 		}
+		return;
 	}
-	memcpy(ob->data + ob->len, s, n);
-	ob->len += n;
+	memcpy(ob->data, s, n);
+	ob->len = n;
 }
 
 void ob_puts(struct outbuf *ob, const char *s)

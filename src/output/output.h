@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "tcpfsm.h"
 
@@ -26,7 +27,18 @@ struct outbuf {
 void ob_init(struct outbuf *ob, FILE *fp);
 /* Writes what is buffered; returns 0, or -1 if any write failed. */
 int ob_flush(struct outbuf *ob);
-void ob_write(struct outbuf *ob, const char *s, size_t n);
+void ob_write_slow(struct outbuf *ob, const char *s, size_t n);
+
+/* Appends n bytes; the common case, room in the buffer, inline. */
+static inline void ob_write(struct outbuf *ob, const char *s, size_t n)
+{
+	if (ob->len + n <= sizeof ob->data) {
+		memcpy(ob->data + ob->len, s, n);
+		ob->len += n;
+	} else {
+		ob_write_slow(ob, s, n);
+	}
+}
 void ob_puts(struct outbuf *ob, const char *s);
 static inline void ob_putc(struct outbuf *ob, char c)
 {
