@@ -65,8 +65,12 @@ void text_event(struct output *o, const struct tcpfsm_event *ev)
 	struct outbuf *ob = &o->ob;
 	const struct tcpfsm_conn *c = ev->conn;
 
+	if (ev->type == TCPFSM_EV_ZEEK_RECORD)
+		return; /* conn.log only */
 	conn_prefix(o, ev);
 	switch (ev->type) {
+	case TCPFSM_EV_ZEEK_RECORD:
+		break;
 	case TCPFSM_EV_TRANSITION:
 		ob_pad(ob, tcpfsm_side_name(ev->endpoint), -6);
 		ob_putc(ob, ' ');
@@ -76,8 +80,6 @@ void text_event(struct output *o, const struct tcpfsm_event *ev)
 		ob_putc(ob, ' ');
 		ob_puts(ob, ev->cause);
 		break;
-	case TCPFSM_EV_ZEEK_RECORD: /* conn.log only */
-		return;
 	case TCPFSM_EV_END:
 		ob_puts(ob, "end    client ");
 		state(o, c->state[TCPFSM_CLIENT], 0);
