@@ -75,7 +75,8 @@ size_t tcpfsm_addr_format(const struct tcpfsm_addr *addr, char *buf);
 
 /* Flags describing how a connection was observed. */
 enum tcpfsm_conn_flags {
-	TCPFSM_CONN_PARTIAL = 1 << 0,	/* picked up mid-stream, no handshake seen */
+	TCPFSM_CONN_PARTIAL =
+		1 << 0, /* picked up mid-stream, no handshake seen */
 	TCPFSM_CONN_ONE_SIDED = 1 << 1, /* only one direction was ever seen */
 };
 
@@ -116,15 +117,15 @@ const char *tcpfsm_end_reason_name(enum tcpfsm_end_reason reason);
  * the flow: ts is its first packet, and Zeek's own clock may have ended
  * earlier records on the same 4-tuple (unlogged counts them). */
 struct tcpfsm_conn_record {
-	int64_t ts;	    /* first packet of the record (µs since the epoch) */
-	int64_t duration;   /* µs; conn.log leaves duration, orig_bytes and
-			       resp_bytes unset when it is 0 */
+	int64_t ts;	  /* first packet of the record (µs since the epoch) */
+	int64_t duration; /* µs; conn.log leaves duration, orig_bytes and
+			     resp_bytes unset when it is 0 */
 	char conn_state[8]; /* S0 S1 SF REJ S2 S3 RSTO RSTR RSTOS0 RSTRH SH SHR
 			       OTH */
 	char history[32];   /* Zeek's history letters, NUL-terminated */
 	int flipped;	    /* orig is the server */
 	uint64_t orig_pkts, resp_pkts;
-	uint64_t orig_bytes, resp_bytes;       /* payload, from sequence numbers */
+	uint64_t orig_bytes, resp_bytes; /* payload, from sequence numbers */
 	uint64_t orig_ip_bytes, resp_ip_bytes; /* IP-level, headers included */
 	uint64_t missed_bytes;		       /* gaps in the sequence space */
 	unsigned unlogged; /* earlier Zeek records on this flow that were
@@ -164,13 +165,14 @@ typedef void (*tcpfsm_event_fn)(const struct tcpfsm_event *event, void *user);
 struct tcpfsm_options {
 	uint32_t max_connections; /* table bound; the oldest are evicted */
 	int64_t idle_timeout;	  /* forget a connection after this silence */
-	int64_t closed_linger;	  /* keep a closed connection this long to absorb
-				     stragglers and tell them from a new one */
+	int64_t closed_linger; /* keep a closed connection this long to absorb
+				  stragglers and tell them from a new one */
 	int midstream; /* track connections first seen without a handshake */
 	/* How long a host stays in a state before its own timer moves it to
 	 * CLOSED with no packet on the wire (e.g. TIME_WAIT: 2MSL). */
 	int64_t host_timeout[TCPFSM_NSTATES];
-	/* Alert when an endpoint stays in a state longer than this; 0: never. */
+	/* Alert when an endpoint stays in a state longer than this; 0: never.
+	 */
 	int64_t alert_after[TCPFSM_NSTATES];
 	/* Alerts towards one server address, port and state within this
 	 * window are folded into one aggregate alert; 0 disables folding. */
@@ -194,7 +196,8 @@ enum tcpfsm_skip_reason {
 	TCPFSM_SKIP_FRAGMENT,	   /* non-first fragment */
 	TCPFSM_SKIP_NOT_TCP,	   /* UDP, ICMP, ... */
 	TCPFSM_SKIP_TCP_TRUNCATED, /* TCP header cut by the snap length */
-	TCPFSM_SKIP_TCP_MALFORMED, /* data offset below 5 or past the datagram */
+	TCPFSM_SKIP_TCP_MALFORMED, /* data offset below 5 or past the datagram
+				    */
 	TCPFSM_SKIP_NREASONS
 };
 
@@ -202,22 +205,22 @@ enum tcpfsm_skip_reason {
 const char *tcpfsm_skip_reason_name(enum tcpfsm_skip_reason reason);
 
 struct tcpfsm_stats {
-	uint64_t packets;  /* fed */
-	uint64_t tcp;	   /* decoded and tracked */
+	uint64_t packets; /* fed */
+	uint64_t tcp;	  /* decoded and tracked */
 	uint64_t skipped[TCPFSM_SKIP_NREASONS];
 	uint64_t bad_tcp_options; /* tracked, but an option's length was bad */
 	uint64_t connections;	  /* connection records created */
 	uint64_t active;	  /* connections tracked now */
-	uint64_t evicted;	  /* records dropped because the table was full */
+	uint64_t evicted; /* records dropped because the table was full */
 	uint64_t rst_out_of_window; /* RSTs ignored (RFC 5961) */
 	uint64_t transitions;
-	uint64_t alerts;	    /* alert events emitted (aggregates count 1) */
-	uint64_t alerts_folded;	    /* stuck endpoints folded into aggregates */
+	uint64_t alerts;	/* alert events emitted (aggregates count 1) */
+	uint64_t alerts_folded; /* stuck endpoints folded into aggregates */
 	uint64_t alerts_suppressed; /* alerts dropped by the rate limit */
 	uint64_t resolved;
 	uint64_t state[2][TCPFSM_NSTATES]; /* endpoints by side and state now */
 	uint64_t alerts_by_state[TCPFSM_NSTATES]; /* alert events by kind */
-	uint64_t bytes; /* captured bytes fed */
+	uint64_t bytes;				  /* captured bytes fed */
 	/* Not the tracker's own: left zero by it, for the capturing program to
 	 * fill from libpcap before reporting (pcap_stats(3)). */
 	uint64_t pcap_received, pcap_dropped, pcap_if_dropped;

@@ -31,11 +31,12 @@ void alert_diagnose(const struct flow *f, int side, char *buf, size_t size)
 	switch (e->state) {
 	case TCPFSM_SYN_SENT:
 		if (p->flags & EP_SENT_SYNACK)
-			snprintf(buf, size,
-				 "SYN/ACK seen here but %s keeps retransmitting "
-				 "its SYN (%s): the SYN/ACK is lost between "
-				 "this sensor and %s",
-				 host, times(e->syn_retx, n, sizeof n), host);
+			snprintf(
+				buf, size,
+				"SYN/ACK seen here but %s keeps retransmitting "
+				"its SYN (%s): the SYN/ACK is lost between "
+				"this sensor and %s",
+				host, times(e->syn_retx, n, sizeof n), host);
 		else
 			snprintf(buf, size,
 				 "SYN not answered (%s): the SYN is lost "
@@ -89,19 +90,21 @@ void alert_diagnose(const struct flow *f, int side, char *buf, size_t size)
 				 "does not pass this sensor",
 				 times(e->fin_retx, n, sizeof n), peer);
 		else if ((p->flags & EP_ACKED_PEER_FIN) && e->fin_retx)
-			snprintf(buf, size,
-				 "%s's ACK of the FIN was seen here but %s "
-				 "keeps retransmitting its FIN (%s): the ACK is "
-				 "lost between this sensor and %s",
-				 peer, host, times(e->fin_retx, n, sizeof n),
-				 host);
+			snprintf(
+				buf, size,
+				"%s's ACK of the FIN was seen here but %s "
+				"keeps retransmitting its FIN (%s): the ACK is "
+				"lost between this sensor and %s",
+				peer, host, times(e->fin_retx, n, sizeof n),
+				host);
 		else if (e->fin_retx)
-			snprintf(buf, size,
-				 "FIN retransmitted (%s) with nothing back from "
-				 "%s: lost between this sensor and %s, or %s "
-				 "is unreachable",
-				 times(e->fin_retx, n, sizeof n), peer, peer,
-				 peer);
+			snprintf(
+				buf, size,
+				"FIN retransmitted (%s) with nothing back from "
+				"%s: lost between this sensor and %s, or %s "
+				"is unreachable",
+				times(e->fin_retx, n, sizeof n), peer, peer,
+				peer);
 		else
 			snprintf(buf, size,
 				 "FIN not acknowledged by %s (no "
@@ -122,8 +125,7 @@ void alert_diagnose(const struct flow *f, int side, char *buf, size_t size)
 			 host);
 		break;
 	default:
-		snprintf(buf, size, "stuck in %s",
-			 tcpfsm_state_name(e->state));
+		snprintf(buf, size, "stuck in %s", tcpfsm_state_name(e->state));
 		break;
 	}
 }

@@ -33,10 +33,10 @@ struct alert_group {
 		uint16_t port;
 		uint8_t family, side, state, pad[3];
 	} key;
-	int64_t opened;	   /* when the group's first alert went out */
-	uint64_t folded;   /* alerts counted since */
-	uint64_t sample;   /* a folded connection's id */
-	uint32_t next;	   /* FIFO of open groups (by opened), or free list */
+	int64_t opened;	 /* when the group's first alert went out */
+	uint64_t folded; /* alerts counted since */
+	uint64_t sample; /* a folded connection's id */
+	uint32_t next;	 /* FIFO of open groups (by opened), or free list */
 	struct tcpfsm_addr sample_client;
 };
 
@@ -51,8 +51,7 @@ struct alert_folding {
 	int64_t refilled;
 };
 
-void alert_folding_init(struct alert_folding *a, int64_t window,
-			uint32_t rate);
+void alert_folding_init(struct alert_folding *a, int64_t window, uint32_t rate);
 void alert_folding_destroy(struct alert_folding *a);
 
 /* Should an alert for endpoint `side` of f, stuck in `state`, go out now?

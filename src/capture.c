@@ -49,9 +49,9 @@ int capture_open_live(struct capture *c, const char *iface, int snaplen,
 	pcap_set_snaplen(c->pcap, snaplen);
 	pcap_set_promisc(c->pcap, promisc);
 	if (buffer_size)
-		pcap_set_buffer_size(c->pcap,
-				     buffer_size > INT32_MAX ? INT32_MAX
-							     : (int)buffer_size);
+		pcap_set_buffer_size(c->pcap, buffer_size > INT32_MAX
+						      ? INT32_MAX
+						      : (int)buffer_size);
 	pcap_set_immediate_mode(c->pcap, 1);
 	pcap_set_timeout(c->pcap, LIVE_TICK_MS);
 	pcap_set_tstamp_precision(c->pcap, PCAP_TSTAMP_PRECISION_MICRO);

@@ -14,7 +14,7 @@ struct capture {
 	pcap_t *pcap;
 	int dlt;
 	int live;
-	int fd; /* live: to wait on when nothing is buffered */
+	int fd;		  /* live: to wait on when nothing is buffered */
 	const char *name; /* file or interface, for messages */
 	uint64_t records; /* records read so far */
 	/* libpcap's counters are 32 bits and wrap: keep 64-bit totals. */

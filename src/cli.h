@@ -17,11 +17,12 @@ struct cli {
 	int daemon;	       /* --daemon: run unattended */
 	int foreground;	       /* --foreground: as a daemon, but attached */
 	enum output_format format;
-	int format_set;	       /* -F given: it overrides the file's outputs */
-	int snapshot;	       /* --snapshot: table of open connections at the end */
-	int color;	       /* -1 auto (a terminal), 0 never, 1 always */
+	int format_set; /* -F given: it overrides the file's outputs */
+	int snapshot;	/* --snapshot: table of open connections at the end */
+	int color;	/* -1 auto (a terminal), 0 never, 1 always */
 	uint32_t max_connections;
-	/* --alert STATE=DURATION: thresholds to override; -1 keeps the default */
+	/* --alert STATE=DURATION: thresholds to override; -1 keeps the default
+	 */
 	int64_t alert_after[TCPFSM_NSTATES];
 };
 

@@ -31,13 +31,13 @@
  * it bounds the memory hostile input can make libyaml use. */
 #define CONFIG_MAX_BYTES (1024 * 1024)
 
-#define SECONDS(s) ((int64_t)(s) * 1000000)
+#define SECONDS(s) ((int64_t)(s)*1000000)
 /* Durations beyond a year are surely mistakes, and keeping them small keeps
  * "now + timeout" far from overflowing anywhere in the tracker. */
 #define MAX_DURATION SECONDS(365 * 86400)
 /* libpcap takes the buffer size as an int. */
 #define MAX_BUFFER_SIZE INT32_MAX
-#define MAX_RATE_LIMIT 1000000
+#define MAX_RATE_LIMIT	1000000
 
 /* Enumerated values are stored through memcpy as an int. */
 _Static_assert(sizeof(enum sink_type) == sizeof(int), "enum size");
@@ -71,7 +71,7 @@ struct field {
 	enum kind kind;
 	size_t off; /* in the struct the mapping fills */
 	int64_t min, max;
-	const struct section *sub;     /* K_MAP */
+	const struct section *sub;    /* K_MAP */
 	const struct choice *choices; /* K_ENUM, NULL-terminated */
 };
 
@@ -86,14 +86,25 @@ struct section {
 		     unsigned seen, const yaml_mark_t *at, yaml_mark_t start);
 };
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
+#define N(a)	    (sizeof(a) / sizeof((a)[0]))
 #define CFG(member) offsetof(struct config, member)
-#define STR(key, member) {key, K_STRING, CFG(member), 0, 0, NULL, NULL}
-#define BOOL(key, member) {key, K_BOOL, CFG(member), 0, 1, NULL, NULL}
-#define DUR(key, member, lo) \
-	{key, K_DURATION, CFG(member), lo, MAX_DURATION, NULL, NULL}
+#define STR(key, member)                                                       \
+	{                                                                      \
+		key, K_STRING, CFG(member), 0, 0, NULL, NULL                   \
+	}
+#define BOOL(key, member)                                                      \
+	{                                                                      \
+		key, K_BOOL, CFG(member), 0, 1, NULL, NULL                     \
+	}
+#define DUR(key, member, lo)                                                   \
+	{                                                                      \
+		key, K_DURATION, CFG(member), lo, MAX_DURATION, NULL, NULL     \
+	}
 #define STATE_DUR(key, array, state) DUR(key, array[state], 0)
-#define MAP(key, sec) {key, K_MAP, 0, 0, 0, &sec, NULL}
+#define MAP(key, sec)                                                          \
+	{                                                                      \
+		key, K_MAP, 0, 0, 0, &sec, NULL                                \
+	}
 
 enum { CF_INTERFACE, CF_FILE }; /* check_capture() needs their marks */
 static const struct field capture_fields[] = {
@@ -102,8 +113,8 @@ static const struct field capture_fields[] = {
 	STR("filter", capture.filter),
 	{"snaplen", K_UINT32, CFG(capture.snaplen), 64, 262144, NULL, NULL},
 	BOOL("promiscuous", capture.promiscuous),
-	{"buffer_size", K_SIZE, CFG(capture.buffer_size), 1024,
-	 MAX_BUFFER_SIZE, NULL, NULL},
+	{"buffer_size", K_SIZE, CFG(capture.buffer_size), 1024, MAX_BUFFER_SIZE,
+	 NULL, NULL},
 };
 
 static const struct field host_timer_fields[] = {
@@ -128,8 +139,8 @@ static const struct field threshold_fields[] = {
 
 static const struct section host_timers = {host_timer_fields,
 					   N(host_timer_fields), NULL};
-static const struct section thresholds = {threshold_fields,
-					  N(threshold_fields), NULL};
+static const struct section thresholds = {threshold_fields, N(threshold_fields),
+					  NULL};
 
 static const struct field tracking_fields[] = {
 	{"max_connections", K_UINT32, CFG(tracker.max_connections), 1,
@@ -165,17 +176,25 @@ static const struct field stats_fields[] = {
 	DUR("interval", stats_interval, 0),
 };
 
-static const struct choice sink_types[] = {
-	{"stdout", SINK_STDOUT}, {"file", SINK_FILE}, {"syslog", SINK_SYSLOG},
-	{NULL, 0}};
-static const struct choice sink_formats[] = {
-	{"text", SINK_TEXT}, {"json", SINK_JSON}, {"zeek", SINK_ZEEK},
-	{NULL, 0}};
-static const struct choice facilities[] = {
-	{"daemon", LOG_DAEMON}, {"user", LOG_USER},	{"local0", LOG_LOCAL0},
-	{"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3},
-	{"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6},
-	{"local7", LOG_LOCAL7}, {NULL, 0}};
+static const struct choice sink_types[] = {{"stdout", SINK_STDOUT},
+					   {"file", SINK_FILE},
+					   {"syslog", SINK_SYSLOG},
+					   {NULL, 0}};
+static const struct choice sink_formats[] = {{"text", SINK_TEXT},
+					     {"json", SINK_JSON},
+					     {"zeek", SINK_ZEEK},
+					     {NULL, 0}};
+static const struct choice facilities[] = {{"daemon", LOG_DAEMON},
+					   {"user", LOG_USER},
+					   {"local0", LOG_LOCAL0},
+					   {"local1", LOG_LOCAL1},
+					   {"local2", LOG_LOCAL2},
+					   {"local3", LOG_LOCAL3},
+					   {"local4", LOG_LOCAL4},
+					   {"local5", LOG_LOCAL5},
+					   {"local6", LOG_LOCAL6},
+					   {"local7", LOG_LOCAL7},
+					   {NULL, 0}};
 static const struct choice event_names[] = {
 	{"transition", EVENTS_TRANSITION}, {"alert", EVENTS_ALERT},
 	{"resolved", EVENTS_RESOLVED},	   {"conn", EVENTS_CONN},
@@ -185,8 +204,7 @@ static const struct choice event_names[] = {
 enum { OF_TYPE, OF_FORMAT, OF_PATH, OF_FACILITY, OF_EVENTS };
 static const struct field output_fields[] = {
 	[OF_TYPE] = {"type", K_ENUM, OUT(type), 0, 0, NULL, sink_types},
-	[OF_FORMAT] = {"format", K_ENUM, OUT(format), 0, 0, NULL,
-		       sink_formats},
+	[OF_FORMAT] = {"format", K_ENUM, OUT(format), 0, 0, NULL, sink_formats},
 	[OF_PATH] = {"path", K_PATH, OUT(path), 0, 0, NULL, NULL},
 	[OF_FACILITY] = {"facility", K_ENUM, OUT(syslog_facility), 0, 0, NULL,
 			 facilities},
@@ -197,7 +215,8 @@ static int check_capture(struct ctx *c, void *base, const char *where,
 			 unsigned seen, const yaml_mark_t *at,
 			 yaml_mark_t start);
 static int check_output(struct ctx *c, void *base, const char *where,
-			unsigned seen, const yaml_mark_t *at, yaml_mark_t start);
+			unsigned seen, const yaml_mark_t *at,
+			yaml_mark_t start);
 
 static const struct section capture = {capture_fields, N(capture_fields),
 				       check_capture};
@@ -206,19 +225,15 @@ static const struct section tracking = {tracking_fields, N(tracking_fields),
 static const struct section alerts = {alerts_fields, N(alerts_fields), NULL};
 static const struct section daemon_sec = {daemon_fields, N(daemon_fields),
 					  NULL};
-static const struct section metrics = {metrics_fields, N(metrics_fields),
-				       NULL};
+static const struct section metrics = {metrics_fields, N(metrics_fields), NULL};
 static const struct section stats = {stats_fields, N(stats_fields), NULL};
 static const struct section output = {output_fields, N(output_fields),
 				      check_output};
 
 static const struct field root_fields[] = {
-	MAP("capture", capture),
-	MAP("tracking", tracking),
-	MAP("alerts", alerts),
-	{"outputs", K_OUTPUTS, 0, 0, 0, NULL, NULL},
-	MAP("daemon", daemon_sec),
-	MAP("metrics", metrics),
+	MAP("capture", capture),   MAP("tracking", tracking),
+	MAP("alerts", alerts),	   {"outputs", K_OUTPUTS, 0, 0, 0, NULL, NULL},
+	MAP("daemon", daemon_sec), MAP("metrics", metrics),
 	MAP("stats", stats),
 };
 static const struct section root = {root_fields, N(root_fields), NULL};
@@ -269,8 +284,14 @@ void config_free(struct config *cfg)
 /* ------------------------------------------------------------------ */
 /* Numbers with units                                                  */
 
-enum num_status { NUM_OK, NUM_MALFORMED, NUM_BAD_UNIT, NUM_TOO_BIG,
-		  NUM_NEGATIVE, NUM_TOO_PRECISE };
+enum num_status {
+	NUM_OK,
+	NUM_MALFORMED,
+	NUM_BAD_UNIT,
+	NUM_TOO_BIG,
+	NUM_NEGATIVE,
+	NUM_TOO_PRECISE
+};
 
 static int is_digit(char ch)
 {
@@ -283,8 +304,7 @@ static int is_alpha(char ch)
 }
 
 /* Reads an unsigned decimal number; *end is set past it. */
-static enum num_status read_uint(const char *s, const char **end,
-				 uint64_t *out)
+static enum num_status read_uint(const char *s, const char **end, uint64_t *out)
 {
 	uint64_t v = 0;
 	const char *p = s;
@@ -337,7 +357,8 @@ static enum num_status size_value(const char *text, uint64_t *out)
 			continue;
 		if (neg)
 			return NUM_NEGATIVE;
-		if (st == NUM_TOO_BIG || v > (uint64_t)INT64_MAX / units[i].mult)
+		if (st == NUM_TOO_BIG ||
+		    v > (uint64_t)INT64_MAX / units[i].mult)
 			return NUM_TOO_BIG;
 		*out = v * units[i].mult;
 		return NUM_OK;
@@ -423,7 +444,8 @@ static const char *size_text(int64_t n, char *buf, size_t size)
 	for (size_t i = 0; i < N(units); i++) {
 		int64_t unit = (int64_t)1 << (10 * (N(units) - i));
 		if (n >= unit && n % unit == 0) {
-			snprintf(buf, size, "%" PRId64 "%s", n / unit, units[i]);
+			snprintf(buf, size, "%" PRId64 "%s", n / unit,
+				 units[i]);
 			return buf;
 		}
 	}
@@ -455,8 +477,8 @@ static int fail_at(struct ctx *c, yaml_mark_t m, const char *fmt, ...)
 {
 	if (c->failed++)
 		return -1;
-	int n = snprintf(c->err, c->errlen, "%s:%zu:%zu: ", c->path,
-			 m.line + 1, m.column + 1);
+	int n = snprintf(c->err, c->errlen, "%s:%zu:%zu: ", c->path, m.line + 1,
+			 m.column + 1);
 	if (n >= 0 && (size_t)n < c->errlen) {
 		va_list ap;
 		va_start(ap, fmt);
@@ -474,8 +496,8 @@ static const char *quote(const char *s, char *buf, size_t size)
 	const size_t max = size < 48 ? size - 5 : 40;
 
 	for (; s[i] && n < max; i++)
-		buf[n++] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?'
-								       : s[i];
+		buf[n++] =
+			(unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
 	if (s[i]) {
 		/* do not end on half a UTF-8 character */
 		while (n > 0 && ((unsigned char)buf[n - 1] & 0xc0) == 0x80)
@@ -628,7 +650,9 @@ static size_t distance(const char *a, const char *b)
 		row[0] = i;
 		for (size_t j = 1; j <= lb; j++) {
 			char x = a[i - 1], y = b[j - 1];
-			x = x == '-' ? '_' : (x >= 'A' && x <= 'Z') ? x + 32 : x;
+			x = x == '-'		     ? '_'
+			    : (x >= 'A' && x <= 'Z') ? x + 32
+						     : x;
 			y = y == '-' ? '_' : y;
 			size_t best = diag + (x != y);
 			if (row[j] + 1 < best)
@@ -671,7 +695,9 @@ static const char *list_names(const char *const *names, size_t n, char *buf,
 	buf[0] = '\0';
 	for (size_t i = 0; i < n && len < size; i++) {
 		int w = snprintf(buf + len, size - len, "%s%s",
-				 i == 0 ? "" : i + 1 == n ? " or " : ", ",
+				 i == 0	      ? ""
+				 : i + 1 == n ? " or "
+					      : ", ",
 				 names[i]);
 		if (w < 0)
 			break;
@@ -741,8 +767,9 @@ static const char *expectation(const struct field *f, char *buf, size_t size)
 	case K_BOOL:
 		return "true or false";
 	case K_UINT32:
-		snprintf(buf, size, "a whole number from %" PRId64 " to %" PRId64,
-			 f->min, f->max);
+		snprintf(buf, size,
+			 "a whole number from %" PRId64 " to %" PRId64, f->min,
+			 f->max);
 		return buf;
 	case K_DURATION:
 		return "a duration such as 500ms, 3s, 2m or 1h";
@@ -779,8 +806,9 @@ static int range_error(struct ctx *c, const char *what, const struct field *f,
 	char q[48], lo[32], hi[32];
 
 	if (why)
-		return fail_at(c, c->ev.start_mark, "%s: '%s' is out of range: %s",
-			       what, quote(text, q, sizeof q), why);
+		return fail_at(c, c->ev.start_mark,
+			       "%s: '%s' is out of range: %s", what,
+			       quote(text, q, sizeof q), why);
 	if (f->kind == K_DURATION)
 		return fail_at(c, c->ev.start_mark,
 			       "%s: '%s' is out of range (expected %s to %s)",
@@ -821,10 +849,11 @@ static int parse_events(struct ctx *c, const char *what, unsigned *dst)
 		if (c->ev.type == YAML_SEQUENCE_END_EVENT)
 			break;
 		if (c->ev.type != YAML_SCALAR_EVENT)
-			return fail_at(c, c->ev.start_mark,
-				       "%s: expected an event type (transition, "
-				       "alert, resolved, conn or stats), found %s",
-				       what, event_desc(&c->ev));
+			return fail_at(
+				c, c->ev.start_mark,
+				"%s: expected an event type (transition, "
+				"alert, resolved, conn or stats), found %s",
+				what, event_desc(&c->ev));
 		int bit;
 		if (has_nul(c))
 			return fail_at(c, c->ev.start_mark,
@@ -836,8 +865,8 @@ static int parse_events(struct ctx *c, const char *what, unsigned *dst)
 		mask |= (unsigned)bit;
 	}
 	if (!mask)
-		return fail_at(c, start,
-			       "%s: expected at least one event type", what);
+		return fail_at(c, start, "%s: expected at least one event type",
+			       what);
 	*dst = mask;
 	return 0;
 }
@@ -872,7 +901,8 @@ static int parse_outputs(struct ctx *c)
 			return -1;
 	}
 	if (cfg->n_outputs == 0)
-		return fail_at(c, start, "outputs: expected at least one output");
+		return fail_at(c, start,
+			       "outputs: expected at least one output");
 	return 0;
 }
 
@@ -940,11 +970,12 @@ static int parse_value(struct ctx *c, const struct field *f, void *base,
 	case K_PATH:
 		return set_string(c, dst, v);
 	case K_BOOL: {
-		static const char *const yes[] = {"true", "True", "TRUE", "yes",
-						  "Yes", "YES", "on", "On",
-						  "ON"};
-		static const char *const no[] = {"false", "False", "FALSE", "no",
-						 "No", "NO", "off", "Off", "OFF"};
+		static const char *const yes[] = {"true", "True", "TRUE",
+						  "yes",  "Yes",  "YES",
+						  "on",	  "On",	  "ON"};
+		static const char *const no[] = {"false", "False", "FALSE",
+						 "no",	  "No",	   "NO",
+						 "off",	  "Off",   "OFF"};
 		for (size_t i = 0; i < N(yes); i++) {
 			if (strcmp(v, yes[i]) == 0) {
 				*(int *)dst = 1;
@@ -969,8 +1000,8 @@ static int parse_value(struct ctx *c, const struct field *f, void *base,
 				       "%s: expected %s, found '%s'", what,
 				       expectation(f, exp, sizeof exp),
 				       quote(v, q, sizeof q));
-		if (st == NUM_TOO_BIG || v[0] == '-' ||
-		    n < (uint64_t)f->min || n > (uint64_t)f->max)
+		if (st == NUM_TOO_BIG || v[0] == '-' || n < (uint64_t)f->min ||
+		    n > (uint64_t)f->max)
 			return range_error(c, what, f, v, NULL);
 		*(uint32_t *)dst = (uint32_t)n;
 		return 0;
@@ -1017,11 +1048,12 @@ static int parse_value(struct ctx *c, const struct field *f, void *base,
 		case NUM_OK:
 			break;
 		case NUM_BAD_UNIT:
-			return fail_at(c, c->ev.start_mark,
-				       "%s: unknown unit in '%s' (expected a "
-				       "number of bytes, or followed by kB, MB, "
-				       "GB, KiB, MiB or GiB)",
-				       what, quote(v, q, sizeof q));
+			return fail_at(
+				c, c->ev.start_mark,
+				"%s: unknown unit in '%s' (expected a "
+				"number of bytes, or followed by kB, MB, "
+				"GB, KiB, MiB or GiB)",
+				what, quote(v, q, sizeof q));
 		case NUM_NEGATIVE:
 			return range_error(c, what, f, v,
 					   "sizes cannot be negative");
@@ -1097,7 +1129,8 @@ static int parse_map(struct ctx *c, const struct section *sec, void *base,
 				       at[i].line + 1, at[i].column + 1);
 		seen |= 1u << i;
 		at[i] = c->ev.start_mark;
-		if (next(c) < 0 || parse_value(c, &sec->fields[i], base, where) < 0)
+		if (next(c) < 0 ||
+		    parse_value(c, &sec->fields[i], base, where) < 0)
 			return -1;
 	}
 	return sec->check ? sec->check(c, base, where, seen, at, start) : 0;
@@ -1136,8 +1169,9 @@ static int check_capture(struct ctx *c, void *base, const char *where,
 
 	if (cfg->capture.interface && cfg->capture.file) {
 		/* both given in this mapping; report the later one */
-		int later = at[CF_FILE].index > at[CF_INTERFACE].index ? CF_FILE
-								      : CF_INTERFACE;
+		int later = at[CF_FILE].index > at[CF_INTERFACE].index
+				    ? CF_FILE
+				    : CF_INTERFACE;
 		return fail_at(c, at[later],
 			       "capture: interface and file exclude each other "
 			       "(give one)");
@@ -1151,9 +1185,10 @@ static int check_output(struct ctx *c, void *base, const char *where,
 	struct output_config *o = base;
 
 	if (!(seen & (1u << OF_TYPE)))
-		return fail_at(c, start,
-			       "%s: missing key 'type' (stdout, file or syslog)",
-			       where);
+		return fail_at(
+			c, start,
+			"%s: missing key 'type' (stdout, file or syslog)",
+			where);
 	if (o->type == SINK_FILE && !o->path)
 		return fail_at(c, start, "%s: a file output needs a 'path'",
 			       where);
@@ -1165,10 +1200,11 @@ static int check_output(struct ctx *c, void *base, const char *where,
 			       "%s: 'facility' is only for syslog outputs",
 			       where);
 	if (o->type == SINK_SYSLOG && o->format == SINK_ZEEK)
-		return fail_at(c, at[OF_FORMAT],
-			       "%s: format zeek writes a log file; syslog takes "
-			       "text or json",
-			       where);
+		return fail_at(
+			c, at[OF_FORMAT],
+			"%s: format zeek writes a log file; syslog takes "
+			"text or json",
+			where);
 	if (!(seen & (1u << OF_EVENTS)))
 		o->events = o->type == SINK_SYSLOG
 				    ? EVENTS_ALERT | EVENTS_RESOLVED
@@ -1267,8 +1303,7 @@ static int parse_document(struct ctx *c)
 	return 0;
 }
 
-int config_load(struct config *cfg, const char *path, char *err,
-		size_t errlen)
+int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 {
 	struct ctx c;
 	int rc = -1;

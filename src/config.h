@@ -29,10 +29,10 @@ enum {
 struct output_config {
 	enum sink_type type;
 	enum sink_format format;
-	char *path;	       /* SINK_FILE */
-	int syslog_facility;   /* SINK_SYSLOG: LOG_DAEMON, LOG_LOCAL0, ... */
-	unsigned events;       /* EVENTS_*; default: all (syslog: alerts and
-				  resolved) */
+	char *path;	     /* SINK_FILE */
+	int syslog_facility; /* SINK_SYSLOG: LOG_DAEMON, LOG_LOCAL0, ... */
+	unsigned events;     /* EVENTS_*; default: all (syslog: alerts and
+				resolved) */
 };
 
 #define CONFIG_MAX_OUTPUTS 16
@@ -41,11 +41,11 @@ struct config {
 	char *path; /* the file read, for messages; NULL: defaults only */
 
 	struct {
-		char *interface; /* live capture (or NULL) */
-		char *file;	 /* read a capture file instead (or NULL) */
-		char *filter;	 /* pcap filter expression (or NULL) */
-		uint32_t snaplen;     /* default 256 */
-		int promiscuous;      /* default 1 */
+		char *interface;  /* live capture (or NULL) */
+		char *file;	  /* read a capture file instead (or NULL) */
+		char *filter;	  /* pcap filter expression (or NULL) */
+		uint32_t snaplen; /* default 256 */
+		int promiscuous;  /* default 1 */
 		uint64_t buffer_size; /* kernel buffer, bytes; default 64 MiB */
 	} capture;
 
@@ -88,8 +88,7 @@ void config_defaults(struct config *cfg);
  * Safe on any bytes: files over 1 MiB are refused unread, aliases (*name)
  * are refused, and nothing is expanded or nested beyond the schema.
  */
-int config_load(struct config *cfg, const char *path, char *err,
-		size_t errlen);
+int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 
 /* Parses sizes with units: "512" or "512B" (bytes), "10kB", "1MB", "2GB",
  * "1TB" (powers of 1000), "64KiB", "64MiB", "1GiB", "1TiB" (powers of 1024).

@@ -87,8 +87,8 @@ void daemon_remove_pidfile(const char *path)
 		unlink(path);
 }
 
-int daemon_drop_privileges(const char *user, const char *group,
-			   int allow_root, char *err, size_t errlen)
+int daemon_drop_privileges(const char *user, const char *group, int allow_root,
+			   char *err, size_t errlen)
 {
 	if (!user) {
 		if (geteuid() == 0 && !allow_root) {

@@ -21,7 +21,7 @@ void daemon_remove_pidfile(const char *path);
  * groups, gid, uid, in that order, and checks that root cannot be regained.
  * With user NULL: refuses to go on as root unless allow_root. Returns 0, or -1
  * with err. */
-int daemon_drop_privileges(const char *user, const char *group,
-			   int allow_root, char *err, size_t errlen);
+int daemon_drop_privileges(const char *user, const char *group, int allow_root,
+			   char *err, size_t errlen);
 
 #endif

@@ -104,7 +104,7 @@ static void decode_tcp_options(const uint8_t *p, uint32_t len,
 		}
 		i += olen;
 		continue;
-bad:
+	bad:
 		seg->options |= OPT_MALFORMED;
 		i += olen;
 	}
@@ -273,7 +273,8 @@ static int decode_ethertype(uint16_t type, const uint8_t *p, uint32_t len,
 			}
 			return decode_ip(p, len, seg);
 		case ETH_PPPOE:
-			/* 6 bytes of PPPoE session header, 2 of PPP protocol. */
+			/* 6 bytes of PPPoE session header, 2 of PPP protocol.
+			 */
 			if (len < 8)
 				return SKIP(LINK_TRUNCATED);
 			if (rd16(p + 6) != 0x0021 && rd16(p + 6) != 0x0057)
@@ -341,10 +342,10 @@ int decode_packet(int dlt, const uint8_t *p, uint32_t caplen,
 	case DLT_LOOP_:
 		if (caplen < 4)
 			return SKIP(LINK_TRUNCATED);
-		return decode_null_family(
-			(uint32_t)p[0] | (uint32_t)p[1] << 8 |
-				(uint32_t)p[2] << 16 | (uint32_t)p[3] << 24,
-			rd32(p), p + 4, caplen - 4, seg);
+		return decode_null_family((uint32_t)p[0] | (uint32_t)p[1] << 8 |
+						  (uint32_t)p[2] << 16 |
+						  (uint32_t)p[3] << 24,
+					  rd32(p), p + 4, caplen - 4, seg);
 	case DLT_RAW_:
 	case DLT_RAW_OPENBSD_:
 	case DLT_LINKTYPE_RAW_:

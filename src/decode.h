@@ -30,12 +30,13 @@ enum {
 	OPT_WSCALE = 1 << 1,
 	OPT_SACK_OK = 1 << 2,
 	OPT_TIMESTAMP = 1 << 3,
-	OPT_MALFORMED = 1 << 7, /* an option's length was bad; parsing stopped */
+	OPT_MALFORMED =
+		1 << 7, /* an option's length was bad; parsing stopped */
 };
 
 struct segment {
-	uint8_t family; /* 4 or 6 */
-	uint8_t flags;	/* TH_* */
+	uint8_t family;	 /* 4 or 6 */
+	uint8_t flags;	 /* TH_* */
 	uint8_t options; /* OPT_* */
 	uint8_t wscale;
 	uint16_t sport, dport; /* host order */

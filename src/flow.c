@@ -61,7 +61,8 @@ int flow_table_init(struct flow_table *ft, uint32_t capacity)
 	if (capacity == 0)
 		capacity = 1;
 	uint64_t seed;
-	if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) == (ssize_t)sizeof seed)
+	if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) ==
+	    (ssize_t)sizeof seed)
 		hash_seed = seed | 1;
 	/* calloc of a large block maps zero pages lazily: memory is spent as
 	 * flows are first used, up to the bound. */

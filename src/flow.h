@@ -42,35 +42,37 @@ enum {
 	EP_SENT_ACK = 1 << 3,	    /* ack is valid */
 	EP_ACKED_PEER_SYN = 1 << 4, /* its acks cover the peer's SYN */
 	EP_ACKED_PEER_FIN = 1 << 5, /* its acks cover the peer's FIN */
-	EP_DOUBT = 1 << 6, /* a loss toward it was proven: assume nothing
-			      delivered to it until it acknowledges */
-	EP_SEEN = 1 << 7,  /* sent at least one packet */
-	EP_WSCALE = 1 << 8, /* offered window scaling in its SYN */
+	EP_DOUBT = 1 << 6,   /* a loss toward it was proven: assume nothing
+				delivered to it until it acknowledges */
+	EP_SEEN = 1 << 7,    /* sent at least one packet */
+	EP_WSCALE = 1 << 8,  /* offered window scaling in its SYN */
 	EP_ALERTED = 1 << 9, /* an alert on its current state went out */
-	EP_ALERT_HELD = 1 << 10, /* its alert came due while an ACK to it may
-				    have got through: held until that is known */
+	EP_ALERT_HELD =
+		1 << 10, /* its alert came due while an ACK to it may
+			    have got through: held until that is known */
 };
 
 struct endpoint {
-	uint32_t isn;	  /* sequence number of its SYN */
-	uint32_t snd_nxt; /* one past the highest sequence number it sent */
-	uint32_t fin_seq; /* sequence number of its FIN */
-	uint32_t ack;	  /* highest acknowledgement number it sent */
-	int64_t since;	  /* when it entered its current state */
-	int64_t tx_ts;	  /* when it last sent its SYN, SYN/ACK or FIN */
-	int64_t assumed_ts; /* when a segment was last assumed delivered to it */
-	uint32_t gap;	  /* µs between its last two copies of that segment:
-			     0 until it retransmits */
-	uint32_t rtt;	  /* µs from the sensor to it and back (handshake) */
-	uint32_t ticket;  /* names its pending promotion in the timer heap */
-	uint8_t pending;  /* enum fsm_input to apply if it goes quiet, or 0 */
-	struct link tq;	  /* in its state's timer queue */
-	uint16_t window;  /* last advertised window, unscaled */
-	uint8_t wscale;	  /* window scale it offered in its SYN */
-	uint8_t state;	  /* enum tcpfsm_state */
-	uint16_t flags;	  /* EP_* */
-	uint8_t syn_retx; /* SYN or SYN/ACK retransmissions, saturating */
-	uint8_t fin_retx; /* FIN retransmissions, saturating */
+	uint32_t isn;	    /* sequence number of its SYN */
+	uint32_t snd_nxt;   /* one past the highest sequence number it sent */
+	uint32_t fin_seq;   /* sequence number of its FIN */
+	uint32_t ack;	    /* highest acknowledgement number it sent */
+	int64_t since;	    /* when it entered its current state */
+	int64_t tx_ts;	    /* when it last sent its SYN, SYN/ACK or FIN */
+	int64_t assumed_ts; /* when a segment was last assumed delivered to it
+			     */
+	uint32_t gap;	    /* µs between its last two copies of that segment:
+			       0 until it retransmits */
+	uint32_t rtt;	    /* µs from the sensor to it and back (handshake) */
+	uint32_t ticket;    /* names its pending promotion in the timer heap */
+	uint8_t pending;    /* enum fsm_input to apply if it goes quiet, or 0 */
+	struct link tq;	    /* in its state's timer queue */
+	uint16_t window;    /* last advertised window, unscaled */
+	uint8_t wscale;	    /* window scale it offered in its SYN */
+	uint8_t state;	    /* enum tcpfsm_state */
+	uint16_t flags;	    /* EP_* */
+	uint8_t syn_retx;   /* SYN or SYN/ACK retransmissions, saturating */
+	uint8_t fin_retx;   /* FIN retransmissions, saturating */
 };
 
 struct flow {
@@ -80,9 +82,9 @@ struct flow {
 	struct zeek_conn zeek; /* the conn.log view of the same connection */
 	uint64_t id;
 	int64_t first_ts, last_ts;
-	struct link lru;	     /* idle order; lru.next links free flows */
-	uint8_t client_is_lo;	     /* the client's address is key.lo */
-	uint8_t conn_flags;	     /* enum tcpfsm_conn_flags */
+	struct link lru;      /* idle order; lru.next links free flows */
+	uint8_t client_is_lo; /* the client's address is key.lo */
+	uint8_t conn_flags;   /* enum tcpfsm_conn_flags */
 	uint8_t in_use;
 };
 

@@ -15,11 +15,18 @@
  */
 #include "fsm.h"
 
-#define GO(state, why) {TCPFSM_##state, 0, why}
-#define FIX(state, why) {TCPFSM_##state, 1, why}
+#define GO(state, why)                                                         \
+	{                                                                      \
+		TCPFSM_##state, 0, why                                         \
+	}
+#define FIX(state, why)                                                        \
+	{                                                                      \
+		TCPFSM_##state, 1, why                                         \
+	}
 
 /* Empty cells keep the state. Read a row as "on this input, in these states,
  * go there because". */
+/* clang-format off */
 const struct fsm_cell fsm_table[FSM_NINPUTS][TCPFSM_NSTATES] = {
 	[SND_SYN] = {
 		[TCPFSM_CLOSED] = GO(SYN_SENT, "sent SYN"),
@@ -169,6 +176,7 @@ const struct fsm_cell fsm_table[FSM_NINPUTS][TCPFSM_NSTATES] = {
 		[TCPFSM_LAST_ACK] = GO(CLOSED, "gave up: FIN retries exhausted"),
 	},
 };
+/* clang-format on */
 
 /* Inputs about what the receiver got, assumed on faith: not applied to an
  * endpoint in doubt. */
@@ -297,7 +305,8 @@ static int rst_acceptable(const struct endpoint *s, const struct endpoint *r,
 		wnd = 1;
 	/* The sender's own next sequence number is always acceptable: it is
 	 * what a closing host puts in its RST, even when acks lag. */
-	return (seq_geq(seg->seq, rcv_nxt) && seq_lt(seg->seq, rcv_nxt + wnd)) ||
+	return (seq_geq(seg->seq, rcv_nxt) &&
+		seq_lt(seg->seq, rcv_nxt + wnd)) ||
 	       seg->seq == s->snd_nxt;
 }
 
@@ -312,7 +321,7 @@ static void handle_syn(struct endpoint ep[2], int from,
 
 	if (synack)
 		in = same && (s->flags & EP_SENT_SYNACK) ? SND_SYNACK_RETX
-							  : SND_SYNACK;
+							 : SND_SYNACK;
 	else
 		in = same ? SND_SYN_RETX : SND_SYN;
 	int retx = in == SND_SYN_RETX || in == SND_SYNACK_RETX;
@@ -397,9 +406,9 @@ static void handle_fin(struct endpoint ep[2], int from,
 			fsm_apply(ep, !from, RCV_FIN_UNACKED, now, res);
 		return;
 	}
-	int crossing = (r->flags & EP_SENT_FIN) &&
-		       !((seg->flags & TH_ACK) &&
-			 seq_geq(seg->ack, r->fin_seq + 1));
+	int crossing =
+		(r->flags & EP_SENT_FIN) &&
+		!((seg->flags & TH_ACK) && seq_geq(seg->ack, r->fin_seq + 1));
 	note_copy(s, 0, now);
 	s->fin_seq = fin_seq;
 	s->flags |= EP_SENT_FIN;

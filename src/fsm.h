@@ -23,7 +23,8 @@ enum fsm_input {
 	SND_ACK_SYN,	 /* a segment acknowledging the peer's SYN */
 	SND_ACK_FIN,	 /* a segment acknowledging the peer's FIN */
 	SND_FIN,	 /* a FIN */
-	SND_FIN_CROSSED, /* a FIN sent before the peer's, already seen, arrived */
+	SND_FIN_CROSSED, /* a FIN sent before the peer's, already seen, arrived
+			  */
 	SND_FIN_RETX,	 /* the same FIN again */
 	SND_RST,	 /* an acceptable RST */
 	/* What the receiver is assumed to get (skipped while in doubt). */
@@ -34,10 +35,12 @@ enum fsm_input {
 	RCV_ACK_OF_FIN,
 	RCV_RST,
 	/* Corrections and inferences about the receiver. */
-	RCV_FIN_UNACKED, /* the peer retransmitted a FIN it never acknowledged */
-	INFER_SYN,	 /* its SYN was not seen, but the peer's SYN/ACK implies it */
-	INFER_SYNACK,	 /* its SYN/ACK was not seen, but the peer's ACK implies it */
-	MIDSTREAM,	 /* first seen with data: the handshake happened unseen */
+	RCV_FIN_UNACKED, /* the peer retransmitted a FIN it never acknowledged
+			  */
+	INFER_SYN, /* its SYN was not seen, but the peer's SYN/ACK implies it */
+	INFER_SYNACK, /* its SYN/ACK was not seen, but the peer's ACK implies it
+		       */
+	MIDSTREAM,    /* first seen with data: the handshake happened unseen */
 	/* Silence as evidence: an endpoint in doubt that stops retransmitting
 	 * got the acknowledgement that passed the sensor after all. */
 	QUIET_ACK_OF_SYN,

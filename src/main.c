@@ -43,8 +43,8 @@ struct program {
 	struct output out[CONFIG_MAX_OUTPUTS];
 	size_t n_out;
 	struct tcpfsm *t;
-	int detached;	     /* stderr is gone: report to syslog */
-	int64_t next_stats;  /* wall time of the next periodic stats event */
+	int detached;	    /* stderr is gone: report to syslog */
+	int64_t next_stats; /* wall time of the next periodic stats event */
 	int64_t next_metrics;
 };
 
@@ -199,10 +199,9 @@ static int open_capture(struct program *p)
 	if (c->capture.file)
 		rc = capture_open_file(&p->cap, c->capture.file);
 	else if (c->capture.interface)
-		rc = capture_open_live(&p->cap, c->capture.interface,
-				       (int)c->capture.snaplen,
-				       c->capture.promiscuous,
-				       c->capture.buffer_size);
+		rc = capture_open_live(
+			&p->cap, c->capture.interface, (int)c->capture.snaplen,
+			c->capture.promiscuous, c->capture.buffer_size);
 	else {
 		report(p, "nothing to capture: give -r FILE, -i INTERFACE, or "
 			  "capture.interface in the configuration");
@@ -222,7 +221,8 @@ static int run(struct program *p)
 	int status = 0;
 
 	for (;;) {
-		enum capture_status rc = capture_run(&p->cap, p->t, &interrupted);
+		enum capture_status rc =
+			capture_run(&p->cap, p->t, &interrupted);
 		interrupted = 0;
 		if (hangup) {
 			hangup = 0;

@@ -2,9 +2,9 @@
  * metrics.c - the Prometheus textfile.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-#include <stddef.h>
 #include <unistd.h>
 
 #include "metrics.h"
@@ -28,7 +28,10 @@ static void write_all(FILE *fp, const struct tcpfsm_stats *st)
 		size_t offset;
 	} plain[] = {
 #define C(n, f, h) {n, "counter", h, offsetof(struct tcpfsm_stats, f)}
-#define G(n, f, h) {n, "gauge", h, offsetof(struct tcpfsm_stats, f)}
+#define G(n, f, h)                                                             \
+	{                                                                      \
+		n, "gauge", h, offsetof(struct tcpfsm_stats, f)                \
+	}
 		C("packets_total", packets, "Packets read from the capture."),
 		C("bytes_total", bytes, "Captured bytes read."),
 		C("tcp_packets_total", tcp, "TCP segments tracked."),
@@ -65,11 +68,13 @@ static void write_all(FILE *fp, const struct tcpfsm_stats *st)
 	metric(fp, "skipped_packets_total", "counter",
 	       "Packets not tracked, by reason.");
 	for (int r = 0; r < TCPFSM_SKIP_NREASONS; r++)
-		fprintf(fp, "tcpfsm_skipped_packets_total{reason=\"%s\"} %llu\n",
+		fprintf(fp,
+			"tcpfsm_skipped_packets_total{reason=\"%s\"} %llu\n",
 			tcpfsm_skip_reason_name(r),
 			(unsigned long long)st->skipped[r]);
 
-	metric(fp, "endpoints", "gauge", "Tracked endpoints by side and state.");
+	metric(fp, "endpoints", "gauge",
+	       "Tracked endpoints by side and state.");
 	for (int side = 0; side < 2; side++)
 		for (int s = 0; s < TCPFSM_NSTATES; s++)
 			fprintf(fp,

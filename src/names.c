@@ -51,7 +51,7 @@ int64_t tcpfsm_parse_duration(const char *text)
 	static const struct {
 		const char *suffix;
 		int64_t us;
-	} units[] = {{"us", 1},	      {"ms", 1000},	    {"s", 1000000},
+	} units[] = {{"us", 1},	      {"ms", 1000},	   {"s", 1000000},
 		     {"m", 60000000}, {"h", 3600000000LL}, {"d", 86400000000LL},
 		     {"", 1000000}};
 	const char *p = text;
@@ -97,9 +97,8 @@ const char *tcpfsm_end_reason_name(enum tcpfsm_end_reason reason)
 		[TCPFSM_END_REUSED] = "reused",
 		[TCPFSM_END_FINISHED] = "end_of_capture",
 	};
-	return (unsigned)reason < sizeof names / sizeof names[0]
-		       ? names[reason]
-		       : "?";
+	return (unsigned)reason < sizeof names / sizeof names[0] ? names[reason]
+								 : "?";
 }
 
 const char *tcpfsm_skip_reason_name(enum tcpfsm_skip_reason reason)
@@ -124,8 +123,11 @@ const char *tcpfsm_skip_reason_name(enum tcpfsm_skip_reason reason)
  * every event. */
 static size_t put_uint(char *p, unsigned n)
 {
-	size_t len = n >= 10000 ? 5 : n >= 1000 ? 4 : n >= 100 ? 3 : n >= 10 ? 2
-										 : 1;
+	size_t len = n >= 10000	 ? 5
+		     : n >= 1000 ? 4
+		     : n >= 100	 ? 3
+		     : n >= 10	 ? 2
+				 : 1;
 	switch (len) {
 	case 5:
 		p[len - 5] = (char)('0' + n / 10000);

@@ -102,9 +102,8 @@ void sq_leave(struct state_queues *sq, struct flow_table *ft, uint32_t ref,
 	tq_remove(&sq->q[state], ft, ref);
 }
 
-enum sq_due sq_next(const struct state_queues *sq,
-		    const struct flow_table *ft, uint32_t *ref, int *state,
-		    int64_t *deadline)
+enum sq_due sq_next(const struct state_queues *sq, const struct flow_table *ft,
+		    uint32_t *ref, int *state, int64_t *deadline)
 {
 	enum sq_due due = SQ_NONE;
 	int64_t best = INT64_MAX;

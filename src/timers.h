@@ -21,8 +21,8 @@ struct list {
 	uint32_t head, tail; /* NIL when empty */
 };
 
-static inline uint32_t ep_ref(const struct flow_table *ft,
-			      const struct flow *f, int side)
+static inline uint32_t ep_ref(const struct flow_table *ft, const struct flow *f,
+			      int side)
 {
 	return flow_index(ft, f) * 2 + (uint32_t)side;
 }
@@ -32,8 +32,7 @@ static inline struct flow *ref_flow(const struct flow_table *ft, uint32_t ref)
 	return &ft->flows[ref / 2];
 }
 
-static inline struct endpoint *ref_ep(const struct flow_table *ft,
-				      uint32_t ref)
+static inline struct endpoint *ref_ep(const struct flow_table *ft, uint32_t ref)
 {
 	return &ft->flows[ref / 2].ep[ref % 2];
 }
@@ -88,9 +87,8 @@ void sq_leave(struct state_queues *sq, struct flow_table *ft, uint32_t ref,
 /* The earliest pending timeout or alert: its kind, endpoint, state and
  * deadline. On a tie the host's timer goes first: an endpoint that leaves
  * the state at that instant was not stuck in it. */
-enum sq_due sq_next(const struct state_queues *sq,
-		    const struct flow_table *ft, uint32_t *ref, int *state,
-		    int64_t *deadline);
+enum sq_due sq_next(const struct state_queues *sq, const struct flow_table *ft,
+		    uint32_t *ref, int *state, int64_t *deadline);
 
 /* The alert at the cursor of state's queue was handled: move past it. */
 void sq_alert_done(struct state_queues *sq, const struct flow_table *ft,

@@ -37,7 +37,7 @@ struct tcpfsm {
 	char diagnosis[512];
 };
 
-#define SECONDS(s) ((int64_t)(s) * 1000000)
+#define SECONDS(s) ((int64_t)(s)*1000000)
 
 void tcpfsm_options_default(struct tcpfsm_options *o)
 {
@@ -309,8 +309,7 @@ static void fire_timeout(struct tcpfsm *t, uint32_t ref, int64_t ts)
 	commit(t, f, ts, &res);
 }
 
-static void raise_alert(struct tcpfsm *t, struct flow *f, int side,
-			int64_t ts);
+static void raise_alert(struct tcpfsm *t, struct flow *f, int side, int64_t ts);
 
 /* Endpoint ref has been in state for its alert threshold at time ts. */
 static void fire_alert(struct tcpfsm *t, uint32_t ref, int state, int64_t ts)
@@ -385,11 +384,10 @@ static void report_folded(struct tcpfsm *t, const struct alert_group *g,
 		 "%llu more %s endpoints of connections to %s stuck in %s "
 		 "within %.1f s after the first one alerted (e.g. #%llu "
 		 "from %s)",
-		 (unsigned long long)g->folded,
-		 tcpfsm_side_name(g->key.side), server,
-		 tcpfsm_state_name(g->key.state),
-		 (double)(ts - g->opened) / 1e6,
-		 (unsigned long long)g->sample, sample);
+		 (unsigned long long)g->folded, tcpfsm_side_name(g->key.side),
+		 server, tcpfsm_state_name(g->key.state),
+		 (double)(ts - g->opened) / 1e6, (unsigned long long)g->sample,
+		 sample);
 	struct tcpfsm_event ev = {.type = TCPFSM_EV_ALERT,
 				  .ts = ts,
 				  .conn = &c,
@@ -441,14 +439,16 @@ static void run_timers(struct tcpfsm *t, int64_t now)
 		uint32_t ref = NIL;
 		int state = 0;
 		int64_t due_at;
-		enum sq_due due = sq_next(&t->sq, &t->ft, &ref, &state, &due_at);
+		enum sq_due due =
+			sq_next(&t->sq, &t->ft, &ref, &state, &due_at);
 		int64_t idle_at = INT64_MAX, fold_at;
 		if (t->opt.idle_timeout > 0 && t->lru.head != NIL)
 			idle_at = t->ft.flows[t->lru.head].last_ts +
 				  t->opt.idle_timeout;
 		fold_at = alert_folding_deadline(t->folding);
-		int64_t quiet_at = t->pending.n ? heap_top(&t->pending)->deadline
-						: INT64_MAX;
+		int64_t quiet_at = t->pending.n
+					   ? heap_top(&t->pending)->deadline
+					   : INT64_MAX;
 
 		int64_t best = due_at < idle_at ? due_at : idle_at;
 		if (fold_at < best)
@@ -615,7 +615,8 @@ static void lone_rst_record(struct tcpfsm *t, const struct segment *seg,
 {
 	struct zeek_conn z;
 	struct tcpfsm_conn_record rec;
-	struct tcpfsm_conn c = {.id = t->next_id++, .first_ts = ts, .last_ts = ts};
+	struct tcpfsm_conn c = {
+		.id = t->next_id++, .first_ts = ts, .last_ts = ts};
 
 	if (!t->fn)
 		return;
@@ -689,8 +690,8 @@ static void track(struct tcpfsm *t, const struct segment *seg, int64_t ts)
 
 	/* What the server's answer to a SYN proves about its port. */
 	if (from == TCPFSM_SERVER && (seg->flags & (TH_SYN | TH_RST))) {
-		int synack = (seg->flags & (TH_SYN | TH_ACK)) ==
-			     (TH_SYN | TH_ACK);
+		int synack =
+			(seg->flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK);
 		int refusal = (seg->flags & TH_RST) &&
 			      f->ep[TCPFSM_CLIENT].state == TCPFSM_SYN_SENT &&
 			      !(f->ep[TCPFSM_SERVER].flags & EP_SENT_SYNACK);

@@ -43,10 +43,10 @@ enum {
 
 /* struct zeek_conn.flags */
 enum {
-	ZC_LIVE = 1 << 0,	 /* a record is in progress */
-	ZC_ORIG_SERVER = 1 << 1, /* Zeek's originator is tcpfsm's server */
-	ZC_INACT5 = 1 << 2,	 /* the handshake is over: 5-minute timeout */
-	ZC_SYNACK_FIRST = 1 << 3, /* began with a SYN/ACK, not yet flipped */
+	ZC_LIVE = 1 << 0,	   /* a record is in progress */
+	ZC_ORIG_SERVER = 1 << 1,   /* Zeek's originator is tcpfsm's server */
+	ZC_INACT5 = 1 << 2,	   /* the handshake is over: 5-minute timeout */
+	ZC_SYNACK_FIRST = 1 << 3,  /* began with a SYN/ACK, not yet flipped */
 	ZC_TIMER_ATTEMPT = 1 << 4, /* AttemptTimer pending */
 	ZC_TIMER_DELETE = 1 << 5,  /* the record goes when the timer fires */
 };
@@ -113,10 +113,11 @@ static int letter_code(char c)
 static int letter_at(const struct zeek_conn *z, unsigned i)
 {
 	unsigned bit = i * 5;
-	unsigned v = z->hist[bit / 8] | (unsigned)(bit / 8 + 1 < sizeof z->hist
-							   ? z->hist[bit / 8 + 1]
-							   : 0)
-						 << 8;
+	unsigned v =
+		z->hist[bit / 8] |
+		(unsigned)(bit / 8 + 1 < sizeof z->hist ? z->hist[bit / 8 + 1]
+							: 0)
+			<< 8;
 	return (int)(v >> (bit % 8)) & 31;
 }
 
@@ -227,11 +228,10 @@ static void flip_from_start(struct zeek_conn *z)
  * scripts register for their analyzers (since Zeek 8.1 registering a port
  * makes it a likely server port). Sorted. */
 static const uint16_t server_ports[] = {
-	21,   22,   25,   53,   79,   80,   81,   88,   110,  135,  139,
-	143,  389,  443,  445,  502,  563,  585,  587,  614,  631,  636,
-	989,  990,  992,  993,  995,  1080, 1434, 1883, 2811, 3128, 3268,
-	3306, 3389, 5222, 5223, 5269, 5432, 6379, 6666, 6667, 6668, 6669,
-	8000, 8080, 8888, 20000,
+	21,   22,   25,	  53,	79,   80,   81,	  88,	110,  135,  139,  143,
+	389,  443,  445,  502,	563,  585,  587,  614,	631,  636,  989,  990,
+	992,  993,  995,  1080, 1434, 1883, 2811, 3128, 3268, 3306, 3389, 5222,
+	5223, 5269, 5432, 6379, 6666, 6667, 6668, 6669, 8000, 8080, 8888, 20000,
 };
 
 static int likely_server_port(uint16_t port)
@@ -422,8 +422,9 @@ struct closing {
 	int do_close;
 };
 
-static void update_inactive(struct zeek_conn *z, int e, const struct segment *seg,
-			    int64_t ts, struct closing *c)
+static void update_inactive(struct zeek_conn *z, int e,
+			    const struct segment *seg, int64_t ts,
+			    struct closing *c)
 {
 	struct zeek_ep *ep = &z->ep[e];
 	int is_orig = e == 0;
@@ -431,8 +432,9 @@ static void update_inactive(struct zeek_conn *z, int e, const struct segment *se
 
 	if (flags & TH_SYN) {
 		if (is_orig) {
-			set_state(z, e, (flags & TH_ACK) ? ZS_SYN_ACK_SENT
-							 : ZS_SYN_SENT);
+			set_state(z, e,
+				  (flags & TH_ACK) ? ZS_SYN_ACK_SENT
+						   : ZS_SYN_SENT);
 			if (!(z->flags & ZC_TIMER_DELETE)) {
 				z->flags |= ZC_TIMER_ATTEMPT;
 				z->timer_back = (int32_t)(z->last - ts);
@@ -442,7 +444,8 @@ static void update_inactive(struct zeek_conn *z, int e, const struct segment *se
 			if (!(flags & TH_ACK) &&
 			    st(&z->ep[peer_e]) == ZS_SYN_ACK_SENT &&
 			    seg->seq == ep->start) {
-				/* A SYN/SYN-ACK reversal: flip and establish. */
+				/* A SYN/SYN-ACK reversal: flip and establish.
+				 */
 				flip_roles(z);
 				e = !e;
 				peer_e = !peer_e;
@@ -508,8 +511,8 @@ static void update_established(struct zeek_conn *z, int e, uint8_t flags,
 	}
 }
 
-static void update_closed(struct zeek_conn *z, int e, uint8_t flags,
-			  int64_t ts, struct closing *c)
+static void update_closed(struct zeek_conn *z, int e, uint8_t flags, int64_t ts,
+			  struct closing *c)
 {
 	if ((flags & TH_RST) && st(&z->ep[!e]) != ZS_CLOSED) {
 		set_state(z, e, ZS_RESET);
@@ -540,7 +543,8 @@ static void connection_closed(struct zeek_conn *z, int e)
 	}
 }
 
-/* ---- records -------------------------------------------------------------- */
+/* ---- records --------------------------------------------------------------
+ */
 
 void zeek_init(struct zeek_conn *z, int side)
 {
@@ -550,7 +554,8 @@ void zeek_init(struct zeek_conn *z, int side)
 
 /* Starts a record with a segment from tcpfsm side `side`. */
 static void open_record(struct zeek_conn *z, int side,
-			const struct segment *seg, int64_t ts, unsigned unlogged)
+			const struct segment *seg, int64_t ts,
+			unsigned unlogged)
 {
 	memset(z, 0, sizeof *z);
 	z->flags = (uint8_t)(ZC_LIVE |
@@ -566,13 +571,14 @@ static void open_record(struct zeek_conn *z, int side,
 /* Whether a timer of Zeek's would have removed the connection before ts. */
 static int expired(struct zeek_conn *z, int64_t ts, int64_t inactivity)
 {
-	int64_t idle = (z->flags & ZC_INACT5) ? inactivity
-					       : ZEEK_HANDSHAKE_INACTIVITY;
+	int64_t idle =
+		(z->flags & ZC_INACT5) ? inactivity : ZEEK_HANDSHAKE_INACTIVITY;
 
 	if (z->flags & (ZC_TIMER_ATTEMPT | ZC_TIMER_DELETE)) {
-		int64_t due = z->last - z->timer_back +
-			      ((z->flags & ZC_TIMER_ATTEMPT) ? ZEEK_ATTEMPT_DELAY
-							     : ZEEK_CLOSE_DELAY);
+		int64_t due =
+			z->last - z->timer_back +
+			((z->flags & ZC_TIMER_ATTEMPT) ? ZEEK_ATTEMPT_DELAY
+						       : ZEEK_CLOSE_DELAY);
 		if (due <= ts) {
 			if (z->flags & ZC_TIMER_DELETE)
 				return 1;
@@ -618,8 +624,7 @@ static int zeek_side(const struct zeek_conn *z, int side)
 }
 
 int zeek_packet(struct zeek_conn *z, int side, const struct segment *seg,
-		int64_t ts, int64_t inactivity,
-		struct tcpfsm_conn_record *done)
+		int64_t ts, int64_t inactivity, struct tcpfsm_conn_record *done)
 {
 	int ended = 0;
 	unsigned unlogged = 0;
@@ -664,8 +669,8 @@ int zeek_packet(struct zeek_conn *z, int side, const struct segment *seg,
 
 	/* ConnSize: every packet counts, with its IP length. */
 	ep->pkts++;
-	uint64_t ipb = ((uint64_t)ep->ip_bytes_hi << 32 | ep->ip_bytes) +
-		       seg->ip_len;
+	uint64_t ipb =
+		((uint64_t)ep->ip_bytes_hi << 32 | ep->ip_bytes) + seg->ip_len;
 	if (ipb >> 40)
 		ipb = ((uint64_t)1 << 40) - 1;
 	ep->ip_bytes = (uint32_t)ipb;
@@ -767,8 +772,9 @@ const char *zeek_conn_state(int os, int rs, uint64_t orig_size,
 void zeek_record(const struct zeek_conn *z, struct tcpfsm_conn_record *rec)
 {
 	const struct zeek_ep *o = &z->ep[0], *r = &z->ep[1];
-	unsigned n = z->nhist < sizeof rec->history - 1 ? z->nhist
-						      : sizeof rec->history - 1;
+	unsigned n = z->nhist < sizeof rec->history - 1
+			     ? z->nhist
+			     : sizeof rec->history - 1;
 
 	memset(rec, 0, sizeof *rec);
 	for (unsigned i = 0; i < n; i++)
@@ -783,7 +789,6 @@ void zeek_record(const struct zeek_conn *z, struct tcpfsm_conn_record *rec)
 	rec->orig_bytes = endpoint_size(o, r);
 	rec->resp_bytes = endpoint_size(r, o);
 	rec->unlogged = z->unlogged;
-	strcpy(rec->conn_state,
-	       zeek_conn_state(st(o), st(r), rec->orig_bytes, rec->resp_bytes,
-			       rec->history));
+	strcpy(rec->conn_state, zeek_conn_state(st(o), st(r), rec->orig_bytes,
+						rec->resp_bytes, rec->history));
 }

@@ -25,28 +25,28 @@
 #include "tcpfsm.h"
 
 /* Zeek's timers, in microseconds (scripts/base/init-bare.zeek). */
-#define ZEEK_ATTEMPT_DELAY 5000000LL	/* tcp_attempt_delay */
-#define ZEEK_CLOSE_DELAY 5000000LL	/* tcp_close_delay */
-#define ZEEK_RESET_DELAY 5000000LL	/* tcp_reset_delay */
-#define ZEEK_INACTIVITY 300000000LL	/* tcp_inactivity_timeout's default */
+#define ZEEK_ATTEMPT_DELAY	  5000000LL /* tcp_attempt_delay */
+#define ZEEK_CLOSE_DELAY	  5000000LL /* tcp_close_delay */
+#define ZEEK_RESET_DELAY	  5000000LL /* tcp_reset_delay */
+#define ZEEK_INACTIVITY		  300000000LL /* tcp_inactivity_timeout's default */
 #define ZEEK_HANDSHAKE_INACTIVITY 60000000LL /* until the handshake is over */
 
 /* One endpoint as Zeek's TCP_Endpoint sees it (32 bytes). */
 struct zeek_ep {
-	uint32_t start;	   /* its initial sequence number (start_seq) */
-	uint32_t last;	   /* one past the highest sequence number it sent */
-	uint32_t ack;	   /* the highest acknowledgement of its bytes */
-	uint32_t pkts;	   /* packets it sent */
-	uint32_t ip_bytes; /* IP bytes it sent, low 32 bits */
-	uint16_t rxmt;	   /* retransmissions, saturating */
-	uint8_t ip_bytes_hi; /* IP bytes, bits 32 to 39 */
-	uint8_t last_wraps;  /* times `last` wrapped around 2^32 */
-	uint8_t ack_wraps;   /* times `ack` wrapped around 2^32 */
+	uint32_t start;	      /* its initial sequence number (start_seq) */
+	uint32_t last;	      /* one past the highest sequence number it sent */
+	uint32_t ack;	      /* the highest acknowledgement of its bytes */
+	uint32_t pkts;	      /* packets it sent */
+	uint32_t ip_bytes;    /* IP bytes it sent, low 32 bits */
+	uint16_t rxmt;	      /* retransmissions, saturating */
+	uint8_t ip_bytes_hi;  /* IP bytes, bits 32 to 39 */
+	uint8_t last_wraps;   /* times `last` wrapped around 2^32 */
+	uint8_t ack_wraps;    /* times `ack` wrapped around 2^32 */
 	uint8_t hist_last[3]; /* low bits of the relative sequence numbers of
 				 its last SYN, FIN and RST (repeated letters) */
-	uint8_t win0;	   /* zero windows it advertised, saturating */
-	uint8_t state;	   /* low nibble: its state; high nibble: the previous */
-	uint8_t flags;	   /* ZE_* (zeek.c) */
+	uint8_t win0;	      /* zero windows it advertised, saturating */
+	uint8_t state; /* low nibble: its state; high nibble: the previous */
+	uint8_t flags; /* ZE_* (zeek.c) */
 	uint8_t pad;
 };
 
@@ -86,8 +86,7 @@ void zeek_record(const struct zeek_conn *z, struct tcpfsm_conn_record *rec);
 
 /* Zeek's conn_state for the given endpoint states (ZS_* in zeek.c order),
  * sizes and history; exposed for the unit tests. */
-const char *zeek_conn_state(int orig_state, int resp_state,
-			    uint64_t orig_size, uint64_t resp_size,
-			    const char *history);
+const char *zeek_conn_state(int orig_state, int resp_state, uint64_t orig_size,
+			    uint64_t resp_size, const char *history);
 
 #endif

@@ -160,9 +160,10 @@ void json_event(struct output *o, const struct tcpfsm_event *ev)
 		kv_str(ob, "state", tcpfsm_state_name(ev->state));
 		key(ob, "duration");
 		ob_seconds(ob, ev->duration);
-		kv_str(ob, "to", ev->resolved_to < 0
-					 ? "expired"
-					 : tcpfsm_state_name(ev->resolved_to));
+		kv_str(ob, "to",
+		       ev->resolved_to < 0
+			       ? "expired"
+			       : tcpfsm_state_name(ev->resolved_to));
 		break;
 	}
 	ob_puts(ob, "}\n");

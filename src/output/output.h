@@ -67,12 +67,12 @@ struct output_config;
 /* One destination: a format, a sink, and the events it wants. */
 struct output {
 	enum output_format format;
-	int color;	 /* ANSI colours: text on a terminal only */
-	unsigned events; /* EVENTS_* (config.h) it receives */
-	int sink;	 /* enum sink_type (config.h) */
-	char *path;	 /* SINK_FILE: reopened on SIGHUP */
-	int facility;	 /* SINK_SYSLOG */
-	int zeek_open;	 /* FORMAT_ZEEK: the log's header is written */
+	int color;	  /* ANSI colours: text on a terminal only */
+	unsigned events;  /* EVENTS_* (config.h) it receives */
+	int sink;	  /* enum sink_type (config.h) */
+	char *path;	  /* SINK_FILE: reopened on SIGHUP */
+	int facility;	  /* SINK_SYSLOG */
+	int zeek_open;	  /* FORMAT_ZEEK: the log's header is written */
 	struct outbuf ob; /* SINK_SYSLOG: one message at a time */
 };
 

@@ -122,7 +122,7 @@ void output_deliver(struct output *o, const struct tcpfsm_event *ev)
 		return;
 	output_event(o, ev);
 	if (o->sink == SINK_SYSLOG)
-		send_syslog(o, ev->type == TCPFSM_EV_ALERT ? LOG_WARNING
+		send_syslog(o, ev->type == TCPFSM_EV_ALERT	? LOG_WARNING
 			       : ev->type == TCPFSM_EV_RESOLVED ? LOG_NOTICE
 								: LOG_INFO);
 }

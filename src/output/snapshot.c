@@ -6,7 +6,7 @@
 
 #include "output.h"
 
-#define ADDR_WIDTH 22
+#define ADDR_WIDTH  22
 #define STATE_WIDTH 14
 
 struct snap {

@@ -3,13 +3,14 @@
  * day (UTC, so that output does not depend on where it is read), colour
  * only on a terminal.
  *
- *   19:31:06.123456 #1    10.0.0.1:40000 > 10.0.0.2:80   client CLOSED       -> SYN_SENT     sent SYN
+ *   19:31:06.123456 #1    10.0.0.1:40000 > 10.0.0.2:80   client CLOSED       ->
+ * SYN_SENT     sent SYN
  */
 #include <string.h>
 
 #include "output.h"
 
-#define ADDR_WIDTH 21  /* "255.255.255.255:65535" */
+#define ADDR_WIDTH  21 /* "255.255.255.255:65535" */
 #define STATE_WIDTH 12 /* "SYN_RECEIVED" */
 
 static const char *const state_color[TCPFSM_NSTATES] = {
@@ -30,8 +31,8 @@ static const char *const state_color[TCPFSM_NSTATES] = {
 static void state(struct output *o, enum tcpfsm_state s, int width)
 {
 	const char *name = tcpfsm_state_name(s);
-	int colored = o->color && (unsigned)s < TCPFSM_NSTATES &&
-		      state_color[s];
+	int colored =
+		o->color && (unsigned)s < TCPFSM_NSTATES && state_color[s];
 
 	if (colored)
 		ob_puts(&o->ob, state_color[s]);
