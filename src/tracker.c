@@ -30,6 +30,7 @@ struct tcpfsm {
 	uint32_t next_ticket;
 	int64_t now;
 	int64_t next_deadline; /* no timer fires before this */
+	int64_t floor;	       /* no event is stamped before this */
 	uint64_t next_id;
 	tcpfsm_event_fn fn;
 	void *user;
@@ -140,6 +141,7 @@ void tcpfsm_reconfigure(struct tcpfsm *t, const struct tcpfsm_options *opts)
 	t->opt.max_connections = max; /* the table is not resized */
 	/* Every entry of a queue shares the new timeout, so order holds. */
 	set_timeouts(t);
+	t->floor = t->now;
 	t->folding->window = opts->aggregate_window;
 	t->folding->rate = opts->alert_rate;
 }
@@ -419,7 +421,7 @@ static void wait_for_quiet(struct tcpfsm *t, struct flow *f, int side,
 }
 
 /* No retransmission came by the deadline: the acknowledgement got through. */
-static void fire_quiet(struct tcpfsm *t, struct heap_entry h)
+static void fire_quiet(struct tcpfsm *t, struct heap_entry h, int64_t at)
 {
 	struct flow *f = ref_flow(&t->ft, h.ref);
 	int side = (int)(h.ref % 2);
@@ -428,8 +430,8 @@ static void fire_quiet(struct tcpfsm *t, struct heap_entry h)
 	if (!f->in_use || !e->pending || e->ticket != h.ticket)
 		return; /* overtaken: it retransmitted, moved on, or is gone */
 	struct fsm_result res = {0};
-	fsm_apply(f->ep, side, e->pending, h.deadline, &res);
-	commit(t, f, h.deadline, &res);
+	fsm_apply(f->ep, side, e->pending, at, &res);
+	commit(t, f, at, &res);
 }
 
 /* Fires, in deadline order, every timer due at or before now. */
@@ -458,23 +460,26 @@ static void run_timers(struct tcpfsm *t, int64_t now)
 		t->next_deadline = best;
 		if (best > now)
 			break;
+		/* Timeouts shortened by a reconfiguration may be overdue:
+		 * they fire now, not in the past. */
+		int64_t at = best < t->floor ? t->floor : best;
 		if (best == quiet_at) {
 			struct heap_entry h = *heap_top(&t->pending);
 			heap_pop(&t->pending);
-			fire_quiet(t, h);
+			fire_quiet(t, h, at);
 		} else if (best == fold_at) {
 			int closed;
 			const struct alert_group *g =
 				alert_folding_expire(t->folding, best, &closed);
 			if (g)
-				report_folded(t, g, best);
+				report_folded(t, g, at);
 		} else if (best == idle_at) {
-			end_flow(t, &t->ft.flows[t->lru.head], best,
+			end_flow(t, &t->ft.flows[t->lru.head], at,
 				 TCPFSM_END_IDLE);
 		} else if (due == SQ_TIMEOUT) {
-			fire_timeout(t, ref, best);
+			fire_timeout(t, ref, at);
 		} else {
-			fire_alert(t, ref, state, best);
+			fire_alert(t, ref, state, at);
 		}
 	}
 }
