@@ -213,6 +213,8 @@ struct tcpfsm_stats {
 	uint64_t active;	  /* connections tracked now */
 	uint64_t evicted; /* records dropped because the table was full */
 	uint64_t rst_out_of_window; /* RSTs ignored (RFC 5961) */
+	uint64_t syn_on_live; /* new SYNs ignored on live connections: a host
+				 answers them with a challenge ACK */
 	uint64_t transitions;
 	uint64_t alerts;	/* alert events emitted (aggregates count 1) */
 	uint64_t alerts_folded; /* stuck endpoints folded into aggregates */

@@ -252,6 +252,17 @@ static void deliver_ack(struct endpoint ep[2], int side, enum fsm_input in,
 	res->pend_deadline = deadline;
 }
 
+/* No stack retransmits within a millisecond, nor before a round trip to its
+ * peer: a copy that soon is the capture seeing one segment twice (a span
+ * port mirroring both directions), and proves nothing. */
+#define DUPLICATE_WINDOW 1000 /* µs */
+
+static int is_duplicate(const struct endpoint *e, int64_t now)
+{
+	int64_t window = e->rtt > DUPLICATE_WINDOW ? e->rtt : DUPLICATE_WINDOW;
+	return now - e->tx_ts < window;
+}
+
 /* e sent its SYN, SYN/ACK or FIN again (retx) or for the first time. */
 static void note_copy(struct endpoint *e, int retx, int64_t now)
 {
@@ -325,6 +336,8 @@ static void handle_syn(struct endpoint ep[2], int from,
 	else
 		in = same ? SND_SYN_RETX : SND_SYN;
 	int retx = in == SND_SYN_RETX || in == SND_SYNACK_RETX;
+	if (retx && is_duplicate(s, now))
+		return;
 	if (retx)
 		count(&s->syn_retx);
 	/* The sensor to the server and back: its first SYN/ACK answers the
@@ -398,6 +411,8 @@ static void handle_fin(struct endpoint ep[2], int from,
 	uint32_t fin_seq = seg->seq + seg->payload_len;
 
 	if ((s->flags & EP_SENT_FIN) && fin_seq == s->fin_seq) {
+		if (is_duplicate(s, now))
+			return;
 		count(&s->fin_retx);
 		note_copy(s, 1, now);
 		fsm_apply(ep, from, SND_FIN_RETX, now, res);

@@ -44,6 +44,8 @@ static void write_all(FILE *fp, const struct tcpfsm_stats *st)
 		  "Connections dropped because the table was full."),
 		C("rst_out_of_window_total", rst_out_of_window,
 		  "RSTs ignored because their sequence was out of window."),
+		C("syn_on_live_total", syn_on_live,
+		  "New SYNs ignored on live connections."),
 		C("transitions_total", transitions, "State transitions."),
 		C("alerts_folded_total", alerts_folded,
 		  "Stuck endpoints folded into aggregate alerts."),

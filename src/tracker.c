@@ -552,20 +552,46 @@ static int midstream_sender_is_client(const struct segment *seg)
 	return 1;
 }
 
-/* A SYN that starts a new connection on the 4-tuple of an old one. A host
+/* How long a connection's record must be silent before a SYN with a new
+ * sequence number is taken to start another connection on its 4-tuple. */
+#define STALE_AFTER SECONDS(30)
+
+/* Neither closed nor waiting out 2MSL: the connection may still be live. */
+static int is_open(const struct endpoint *e)
+{
+	return e->state != TCPFSM_CLOSED && e->state != TCPFSM_LISTEN &&
+	       e->state != TCPFSM_TIME_WAIT;
+}
+
+/* Does this SYN start a new connection on the 4-tuple of an old one? A host
  * sends a SYN with a new initial sequence number only from a new socket, so
- * whatever the record held is over (even if its end went unseen), unless
- * this SYN is the second of a simultaneous open. */
+ * the old connection is over on its side (even if its end went unseen),
+ * unless this is the second SYN of a simultaneous open. But a SYN that hits
+ * a connection still live on both sides is answered by a challenge ACK
+ * (RFC 5961), not taken: so is a blind, spoofed one. Only a record silent
+ * for STALE_AFTER is given up for it. Returns 1 for a new connection, 0
+ * otherwise; *ignored says the SYN was refused as a blind one. */
 static int starts_new_connection(const struct flow *f, int from,
-				 const struct segment *seg)
+				 const struct segment *seg, int64_t ts,
+				 int *ignored)
 {
 	const struct endpoint *s = &f->ep[from], *r = &f->ep[!from];
 
+	*ignored = 0;
 	if ((seg->flags & (TH_SYN | TH_ACK)) != TH_SYN)
 		return 0;
-	if (s->flags & EP_SENT_SYN)
-		return seg->seq != s->isn; /* same: a retransmission */
-	return r->state != TCPFSM_SYN_SENT && r->state != TCPFSM_SYN_RECEIVED;
+	if (s->flags & EP_SENT_SYN) {
+		if (seg->seq == s->isn)
+			return 0; /* a retransmission */
+	} else if (r->state == TCPFSM_SYN_SENT ||
+		   r->state == TCPFSM_SYN_RECEIVED) {
+		return 0; /* the SYNs of a simultaneous open crossed */
+	}
+	if (is_open(s) && is_open(r) && ts - f->last_ts < STALE_AFTER) {
+		*ignored = 1;
+		return 0;
+	}
+	return 1;
 }
 
 /* Closes what is still open of an old connection whose 4-tuple a new SYN
@@ -647,12 +673,12 @@ static void track(struct tcpfsm *t, const struct segment *seg, int64_t ts)
 
 	flow_key_make(seg, &key, &sender_is_lo);
 	struct flow *f = flow_lookup(&t->ft, &key);
-	int from = 0;
+	int from = 0, ignored = 0;
 
 	if (f) {
 		from = (sender_is_lo == f->client_is_lo) ? TCPFSM_CLIENT
 							 : TCPFSM_SERVER;
-		if (starts_new_connection(f, from, seg)) {
+		if (starts_new_connection(f, from, seg, ts, &ignored)) {
 			retire(t, f, ts);
 			f = NULL;
 		}
@@ -691,6 +717,10 @@ static void track(struct tcpfsm *t, const struct segment *seg, int64_t ts)
 					  .ts = ts,
 					  .record = &zrec};
 		emit(t, f, &ev);
+	}
+	if (ignored) {
+		t->stats.syn_on_live++;
+		return;
 	}
 
 	/* What the server's answer to a SYN proves about its port. */

@@ -10,97 +10,9 @@
 #include <string.h>
 
 #include "pkt.h"
-#include "tcpfsm.h"
+#include "sim.h"
 #include "testutil.h"
 
-#define SEC INT64_C(1000000)
-#define MS INT64_C(1000)
-#define T0 (INT64_C(1700000000) * SEC)
-#define CLIENT "10.0.0.1:40000"
-#define SERVER "10.0.0.2:80"
-
-enum { S2C = 0, C2S = 1 };
-
-struct alert {
-	char kind[32];
-	int endpoint;
-	uint64_t count;
-	char diagnosis[512];
-};
-
-struct sim {
-	struct tcpfsm *t;
-	int64_t now;
-	uint16_t cport;
-	uint8_t server_ip[4];
-	struct alert alerts[64];
-	int nalerts;
-	char resolved[8][64]; /* "kind>TO" */
-	int nresolved;
-};
-
-static void on_event(const struct tcpfsm_event *ev, void *user)
-{
-	struct sim *s = user;
-
-	if (ev->type == TCPFSM_EV_ALERT && s->nalerts < 64) {
-		struct alert *a = &s->alerts[s->nalerts++];
-		snprintf(a->kind, sizeof a->kind, "%s", ev->alert);
-		a->endpoint = ev->endpoint;
-		a->count = ev->count;
-		snprintf(a->diagnosis, sizeof a->diagnosis, "%s",
-			 ev->diagnosis);
-		assert_true(ev->duration >= 0);
-	} else if (ev->type == TCPFSM_EV_RESOLVED && s->nresolved < 8) {
-		snprintf(s->resolved[s->nresolved++], 64, "%s>%s", ev->alert,
-			 ev->resolved_to < 0 ? "expired"
-					     : tcpfsm_state_name(ev->resolved_to));
-	}
-}
-
-static void sim_open(struct sim *s, const struct tcpfsm_options *opts)
-{
-	memset(s, 0, sizeof *s);
-	s->t = tcpfsm_new(opts, on_event, s);
-	assert_non_null(s->t);
-	s->now = T0;
-	s->cport = 40000;
-	memcpy(s->server_ip, ADDR4_B, 4);
-}
-
-/* Sends one segment at time `at` (µs after T0). */
-static void send_at(struct sim *s, int64_t at, int c2s, uint8_t flags,
-		    uint32_t seq, uint32_t ack, size_t len)
-{
-	struct pkt p;
-	struct tcp_spec t = {.sport = c2s ? s->cport : 80,
-			     .dport = c2s ? 80 : s->cport,
-			     .seq = seq,
-			     .ack = ack,
-			     .flags = flags,
-			     .win = 29200,
-			     .payload = len};
-	struct ip4_spec ip = {.src = c2s ? ADDR4_A : s->server_ip,
-			      .dst = c2s ? s->server_ip : ADDR4_A};
-	pkt_tcp(&p, &t);
-	wrap_ipv4(&p, &ip);
-	s->now = T0 + at;
-	assert_int_equal(
-		tcpfsm_feed(s->t, DLT_RAW, s->now, p.b, (uint32_t)p.len), 0);
-}
-
-static void advance(struct sim *s, int64_t at)
-{
-	s->now = T0 + at;
-	tcpfsm_advance(s->t, s->now);
-}
-
-static void handshake(struct sim *s)
-{
-	send_at(s, 0, C2S, F_SYN, 1000, 0, 0);
-	send_at(s, 1 * MS, S2C, F_SYN | F_ACK, 5000, 1001, 0);
-	send_at(s, 2 * MS, C2S, F_ACK, 1001, 5001, 0);
-}
 
 /* The one alert raised, of this kind on this endpoint, whose diagnosis
  * says each of the phrases. */
@@ -126,13 +38,13 @@ static void test_syn_not_answered(void **state)
 	send_at(&s, 0, C2S, F_SYN, 1000, 0, 0);
 	send_at(&s, 1 * SEC, C2S, F_SYN, 1000, 0, 0);
 	send_at(&s, 2 * SEC, C2S, F_SYN, 1000, 0, 0);
-	advance(&s, 2900 * MS);
+	sim_advance(&s, 2900 * MS);
 	assert_int_equal(s.nalerts, 0); /* threshold 3 s */
-	advance(&s, 3 * SEC);
+	sim_advance(&s, 3 * SEC);
 	expect_alert(&s, "syn_sent_stuck", TCPFSM_CLIENT,
 		     "SYN not answered (2 retransmissions)",
 		     "between this sensor and " SERVER);
-	tcpfsm_free(s.t);
+	sim_close(&s);
 }
 
 static void test_synack_lost_after_sensor(void **state)
@@ -148,19 +60,19 @@ static void test_synack_lost_after_sensor(void **state)
 		send_at(&s, i * SEC, C2S, F_SYN, 1000, 0, 0);
 		send_at(&s, i * SEC + MS, S2C, F_SYN | F_ACK, 5000, 1001, 0);
 	}
-	advance(&s, 4 * SEC);
+	sim_advance(&s, 4 * SEC);
 	/* Both ends are stuck; each diagnosis puts the loss between the
 	 * sensor and the client. */
 	assert_int_equal(s.nalerts, 2);
 	for (int i = 0; i < 2; i++) {
-		struct alert *a = &s.alerts[i];
+		struct sim_alert *a = &s.alerts[i];
 		assert_non_null(strstr(a->diagnosis,
 				       "between this sensor and " CLIENT));
 		assert_string_equal(a->kind, a->endpoint == TCPFSM_CLIENT
 						     ? "syn_sent_stuck"
 						     : "syn_received_stuck");
 	}
-	tcpfsm_free(s.t);
+	sim_close(&s);
 }
 
 static void test_final_ack_lost_after_sensor(void **state)
@@ -168,7 +80,7 @@ static void test_final_ack_lost_after_sensor(void **state)
 	(void)state;
 	struct sim s;
 	sim_open(&s, NULL);
-	handshake(&s);
+	sim_handshake(&s);
 	/* SYN/ACKs again at 1, 3, 7 s (Linux's backoff), each answered by
 	 * the same ACK. The alert is due at 4 s (3 s in SYN_RECEIVED), but an
 	 * ACK went by just before: held until the server shows whether it got
@@ -178,7 +90,7 @@ static void test_final_ack_lost_after_sensor(void **state)
 		send_at(&s, at, S2C, F_SYN | F_ACK, 5000, 1001, 0);
 		send_at(&s, at + MS, C2S, F_ACK, 1001, 5001, 0);
 		if (at == 3 * SEC) {
-			advance(&s, 6 * SEC);
+			sim_advance(&s, 6 * SEC);
 			assert_int_equal(s.nalerts, 0);
 		}
 	}
@@ -190,7 +102,7 @@ static void test_final_ack_lost_after_sensor(void **state)
 	send_at(&s, 8 * SEC + MS, S2C, F_ACK, 5001, 1011, 0);
 	assert_int_equal(s.nresolved, 1);
 	assert_string_equal(s.resolved[0], "syn_received_stuck>ESTABLISHED");
-	tcpfsm_free(s.t);
+	sim_close(&s);
 }
 
 static void test_ack_lost_before_sensor(void **state)
@@ -201,11 +113,11 @@ static void test_ack_lost_before_sensor(void **state)
 	send_at(&s, 0, C2S, F_SYN, 1000, 0, 0);
 	for (int i = 0; i <= 3; i++) /* its SYN/ACKs; no ACK passes here */
 		send_at(&s, i * SEC + MS, S2C, F_SYN | F_ACK, 5000, 1001, 0);
-	advance(&s, 4 * SEC);
+	sim_advance(&s, 4 * SEC);
 	expect_alert(&s, "syn_received_stuck", TCPFSM_SERVER,
 		     "no ACK from " CLIENT " is seen",
 		     "between " CLIENT " and this sensor");
-	tcpfsm_free(s.t);
+	sim_close(&s);
 }
 
 static void test_fin_into_black_hole(void **state)
@@ -213,15 +125,15 @@ static void test_fin_into_black_hole(void **state)
 	(void)state;
 	struct sim s;
 	sim_open(&s, NULL);
-	handshake(&s);
+	sim_handshake(&s);
 	int64_t at = 1 * SEC, rto = 200 * MS;
 	for (int i = 0; i < 6; i++, at += rto, rto *= 2)
 		send_at(&s, at, C2S, F_FIN | F_ACK, 1001, 5001, 0);
-	advance(&s, 12 * SEC);
+	sim_advance(&s, 12 * SEC);
 	expect_alert(&s, "fin_wait_1_stuck", TCPFSM_CLIENT,
 		     "FIN retransmitted (5 retransmissions) with nothing back",
 		     "lost between this sensor and " SERVER);
-	tcpfsm_free(s.t);
+	sim_close(&s);
 }
 
 static void test_last_ack_while_acks_pass(void **state)
@@ -229,7 +141,7 @@ static void test_last_ack_while_acks_pass(void **state)
 	(void)state;
 	struct sim s;
 	sim_open(&s, NULL);
-	handshake(&s);
+	sim_handshake(&s);
 	send_at(&s, 1 * SEC, C2S, F_FIN | F_ACK, 1001, 5001, 0);
 	send_at(&s, 1 * SEC + MS, S2C, F_ACK, 5001, 1002, 0);
 	send_at(&s, 2 * SEC, S2C, F_FIN | F_ACK, 5001, 1002, 0);
@@ -245,7 +157,7 @@ static void test_last_ack_while_acks_pass(void **state)
 	expect_alert(&s, "last_ack_stuck", TCPFSM_SERVER,
 		     CLIENT "'s ACK of the FIN was seen here",
 		     "the ACK is lost between this sensor and " SERVER);
-	tcpfsm_free(s.t);
+	sim_close(&s);
 }
 
 static void test_closing(void **state)
@@ -253,7 +165,7 @@ static void test_closing(void **state)
 	(void)state;
 	struct sim s;
 	sim_open(&s, NULL);
-	handshake(&s);
+	sim_handshake(&s);
 	/* Both close at once; then each acknowledges the other's FIN, but
 	 * only the server's ACK gets through: the client stays CLOSING. */
 	send_at(&s, 1 * SEC, C2S, F_FIN | F_ACK, 1001, 5001, 0);
@@ -265,11 +177,11 @@ static void test_closing(void **state)
 		send_at(&s, at, C2S, F_FIN | F_ACK, 1001, 5002, 0);
 		send_at(&s, at + MS, S2C, F_ACK, 5002, 1002, 0);
 	}
-	advance(&s, 15 * SEC);
+	sim_advance(&s, 15 * SEC);
 	expect_alert(&s, "closing_stuck", TCPFSM_CLIENT,
 		     SERVER "'s ACK of the FIN was seen here",
 		     "lost between this sensor and " CLIENT);
-	tcpfsm_free(s.t);
+	sim_close(&s);
 }
 
 static void test_close_wait_leak(void **state)
@@ -277,10 +189,10 @@ static void test_close_wait_leak(void **state)
 	(void)state;
 	struct sim s;
 	sim_open(&s, NULL);
-	handshake(&s);
+	sim_handshake(&s);
 	send_at(&s, 1 * SEC, S2C, F_FIN | F_ACK, 5001, 1001, 0);
 	send_at(&s, 1 * SEC + MS, C2S, F_ACK, 1001, 5002, 0);
-	advance(&s, 62 * SEC);
+	sim_advance(&s, 62 * SEC);
 	/* The client's application holds its socket: CLOSE_WAIT there, and
 	 * the server waits in FIN_WAIT_2 (alert at 30 s, its own timer closes
 	 * it at 60 s). */
@@ -298,7 +210,7 @@ static void test_close_wait_leak(void **state)
 	send_at(&s, 70 * SEC, C2S, F_FIN | F_ACK, 1001, 5002, 0);
 	send_at(&s, 70 * SEC + MS, S2C, F_ACK, 5002, 1002, 0);
 	assert_int_equal(s.nresolved, 2);
-	tcpfsm_free(s.t);
+	sim_close(&s);
 }
 
 static void test_normal_traffic_raises_none(void **state)
@@ -306,7 +218,7 @@ static void test_normal_traffic_raises_none(void **state)
 	(void)state;
 	struct sim s;
 	sim_open(&s, NULL);
-	handshake(&s);
+	sim_handshake(&s);
 	send_at(&s, 1 * SEC, C2S, F_ACK | F_PSH, 1001, 5001, 100);
 	send_at(&s, 1 * SEC + MS, S2C, F_ACK | F_PSH, 5001, 1101, 2000);
 	send_at(&s, 1 * SEC + 2 * MS, C2S, F_ACK, 1101, 7001, 0);
@@ -317,11 +229,11 @@ static void test_normal_traffic_raises_none(void **state)
 	s.cport = 40001;
 	send_at(&s, 3 * SEC, C2S, F_SYN, 3000, 0, 0);
 	send_at(&s, 3 * SEC + MS, S2C, F_RST | F_ACK, 0, 3001, 0);
-	advance(&s, 400 * SEC); /* past TIME_WAIT and the idle timeout */
+	sim_advance(&s, 400 * SEC); /* past TIME_WAIT and the idle timeout */
 	tcpfsm_finish(s.t);
 	assert_int_equal(s.nalerts, 0);
 	assert_int_equal(tcpfsm_stats(s.t)->alerts, 0);
-	tcpfsm_free(s.t);
+	sim_close(&s);
 }
 
 static void test_one_sided_blames_no_hidden_direction(void **state)
@@ -336,11 +248,11 @@ static void test_one_sided_blames_no_hidden_direction(void **state)
 	int64_t at = 2 * SEC, rto = 200 * MS;
 	for (int i = 0; i < 6; i++, at += rto, rto *= 2)
 		send_at(&s, at, C2S, F_FIN | F_ACK, 1011, 5001, 0);
-	advance(&s, 13 * SEC);
+	sim_advance(&s, 13 * SEC);
 	expect_alert(&s, "fin_wait_1_stuck", TCPFSM_CLIENT,
 		     "direction does not pass this sensor", NULL);
 	assert_null(strstr(s.alerts[0].diagnosis, "lost"));
-	tcpfsm_free(s.t);
+	sim_close(&s);
 }
 
 static void test_flood_folds_into_one_aggregate(void **state)
@@ -352,7 +264,7 @@ static void test_flood_folds_into_one_aggregate(void **state)
 		s.cport = (uint16_t)(41000 + i);
 		send_at(&s, i * 10 * MS, C2S, F_SYN, 1000, 0, 0);
 	}
-	advance(&s, 20 * SEC); /* past the 10 s folding window */
+	sim_advance(&s, 20 * SEC); /* past the 10 s folding window */
 	assert_int_equal(s.nalerts, 2);
 	assert_int_equal(s.alerts[0].count, 1);
 	assert_int_equal(s.alerts[1].count, 49);
@@ -360,7 +272,7 @@ static void test_flood_folds_into_one_aggregate(void **state)
 			       "49 more client endpoints of connections to "
 			       SERVER " stuck in SYN_SENT"));
 	assert_int_equal(tcpfsm_stats(s.t)->alerts_folded, 49);
-	tcpfsm_free(s.t);
+	sim_close(&s);
 }
 
 static void test_rate_limit(void **state)
@@ -376,12 +288,12 @@ static void test_rate_limit(void **state)
 		s.server_ip[3] = (uint8_t)(10 + i);
 		send_at(&s, i, C2S, F_SYN, 1000, 0, 0);
 	}
-	advance(&s, 4 * SEC);
+	sim_advance(&s, 4 * SEC);
 	const struct tcpfsm_stats *st = tcpfsm_stats(s.t);
 	assert_int_equal(s.nalerts, 5);
 	assert_int_equal(st->alerts, 5);
 	assert_int_equal(st->alerts_suppressed, 35);
-	tcpfsm_free(s.t);
+	sim_close(&s);
 }
 
 static void test_alert_thresholds_configurable(void **state)
@@ -393,9 +305,9 @@ static void test_alert_thresholds_configurable(void **state)
 	struct sim s;
 	sim_open(&s, &o);
 	send_at(&s, 0, C2S, F_SYN, 1000, 0, 0);
-	advance(&s, 100 * SEC);
+	sim_advance(&s, 100 * SEC);
 	assert_int_equal(s.nalerts, 0);
-	tcpfsm_free(s.t);
+	sim_close(&s);
 }
 
 int main(void)
