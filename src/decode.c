@@ -54,12 +54,15 @@ static inline uint32_t rd32(const uint8_t *p)
 	       (uint32_t)p[2] << 8 | p[3];
 }
 
-static void decode_tcp_options(const uint8_t *p, uint32_t len,
+/* The options: len bytes by the header's data offset, of which cap were
+ * captured. An option that runs past the header is malformed; one that runs
+ * past what the snap length kept is only cut, and ends the parsing. */
+static void decode_tcp_options(const uint8_t *p, uint32_t len, uint32_t cap,
 			       struct segment *seg)
 {
 	uint32_t i = 0;
 
-	while (i < len) {
+	while (i < cap) {
 		uint8_t kind = p[i];
 		if (kind == 0) /* end of option list */
 			return;
@@ -67,11 +70,18 @@ static void decode_tcp_options(const uint8_t *p, uint32_t len,
 			i++;
 			continue;
 		}
-		if (i + 1 >= len || p[i + 1] < 2 || p[i + 1] > len - i) {
-			seg->options |= OPT_MALFORMED;
+		if (i + 1 >= cap) {
+			if (i + 1 >= len)
+				seg->options |= OPT_MALFORMED;
 			return;
 		}
 		uint8_t olen = p[i + 1];
+		if (olen < 2 || olen > len - i) {
+			seg->options |= OPT_MALFORMED;
+			return;
+		}
+		if (olen > cap - i)
+			return;
 		const uint8_t *o = p + i + 2;
 		switch (kind) {
 		case 2:
@@ -133,8 +143,8 @@ static int decode_tcp(const uint8_t *p, uint32_t caplen, uint32_t seglen,
 	seg->mss = 0;
 	seg->tsval = seg->tsecr = 0;
 	/* Options cut by a short snap length are parsed as far as captured. */
-	uint32_t optlen = (hlen < caplen ? hlen : caplen) - 20;
-	decode_tcp_options(p + 20, optlen, seg);
+	decode_tcp_options(p + 20, hlen - 20,
+			   (hlen < caplen ? hlen : caplen) - 20, seg);
 	return 0;
 }
 

@@ -30,8 +30,9 @@ enum {
 	OPT_WSCALE = 1 << 1,
 	OPT_SACK_OK = 1 << 2,
 	OPT_TIMESTAMP = 1 << 3,
-	OPT_MALFORMED =
-		1 << 7, /* an option's length was bad; parsing stopped */
+	/* An option's length was bad: past the header, below 2, or wrong for
+	 * its kind. */
+	OPT_MALFORMED = 1 << 7,
 };
 
 struct segment {
