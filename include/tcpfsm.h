@@ -149,11 +149,14 @@ struct tcpfsm_event {
 	int64_t since;		 /* when it entered that state */
 	int64_t duration;	 /* how long it has been (was) there */
 	const char *diagnosis;	 /* ALERT: a sentence a person can act on */
-	/* ALERT: how many stuck endpoints the event stands for. Above 1, an
-	 * aggregate: that many endpoints towards the same server address and
-	 * port got stuck in the same state within the aggregation window,
-	 * and conn is one of them. */
+	/* ALERT: how many stuck endpoints the event stands for: 1, or for an
+	 * aggregate the number folded into it. An aggregate says that many
+	 * more endpoints towards the same server address and port got stuck
+	 * in the same state within the aggregation window after one alerted
+	 * (some may have moved on since: no resolved event follows it); conn
+	 * is one of them. */
 	uint64_t count;
+	int aggregate;
 	/* RESOLVED: the state it moved to, or -1 if the record expired
 	 * (idle or evicted) first. */
 	int resolved_to;

@@ -383,8 +383,8 @@ static void report_folded(struct tcpfsm *t, const struct alert_group *g,
 	tcpfsm_addr_format(&c.server, server);
 	tcpfsm_addr_format(&c.client, sample);
 	snprintf(t->diagnosis, sizeof t->diagnosis,
-		 "%llu more %s endpoints of connections to %s stuck in %s "
-		 "within %.1f s after the first one alerted (e.g. #%llu "
+		 "%llu more %s endpoints of connections to %s were stuck in "
+		 "%s within %.1f s after the first one alerted (e.g. #%llu "
 		 "from %s)",
 		 (unsigned long long)g->folded, tcpfsm_side_name(g->key.side),
 		 server, tcpfsm_state_name(g->key.state),
@@ -399,7 +399,8 @@ static void report_folded(struct tcpfsm *t, const struct alert_group *g,
 				  .since = g->opened,
 				  .duration = ts - g->opened,
 				  .diagnosis = t->diagnosis,
-				  .count = g->folded};
+				  .count = g->folded,
+				  .aggregate = 1};
 	if (t->fn)
 		t->fn(&ev, t->user);
 }

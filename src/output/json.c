@@ -152,6 +152,7 @@ void json_event(struct output *o, const struct tcpfsm_event *ev)
 		key(ob, "diagnosis");
 		str(ob, ev->diagnosis);
 		kv_uint(ob, "count", ev->count);
+		kv_bool(ob, "aggregate", ev->aggregate);
 		break;
 	case TCPFSM_EV_RESOLVED:
 		conn_head(ob, ev, "resolved");

@@ -118,10 +118,10 @@ void text_event(struct output *o, const struct tcpfsm_event *ev)
 		ob_puts(ob, " for ");
 		ob_tenths(ob, ev->duration);
 		ob_puts(ob, " s");
-		if (ev->count > 1) {
+		if (ev->aggregate) {
 			ob_puts(ob, " (");
 			ob_uint(ob, ev->count);
-			ob_puts(ob, " endpoints)");
+			ob_puts(ob, " more)");
 		}
 		ob_puts(ob, ": ");
 		ob_puts(ob, ev->diagnosis);

@@ -138,15 +138,19 @@ static void on_event(const struct tcpfsm_event *ev, void *user)
 	c->last_ts = ev->ts;
 
 	if (ev->type == TCPFSM_EV_ALERT) {
-		/* An aggregate (reported when its window closes, or at the
-		 * end) names a sample connection that may have moved on or
-		 * ended since; and an aggregate of one has count 1 too, so
-		 * it cannot be told from a live alert: no state checks. */
 		CHECK(k->seen);
 		CHECK(ev->state < TCPFSM_NSTATES);
 		CHECK(ev->count >= 1);
 		CHECK(ev->alert != NULL && ev->diagnosis != NULL);
 		CHECK(ev->duration >= 0);
+		/* An aggregate (reported when its window closes, or at the
+		 * end) names a sample connection that may have moved on or
+		 * ended since: no state checks for it. A live alert is about
+		 * the state its endpoint is in. */
+		if (!ev->aggregate) {
+			CHECK(ev->count == 1);
+			CHECK(ev->conn->state[ev->endpoint] == ev->state);
+		}
 		return;
 	}
 	CHECK(!k->ended);

@@ -16,6 +16,7 @@ static void on_event(const struct tcpfsm_event *ev, void *user)
 		snprintf(a->kind, sizeof a->kind, "%s", ev->alert);
 		a->endpoint = ev->endpoint;
 		a->count = ev->count;
+		a->aggregate = ev->aggregate;
 		snprintf(a->diagnosis, sizeof a->diagnosis, "%s",
 			 ev->diagnosis);
 		assert_true(ev->duration >= 0);

@@ -22,6 +22,7 @@ struct sim_alert {
 	char kind[32];
 	int endpoint;
 	uint64_t count;
+	int aggregate;
 	char diagnosis[512];
 };
 

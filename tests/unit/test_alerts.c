@@ -267,10 +267,12 @@ static void test_flood_folds_into_one_aggregate(void **state)
 	sim_advance(&s, 20 * SEC); /* past the 10 s folding window */
 	assert_int_equal(s.nalerts, 2);
 	assert_int_equal(s.alerts[0].count, 1);
+	assert_false(s.alerts[0].aggregate);
 	assert_int_equal(s.alerts[1].count, 49);
+	assert_true(s.alerts[1].aggregate);
 	assert_non_null(strstr(s.alerts[1].diagnosis,
 			       "49 more client endpoints of connections to "
-			       SERVER " stuck in SYN_SENT"));
+			       SERVER " were stuck in SYN_SENT"));
 	assert_int_equal(tcpfsm_stats(s.t)->alerts_folded, 49);
 	sim_close(&s);
 }
