@@ -7,9 +7,25 @@
 #include <time.h>
 
 #include "capture.h"
+#include "decode.h"
 
 /* How long a live read waits before the tracker's clock is advanced anyway. */
 #define LIVE_TICK_MS 100
+
+/* A capture of a link type the decoder does not know would be read to the
+ * end for nothing: say so at once. */
+static int check_linktype(struct capture *c)
+{
+	c->dlt = pcap_datalink(c->pcap);
+	if (decode_linktype_supported(c->dlt))
+		return 0;
+	const char *name = pcap_datalink_val_to_name(c->dlt);
+	snprintf(c->err, sizeof c->err, "%s: link type %d (%s) is not supported",
+		 c->name, c->dlt, name ? name : "unknown");
+	pcap_close(c->pcap);
+	c->pcap = NULL;
+	return -1;
+}
 
 int capture_open_file(struct capture *c, const char *path)
 {
@@ -27,8 +43,7 @@ int capture_open_file(struct capture *c, const char *path)
 			snprintf(c->err, sizeof c->err, "%s: %s", c->name, err);
 		return -1;
 	}
-	c->dlt = pcap_datalink(c->pcap);
-	return 0;
+	return check_linktype(c);
 }
 
 int capture_open_live(struct capture *c, const char *iface, int snaplen,
@@ -68,8 +83,7 @@ int capture_open_live(struct capture *c, const char *iface, int snaplen,
 		c->pcap = NULL;
 		return -1;
 	}
-	c->dlt = pcap_datalink(c->pcap);
-	return 0;
+	return check_linktype(c);
 }
 
 int capture_set_filter(struct capture *c, const char *expr)

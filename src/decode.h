@@ -59,6 +59,9 @@ struct segment {
 int decode_packet(int dlt, const uint8_t *pkt, uint32_t caplen,
 		  struct segment *seg);
 
+/* 1 if decode_packet() knows link type dlt. */
+int decode_linktype_supported(int dlt);
+
 /* Decodes from the IP header on (first nibble says 4 or 6). */
 int decode_ip(const uint8_t *p, uint32_t len, struct segment *seg);
 

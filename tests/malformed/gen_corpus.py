@@ -10,10 +10,11 @@ into OUTDIR, and OUTDIR/manifest.json saying what tcpfsm must make of each:
   expect "ok"          the file is well-formed; its packets are hostile
                        (truncated at every byte of the headers, every length
                        field set to 0, too small, too large and the maximum,
-                       wrong or unsupported link types, snap lengths shorter
+                       a wrong link type, snap lengths shorter
                        than the headers, zero-length records, lying record
                        lengths that libpcap accepts). Exit status 0.
-  expect "open_error"  the file header is bad (magic, version, cut short):
+  expect "open_error"  the file header is bad (magic, version, cut short, a
+                       link type tcpfsm does not decode):
                        exit status 1 and a message naming the file.
   expect "read_error"  a record is bad (huge caplen, file cut in a record
                        header or its data): exit status 1, a message naming
@@ -272,11 +273,16 @@ def content_mutations(corpus, name, dlt, recs):
                     "length field %s: 0, too small, too large, max" % field)
     # Link types: unsupported, and supported but wrong.
     wrong = P.DLT_RAW if dlt != P.DLT_RAW else P.DLT_EN10MB
-    for lt, what in ((147, "unsupported"), (0xFFFF, "unassigned"),
-                     (wrong, "wrong"), (P.DLT_LINUX_SLL2, "sll2")):
+    # tcpfsm refuses a link type it cannot decode at once (exit 1, naming
+    # the file) rather than read the whole file for nothing.
+    for lt, what, expect in ((147, "unsupported", "open_error"),
+                             (0xFFFF, "unassigned", "open_error"),
+                             (wrong, "wrong", "ok"),
+                             (P.DLT_LINUX_SLL2, "sll2", "ok")):
         if lt != dlt:
             corpus.pcap("%s.linktype-%s.pcap" % (name, what), lt, recs,
-                        "link type %d (%s) in the file header" % (lt, what))
+                        "link type %d (%s) in the file header" % (lt, what),
+                        expect=expect)
     # Snap lengths shorter than the headers.
     L = P.locate(dlt, recs[reps[0]][1]) if reps else None
     if L:
