@@ -91,6 +91,10 @@ int output_reopen(struct output *o, char *err, size_t errlen)
 		o->ob.error = 1;
 		return -1;
 	}
+	/* A conn.log that logrotate moved away starts again with its header
+	 * (asked once here, not at every record). */
+	if (fseek(o->ob.fp, 0, SEEK_END) == 0 && ftell(o->ob.fp) == 0)
+		o->zeek_open = 0;
 	return rc;
 }
 

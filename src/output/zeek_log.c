@@ -36,21 +36,11 @@ static void log_time(struct outbuf *ob, int64_t us)
 	ob_puts(ob, buf);
 }
 
-/* A file sink that a rotation left empty needs the header again. */
-static int file_is_empty(const struct output *o)
-{
-	long pos;
-	if (!o->ob.fp || o->ob.len || o->ob.fp == stdout)
-		return 0;
-	pos = ftell(o->ob.fp);
-	return pos == 0;
-}
-
 static void open_log(struct output *o, int64_t ts)
 {
 	struct outbuf *ob = &o->ob;
 
-	if (o->zeek_open && !file_is_empty(o))
+	if (o->zeek_open)
 		return;
 	o->zeek_open = 1;
 	ob_puts(ob, "#separator \\x09\n"

@@ -108,6 +108,9 @@ outputs:
   - type: file
     path: {log}
     format: json
+  - type: file
+    path: {tmp}/conn.log
+    format: zeek
   - type: syslog
     facility: local3
     format: json
@@ -150,6 +153,8 @@ stats:
         # logrotate: move the file away, then SIGHUP.
         time.sleep(1.2)  # a stats tick flushes the first five
         os.rename(log, log + ".1")
+        conn_log = os.path.join(tmp, "conn.log")
+        os.rename(conn_log, conn_log + ".1")
         os.kill(pid, signal.SIGHUP)
         check(wait_for(lambda: os.path.exists(log)),
               "SIGHUP reopens the log under its name")
@@ -168,6 +173,14 @@ stats:
               "final stats flushed on SIGTERM")
         ends = [e for e in ev1 + ev2 if e["type"] == "conn"]
         check(len(ends) == 10, f"a conn record for each ({len(ends)})")
+        old_log = open(conn_log + ".1").read().splitlines()
+        new_log = open(conn_log).read().splitlines() \
+            if os.path.exists(conn_log) else []
+        rows = [l for l in old_log + new_log if not l.startswith("#")]
+        check(old_log[:1] == new_log[:1] == ["#separator \\x09"] and
+              new_log[-1].startswith("#close") and len(rows) == 10,
+              f"conn.log: a header in each file after rotation, "
+              f"{len(rows)} rows, #close at the end")
         text = open(prom).read() if os.path.exists(prom) else ""
         check("tcpfsm_packets_total" in text and
               'tcpfsm_endpoints{side="client",state="TIME_WAIT"}' in text,
