@@ -5,7 +5,8 @@ expected output checked in beside each capture.
 For every pcaps/**/NAME.pcap with a NAME.golden.json beside it, runs
 `tcpfsm -r NAME.pcap --format json --snapshot` and compares line by line; with
 NAME.golden.txt, the text output too. `--update` rewrites the expected files
-(review the diff before committing it).
+(review the diff before committing it); `--valgrind` runs tcpfsm under
+valgrind, where any memory error or leak fails the test.
 """
 import argparse
 import difflib
@@ -17,9 +18,10 @@ FORMATS = {"json": ["--format", "json", "--snapshot"],
            "txt": ["--format", "text", "--snapshot", "--color", "never"]}
 
 
-def run(tcpfsm, pcap, args):
-    p = subprocess.run([tcpfsm, "-r", str(pcap)] + args, capture_output=True,
-                       text=True, env={"TZ": "UTC", "PATH": "/usr/bin:/bin"})
+def run(tcpfsm, pcap, args, wrapper=()):
+    p = subprocess.run(list(wrapper) + [tcpfsm, "-r", str(pcap)] + args,
+                       capture_output=True, text=True,
+                       env={"TZ": "UTC", "PATH": "/usr/bin:/bin"})
     if p.returncode != 0:
         raise RuntimeError(f"{pcap}: tcpfsm exited {p.returncode}: {p.stderr}")
     return p.stdout
@@ -30,7 +32,12 @@ def main():
     ap.add_argument("--tcpfsm", required=True)
     ap.add_argument("--pcaps", required=True)
     ap.add_argument("--update", action="store_true")
+    ap.add_argument("--valgrind", action="store_true",
+                    help="run tcpfsm under valgrind: any error or leak fails")
     a = ap.parse_args()
+    wrapper = ("valgrind", "-q", "--error-exitcode=3", "--leak-check=full",
+               "--errors-for-leak-kinds=definite,indirect") \
+        if a.valgrind else ()
 
     checked = failed = 0
     for pcap in sorted(pathlib.Path(a.pcaps).rglob("*.pcap*")):
@@ -39,7 +46,7 @@ def main():
             if not golden.exists() and not (a.update and ext == "json"
                                             and pcap.parent.name == "golden"):
                 continue
-            out = run(a.tcpfsm, pcap, args)
+            out = run(a.tcpfsm, pcap, args, wrapper)
             if a.update:
                 golden.write_text(out)
                 print(f"updated {golden}")
