@@ -179,6 +179,7 @@ static void emit(struct tcpfsm *t, const struct flow *f,
 	conn_view(f, &c);
 	ev->conn = &c;
 	t->fn(ev, t->user);
+	ev->conn = NULL; /* the view lives only for the call */
 }
 
 /* An alerted endpoint left the state it was stuck in (to: -1, expired). */
