@@ -61,15 +61,17 @@ static char *join_words(int n, char **words)
 	size_t len = 1;
 	for (int i = 0; i < n; i++)
 		len += strlen(words[i]) + 1;
-	char *s = malloc(len);
+	char *s = malloc(len), *p = s;
 	if (!s)
 		return NULL;
-	s[0] = '\0';
 	for (int i = 0; i < n; i++) {
+		size_t w = strlen(words[i]);
 		if (i)
-			strcat(s, " ");
-		strcat(s, words[i]);
+			*p++ = ' ';
+		memcpy(p, words[i], w);
+		p += w;
 	}
+	*p = '\0';
 	return s;
 }
 
