@@ -66,19 +66,24 @@ static void head(struct outbuf *ob, int64_t ts, const char *type)
 	kv_str(ob, "type", type);
 }
 
+/* ,"k":"ADDR" for an address, the key a literal. */
+static void addr_value(struct outbuf *ob, const char *prefix, size_t n,
+		       const struct tcpfsm_addr *a)
+{
+	ob_write(ob, prefix, n);
+	ob_addr(ob, a);
+	ob_putc(ob, '"');
+}
+#define kv_addr(ob, k, a)                                                      \
+	addr_value((ob), ",\"" k "\":\"", sizeof(",\"" k "\":\"") - 1, (a))
+
 static void conn_head(struct outbuf *ob, const struct tcpfsm_event *ev,
 		      const char *type)
 {
 	head(ob, ev->ts, type);
 	kv_uint(ob, "conn", ev->conn->id);
-	key(ob, "client");
-	ob_putc(ob, '"');
-	ob_addr(ob, &ev->conn->client);
-	ob_putc(ob, '"');
-	key(ob, "server");
-	ob_putc(ob, '"');
-	ob_addr(ob, &ev->conn->server);
-	ob_putc(ob, '"');
+	kv_addr(ob, "client", &ev->conn->client);
+	kv_addr(ob, "server", &ev->conn->server);
 }
 
 /* The conn.log view of a finished connection: Zeek's uid, conn_state and
@@ -215,5 +220,40 @@ void json_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts)
 		ob_putc(ob, '}');
 	}
 	ob_putc(ob, '}');
+	ob_puts(ob, "}\n");
+}
+
+void json_snapshot_conn(struct output *o, const struct tcpfsm_conn *c,
+			int64_t now)
+{
+	struct outbuf *ob = &o->ob;
+
+	head(ob, now, "snapshot");
+	kv_uint(ob, "conn", c->id);
+	kv_addr(ob, "client", &c->client);
+	kv_addr(ob, "server", &c->server);
+	kv_str(ob, "client_state", tcpfsm_state_name(c->state[TCPFSM_CLIENT]));
+	kv_str(ob, "server_state", tcpfsm_state_name(c->state[TCPFSM_SERVER]));
+	key(ob, "first_ts");
+	ob_seconds(ob, c->first_ts);
+	key(ob, "last_ts");
+	ob_seconds(ob, c->last_ts);
+	kv_bool(ob, "partial", c->flags & TCPFSM_CONN_PARTIAL);
+	kv_bool(ob, "one_sided", c->flags & TCPFSM_CONN_ONE_SIDED);
+	ob_puts(ob, "}\n");
+}
+
+void json_snapshot_listener(struct output *o, const struct tcpfsm_listener *l,
+			    int64_t now)
+{
+	struct outbuf *ob = &o->ob;
+
+	head(ob, now, "listener");
+	kv_addr(ob, "addr", &l->addr);
+	kv_str(ob, "state", l->state == TCPFSM_LISTEN ? "LISTEN" : "CLOSED");
+	kv_uint(ob, "answered", l->accepted);
+	kv_uint(ob, "refused", l->refused);
+	key(ob, "last_ts");
+	ob_seconds(ob, l->last_ts);
 	ob_puts(ob, "}\n");
 }

@@ -99,6 +99,11 @@ void text_event(struct output *o, const struct tcpfsm_event *ev);
 void text_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts);
 void json_event(struct output *o, const struct tcpfsm_event *ev);
 void json_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts);
+/* Snapshot rows: an open connection, a listener proven by the traffic. */
+void json_snapshot_conn(struct output *o, const struct tcpfsm_conn *c,
+			int64_t now);
+void json_snapshot_listener(struct output *o, const struct tcpfsm_listener *l,
+			    int64_t now);
 
 /* Zeek's conn.log (zeek_log.c): a row for each TCPFSM_EV_END, under the
  * header the first event writes; zeek_log_close ends the log of each of the

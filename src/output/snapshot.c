@@ -55,34 +55,8 @@ static void text_row(const struct tcpfsm_conn *c, void *user)
 static void json_row(const struct tcpfsm_conn *c, void *user)
 {
 	struct snap *s = user;
-	struct outbuf *ob = &s->o->ob;
-	char a[TCPFSM_ADDRSTRLEN];
-
-	if (!is_open(c))
-		return;
-	ob_puts(ob, "{\"ts\":");
-	ob_seconds(ob, s->now);
-	ob_puts(ob, ",\"type\":\"snapshot\",\"conn\":");
-	ob_uint(ob, c->id);
-	tcpfsm_addr_format(&c->client, a);
-	ob_puts(ob, ",\"client\":\"");
-	ob_puts(ob, a);
-	tcpfsm_addr_format(&c->server, a);
-	ob_puts(ob, "\",\"server\":\"");
-	ob_puts(ob, a);
-	ob_puts(ob, "\",\"client_state\":\"");
-	ob_puts(ob, tcpfsm_state_name(c->state[TCPFSM_CLIENT]));
-	ob_puts(ob, "\",\"server_state\":\"");
-	ob_puts(ob, tcpfsm_state_name(c->state[TCPFSM_SERVER]));
-	ob_puts(ob, "\",\"first_ts\":");
-	ob_seconds(ob, c->first_ts);
-	ob_puts(ob, ",\"last_ts\":");
-	ob_seconds(ob, c->last_ts);
-	ob_puts(ob, ",\"partial\":");
-	ob_puts(ob, (c->flags & TCPFSM_CONN_PARTIAL) ? "true" : "false");
-	ob_puts(ob, ",\"one_sided\":");
-	ob_puts(ob, (c->flags & TCPFSM_CONN_ONE_SIDED) ? "true" : "false");
-	ob_puts(ob, "}\n");
+	if (is_open(c))
+		json_snapshot_conn(s->o, c, s->now);
 }
 
 static void text_listener(const struct tcpfsm_listener *l, void *user)
@@ -106,23 +80,7 @@ static void text_listener(const struct tcpfsm_listener *l, void *user)
 static void json_listener(const struct tcpfsm_listener *l, void *user)
 {
 	struct snap *s = user;
-	struct outbuf *ob = &s->o->ob;
-	char a[TCPFSM_ADDRSTRLEN];
-
-	ob_puts(ob, "{\"ts\":");
-	ob_seconds(ob, s->now);
-	ob_puts(ob, ",\"type\":\"listener\",\"addr\":\"");
-	tcpfsm_addr_format(&l->addr, a);
-	ob_puts(ob, a);
-	ob_puts(ob, "\",\"state\":\"");
-	ob_puts(ob, l->state == TCPFSM_LISTEN ? "LISTEN" : "CLOSED");
-	ob_puts(ob, "\",\"answered\":");
-	ob_uint(ob, l->accepted);
-	ob_puts(ob, ",\"refused\":");
-	ob_uint(ob, l->refused);
-	ob_puts(ob, ",\"last_ts\":");
-	ob_seconds(ob, l->last_ts);
-	ob_puts(ob, "}\n");
+	json_snapshot_listener(s->o, l, s->now);
 }
 
 static void count_listener(const struct tcpfsm_listener *l, void *user)
