@@ -5,10 +5,9 @@
 #include <string.h>
 
 /* Growing the bucket array is the table's only allocation after start-up; if
- * it fails, the table keeps working with longer chains. */
+ * it fails, the table keeps working with longer chains. Only the very first
+ * insertion, which allocates the table, can fail outright (flow_insert). */
 #define HASH_NONFATAL_OOM 1
-#undef uthash_nonfatal_oom
-#define uthash_nonfatal_oom(obj) (ft->oom = 1)
 
 #include <sys/random.h>
 
@@ -88,6 +87,14 @@ struct flow *flow_lookup(struct flow_table *ft, const struct flow_key *key)
 	return f;
 }
 
+/* Returns f to the free list. */
+static void pool_put(struct flow_table *ft, struct flow *f)
+{
+	f->in_use = 0;
+	f->lru.next = ft->free_head;
+	ft->free_head = flow_index(ft, f);
+}
+
 struct flow *flow_insert(struct flow_table *ft, const struct flow_key *key)
 {
 	struct flow *f;
@@ -107,6 +114,10 @@ struct flow *flow_insert(struct flow_table *ft, const struct flow_key *key)
 	for (int s = 0; s < 2; s++)
 		f->ep[s].tq.prev = f->ep[s].tq.next = NIL;
 	HASH_ADD(hh, ft->hash, key, sizeof f->key, f);
+	if (!ft->hash) { /* no memory for the table itself: give f back */
+		pool_put(ft, f);
+		return NULL;
+	}
 	ft->live++;
 	return f;
 }
@@ -114,9 +125,7 @@ struct flow *flow_insert(struct flow_table *ft, const struct flow_key *key)
 void flow_remove(struct flow_table *ft, struct flow *f)
 {
 	HASH_DELETE(hh, ft->hash, f);
-	f->in_use = 0;
-	f->lru.next = ft->free_head;
-	ft->free_head = flow_index(ft, f);
+	pool_put(ft, f);
 	ft->live--;
 }
 

@@ -95,7 +95,6 @@ struct flow_table {
 	uint32_t used;	    /* flows handed out, live or freed */
 	uint32_t free_head; /* freed flows, linked by lru_next */
 	uint32_t live;
-	int oom; /* uthash could not grow its buckets */
 };
 
 /* Builds the canonical key of seg; *sender_is_lo tells which way it went. */
@@ -108,7 +107,7 @@ void flow_table_destroy(struct flow_table *ft);
 struct flow *flow_lookup(struct flow_table *ft, const struct flow_key *key);
 
 /* Takes a zeroed flow from the pool and inserts it under key; NULL when the
- * pool is exhausted (the caller evicts and retries). */
+ * pool is exhausted (the caller evicts and retries) or out of memory. */
 struct flow *flow_insert(struct flow_table *ft, const struct flow_key *key);
 
 /* Removes the flow from the table and returns it to the pool. */
