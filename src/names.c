@@ -3,6 +3,8 @@
  */
 #include <string.h>
 
+#include "decimal.h"
+
 #include "tcpfsm.h"
 
 static const char *const state_names[TCPFSM_NSTATES] = {
@@ -118,33 +120,38 @@ const char *tcpfsm_skip_reason_name(enum tcpfsm_skip_reason reason)
 	return (unsigned)reason < TCPFSM_SKIP_NREASONS ? names[reason] : "?";
 }
 
-/* Writes n (below 100000: ports and octets) in decimal at p; returns the
- * length. Divisions by constants, no loop: this runs for every address of
- * every event. */
-static size_t put_uint(char *p, unsigned n)
+#define DEC_TENS(t) t "0" t "1" t "2" t "3" t "4" t "5" t "6" t "7" t "8" t "9"
+const char dec_pairs[200] = DEC_TENS("0") DEC_TENS("1") DEC_TENS("2")
+	DEC_TENS("3") DEC_TENS("4") DEC_TENS("5") DEC_TENS("6") DEC_TENS("7")
+		DEC_TENS("8") DEC_TENS("9");
+
+/* Writes n (below 65536: a port) in decimal at p; returns the length.
+ * This runs for every address of every event: branches on the length, two
+ * digits per copy. */
+static size_t put_port(char *p, unsigned n)
 {
-	size_t len = n >= 10000	 ? 5
-		     : n >= 1000 ? 4
-		     : n >= 100	 ? 3
-		     : n >= 10	 ? 2
-				 : 1;
-	switch (len) {
-	case 5:
-		p[len - 5] = (char)('0' + n / 10000);
-		/* fall through */
-	case 4:
-		p[len - 4] = (char)('0' + n / 1000 % 10);
-		/* fall through */
-	case 3:
-		p[len - 3] = (char)('0' + n / 100 % 10);
-		/* fall through */
-	case 2:
-		p[len - 2] = (char)('0' + n / 10 % 10);
-		/* fall through */
-	default:
-		p[len - 1] = (char)('0' + n % 10);
+	if (n < 10) {
+		*p = (char)('0' + n);
+		return 1;
 	}
-	return len;
+	if (n < 100) {
+		memcpy(p, dec_pairs + n * 2, 2);
+		return 2;
+	}
+	if (n < 1000) {
+		*p = (char)('0' + n / 100);
+		memcpy(p + 1, dec_pairs + n % 100 * 2, 2);
+		return 3;
+	}
+	if (n < 10000) {
+		memcpy(p, dec_pairs + n / 100 * 2, 2);
+		memcpy(p + 2, dec_pairs + n % 100 * 2, 2);
+		return 4;
+	}
+	*p = (char)('0' + n / 10000);
+	memcpy(p + 1, dec_pairs + n / 100 % 100 * 2, 2);
+	memcpy(p + 3, dec_pairs + n % 100 * 2, 2);
+	return 5;
 }
 
 /* a.b.c.d; returns the length. */
@@ -154,7 +161,7 @@ static size_t format_ipv4(const uint8_t *ip, char *buf)
 	for (int i = 0; i < 4; i++) {
 		if (i)
 			buf[n++] = '.';
-		n += put_uint(buf + n, ip[i]);
+		n += put_port(buf + n, ip[i]);
 	}
 	return n;
 }
@@ -224,7 +231,7 @@ size_t tcpfsm_addr_format(const struct tcpfsm_addr *addr, char *buf)
 		buf[n++] = ']';
 	}
 	buf[n++] = ':';
-	n += put_uint(buf + n, addr->port);
+	n += put_port(buf + n, addr->port);
 	buf[n] = '\0';
 	return n;
 }

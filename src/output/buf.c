@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "decimal.h"
 #include "output.h"
 
 void ob_init(struct outbuf *ob, FILE *fp)
@@ -12,6 +13,7 @@ void ob_init(struct outbuf *ob, FILE *fp)
 	ob->len = 0;
 	ob->error = 0;
 	ob->saved_errno = 0;
+	ob->sec_len = 0;
 }
 
 int ob_flush(struct outbuf *ob)
@@ -48,14 +50,7 @@ void ob_puts(struct outbuf *ob, const char *s)
 
 size_t fmt_uint(char *dst, uint64_t v)
 {
-	char tmp[20];
-	size_t n = 0;
-	do {
-		tmp[sizeof tmp - 1 - n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	memcpy(dst, tmp + sizeof tmp - n, n);
-	return n;
+	return dec_u64(dst, v);
 }
 
 void ob_uint(struct outbuf *ob, uint64_t v)
@@ -97,14 +92,29 @@ static void ob_digits(struct outbuf *ob, uint64_t v, int digits)
 	ob_write(ob, tmp, (size_t)digits);
 }
 
-void ob_seconds(struct outbuf *ob, int64_t us)
+char *put_seconds(struct outbuf *ob, char *p, int64_t us)
 {
 	uint64_t mag = us < 0 ? (uint64_t)0 - (uint64_t)us : (uint64_t)us;
-	if (us < 0)
-		ob_putc(ob, '-');
-	ob_uint(ob, mag / 1000000);
-	ob_putc(ob, '.');
-	ob_digits(ob, mag % 1000000, 6);
+	uint64_t sec = mag / 1000000;
+
+	/* Events come in time order: the whole seconds rarely change. */
+	if (us < 0 || sec != ob->sec_cached || !ob->sec_len) {
+		size_t n = 0;
+		if (us < 0)
+			ob->sec_text[n++] = '-';
+		n += dec_u64(ob->sec_text + n, sec);
+		ob->sec_text[n++] = '.';
+		ob->sec_len = (uint8_t)n;
+		ob->sec_cached = us < 0 ? UINT64_MAX : sec;
+	}
+	p = put_mem(p, ob->sec_text, ob->sec_len);
+	dec_fixed(p, (uint32_t)(mag % 1000000), 6);
+	return p + 6;
+}
+
+void ob_seconds(struct outbuf *ob, int64_t us)
+{
+	ob_done(ob, put_seconds(ob, ob_room(ob, 32), us));
 }
 
 void ob_tenths(struct outbuf *ob, int64_t us)

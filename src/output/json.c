@@ -77,19 +77,48 @@ static void addr_value(struct outbuf *ob, const char *prefix, size_t n,
 #define kv_addr(ob, k, a)                                                      \
 	addr_value((ob), ",\"" k "\":\"", sizeof(",\"" k "\":\"") - 1, (a))
 
-static void conn_head(struct outbuf *ob, const struct tcpfsm_event *ev,
-		      const char *type)
+/*
+ * The per-event path writes straight into the buffer (ob_room): every field
+ * but a diagnosis has a known bound. These are the put_* forms of the
+ * helpers above.
+ */
+#define put_key(p, k)	     put_lit((p), ",\"" k "\":")
+#define put_kv_str(p, k, v)  put_quoted(put_key((p), k), (v))
+#define put_kv_uint(p, k, v) put_u64(put_key((p), k), (v))
+#define put_kv_bool(p, k, v) put_str(put_key((p), k), (v) ? "true" : "false")
+
+static char *put_quoted(char *p, const char *s)
 {
-	head(ob, ev->ts, type);
-	kv_uint(ob, "conn", ev->conn->id);
-	kv_addr(ob, "client", &ev->conn->client);
-	kv_addr(ob, "server", &ev->conn->server);
+	*p++ = '"';
+	p = put_str(p, s);
+	*p++ = '"';
+	return p;
+}
+
+/* Room for the head and every fixed field of any event. Causes, alert kinds
+ * and reasons are tcpfsm's own short texts; history is at most a few dozen
+ * letters. */
+#define EVENT_ROOM 1024
+
+static char *put_conn_head(struct outbuf *ob, char *p,
+			   const struct tcpfsm_event *ev, const char *type)
+{
+	const struct tcpfsm_conn *c = ev->conn;
+
+	p = put_lit(p, "{\"ts\":");
+	p = put_seconds(ob, p, ev->ts);
+	p = put_kv_str(p, "type", type);
+	p = put_kv_uint(p, "conn", c->id);
+	p = put_addr(put_lit(p, ",\"client\":\""), &c->client);
+	p = put_addr(put_lit(p, "\",\"server\":\""), &c->server);
+	*p++ = '"';
+	return p;
 }
 
 /* The conn.log view of a finished connection: Zeek's uid, conn_state and
  * history (upper-case letters are "orig"'s, Zeek's originator), then
  * packets and bytes per side. */
-static void conn_record(struct outbuf *ob, const struct tcpfsm_event *ev)
+static char *put_conn_record(char *p, const struct tcpfsm_event *ev)
 {
 	const struct tcpfsm_conn_record *r = ev->record;
 	char uid[ZEEK_UIDLEN];
@@ -100,79 +129,83 @@ static void conn_record(struct outbuf *ob, const struct tcpfsm_event *ev)
 	int c = r->flipped ? 1 : 0;
 
 	zeek_uid(uid, ev->conn, r);
-	kv_str(ob, "uid", uid);
-	kv_str(ob, "conn_state", r->conn_state);
-	kv_str(ob, "history", r->history);
-	kv_str(ob, "orig", r->flipped ? "server" : "client");
-	kv_uint(ob, "client_pkts", pkts[c]);
-	kv_uint(ob, "client_bytes", bytes[c]);
-	kv_uint(ob, "client_ip_bytes", ip_bytes[c]);
-	kv_uint(ob, "server_pkts", pkts[!c]);
-	kv_uint(ob, "server_bytes", bytes[!c]);
-	kv_uint(ob, "server_ip_bytes", ip_bytes[!c]);
-	kv_uint(ob, "missed_bytes", r->missed_bytes);
-	kv_uint(ob, "zeek_unlogged", r->unlogged);
+	p = put_kv_str(p, "uid", uid);
+	p = put_kv_str(p, "conn_state", r->conn_state);
+	p = put_kv_str(p, "history", r->history);
+	p = put_kv_str(p, "orig", r->flipped ? "server" : "client");
+	p = put_kv_uint(p, "client_pkts", pkts[c]);
+	p = put_kv_uint(p, "client_bytes", bytes[c]);
+	p = put_kv_uint(p, "client_ip_bytes", ip_bytes[c]);
+	p = put_kv_uint(p, "server_pkts", pkts[!c]);
+	p = put_kv_uint(p, "server_bytes", bytes[!c]);
+	p = put_kv_uint(p, "server_ip_bytes", ip_bytes[!c]);
+	p = put_kv_uint(p, "missed_bytes", r->missed_bytes);
+	return put_kv_uint(p, "zeek_unlogged", r->unlogged);
 }
 
 void json_event(struct output *o, const struct tcpfsm_event *ev)
 {
 	struct outbuf *ob = &o->ob;
 	const struct tcpfsm_conn *c = ev->conn;
+	char *p;
 
+	if (ev->type == TCPFSM_EV_ZEEK_RECORD) /* conn.log only */
+		return;
+	p = ob_room(ob, EVENT_ROOM);
 	switch (ev->type) {
 	case TCPFSM_EV_TRANSITION:
-		conn_head(ob, ev, "transition");
-		kv_str(ob, "endpoint", tcpfsm_side_name(ev->endpoint));
-		kv_str(ob, "from", tcpfsm_state_name(ev->from));
-		kv_str(ob, "to", tcpfsm_state_name(ev->to));
-		kv_str(ob, "cause", ev->cause);
+		p = put_conn_head(ob, p, ev, "transition");
+		p = put_kv_str(p, "endpoint", tcpfsm_side_name(ev->endpoint));
+		p = put_kv_str(p, "from", tcpfsm_state_name(ev->from));
+		p = put_kv_str(p, "to", tcpfsm_state_name(ev->to));
+		p = put_kv_str(p, "cause", ev->cause);
 		break;
-	case TCPFSM_EV_ZEEK_RECORD: /* conn.log only */
-		return;
 	case TCPFSM_EV_END:
-		conn_head(ob, ev, "conn");
-		key(ob, "first_ts");
-		ob_seconds(ob, c->first_ts);
-		key(ob, "duration");
-		ob_seconds(ob, c->last_ts - c->first_ts);
-		kv_str(ob, "client_state",
-		       tcpfsm_state_name(c->state[TCPFSM_CLIENT]));
-		kv_str(ob, "server_state",
-		       tcpfsm_state_name(c->state[TCPFSM_SERVER]));
-		kv_str(ob, "reason", tcpfsm_end_reason_name(ev->end_reason));
-		kv_bool(ob, "partial", c->flags & TCPFSM_CONN_PARTIAL);
-		kv_bool(ob, "one_sided", c->flags & TCPFSM_CONN_ONE_SIDED);
+		p = put_conn_head(ob, p, ev, "conn");
+		p = put_seconds(ob, put_key(p, "first_ts"), c->first_ts);
+		p = put_seconds(ob, put_key(p, "duration"),
+				c->last_ts - c->first_ts);
+		p = put_kv_str(p, "client_state",
+			       tcpfsm_state_name(c->state[TCPFSM_CLIENT]));
+		p = put_kv_str(p, "server_state",
+			       tcpfsm_state_name(c->state[TCPFSM_SERVER]));
+		p = put_kv_str(p, "reason",
+			       tcpfsm_end_reason_name(ev->end_reason));
+		p = put_kv_bool(p, "partial", c->flags & TCPFSM_CONN_PARTIAL);
+		p = put_kv_bool(p, "one_sided",
+				c->flags & TCPFSM_CONN_ONE_SIDED);
 		if (ev->record)
-			conn_record(ob, ev);
+			p = put_conn_record(p, ev);
 		break;
 	case TCPFSM_EV_ALERT:
-		conn_head(ob, ev, "alert");
-		kv_str(ob, "alert", ev->alert);
-		kv_str(ob, "endpoint", tcpfsm_side_name(ev->endpoint));
-		kv_str(ob, "state", tcpfsm_state_name(ev->state));
-		key(ob, "since");
-		ob_seconds(ob, ev->since);
-		key(ob, "duration");
-		ob_seconds(ob, ev->duration);
-		key(ob, "diagnosis");
-		str(ob, ev->diagnosis);
-		kv_uint(ob, "count", ev->count);
-		kv_bool(ob, "aggregate", ev->aggregate);
+		p = put_conn_head(ob, p, ev, "alert");
+		p = put_kv_str(p, "alert", ev->alert);
+		p = put_kv_str(p, "endpoint", tcpfsm_side_name(ev->endpoint));
+		p = put_kv_str(p, "state", tcpfsm_state_name(ev->state));
+		p = put_seconds(ob, put_key(p, "since"), ev->since);
+		p = put_seconds(ob, put_key(p, "duration"), ev->duration);
+		p = put_key(p, "diagnosis");
+		ob_done(ob, p);
+		str(ob, ev->diagnosis); /* unbounded: the checked writers */
+		p = ob_room(ob, EVENT_ROOM);
+		p = put_kv_uint(p, "count", ev->count);
+		p = put_kv_bool(p, "aggregate", ev->aggregate);
 		break;
 	case TCPFSM_EV_RESOLVED:
-		conn_head(ob, ev, "resolved");
-		kv_str(ob, "alert", ev->alert);
-		kv_str(ob, "endpoint", tcpfsm_side_name(ev->endpoint));
-		kv_str(ob, "state", tcpfsm_state_name(ev->state));
-		key(ob, "duration");
-		ob_seconds(ob, ev->duration);
-		kv_str(ob, "to",
-		       ev->resolved_to < 0
-			       ? "expired"
-			       : tcpfsm_state_name(ev->resolved_to));
+		p = put_conn_head(ob, p, ev, "resolved");
+		p = put_kv_str(p, "alert", ev->alert);
+		p = put_kv_str(p, "endpoint", tcpfsm_side_name(ev->endpoint));
+		p = put_kv_str(p, "state", tcpfsm_state_name(ev->state));
+		p = put_seconds(ob, put_key(p, "duration"), ev->duration);
+		p = put_kv_str(p, "to",
+			       ev->resolved_to < 0
+				       ? "expired"
+				       : tcpfsm_state_name(ev->resolved_to));
+		break;
+	default:
 		break;
 	}
-	ob_puts(ob, "}\n");
+	ob_done(ob, put_lit(p, "}\n"));
 }
 
 void json_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts)

@@ -21,6 +21,10 @@ struct outbuf {
 	size_t len;
 	int error; /* a write failed (errno kept in saved_errno) */
 	int saved_errno;
+	/* ob_seconds: the whole seconds last written, as text with the dot */
+	uint64_t sec_cached;
+	uint8_t sec_len;
+	char sec_text[23];
 	char data[OUTBUF_SIZE];
 };
 
@@ -40,6 +44,47 @@ static inline void ob_write(struct outbuf *ob, const char *s, size_t n)
 	}
 }
 void ob_puts(struct outbuf *ob, const char *s);
+/* Writes v in decimal at dst (no NUL; at most 20 bytes); returns the length. */
+size_t fmt_uint(char *dst, uint64_t v);
+
+/*
+ * Direct writing, for records of bounded size (the per-event path):
+ * ob_room() makes room for n bytes (n <= OUTBUF_SIZE) and returns where to
+ * write; the put_* helpers write there and return the new end; ob_done()
+ * takes the end back. No bounds check per field.
+ */
+static inline char *ob_room(struct outbuf *ob, size_t n)
+{
+	if (sizeof ob->data - ob->len < n)
+		ob_flush(ob);
+	return ob->data + ob->len;
+}
+static inline void ob_done(struct outbuf *ob, char *end)
+{
+	ob->len = (size_t)(end - ob->data);
+}
+static inline char *put_mem(char *p, const char *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+#define put_lit(p, s) put_mem((p), (s), sizeof(s) - 1)
+static inline char *put_str(char *p, const char *s)
+{
+	return put_mem(p, s, strlen(s));
+}
+static inline char *put_u64(char *p, uint64_t v)
+{
+	return p + fmt_uint(p, v);
+}
+/* An address as tcpfsm_addr_format() writes it (TCPFSM_ADDRSTRLEN bytes of
+ * room). */
+static inline char *put_addr(char *p, const struct tcpfsm_addr *a)
+{
+	return p + tcpfsm_addr_format(a, p);
+}
+/* As ob_seconds (at most 28 bytes). */
+char *put_seconds(struct outbuf *ob, char *p, int64_t us);
 static inline void ob_putc(struct outbuf *ob, char c)
 {
 	if (ob->len == sizeof ob->data)
@@ -47,8 +92,6 @@ static inline void ob_putc(struct outbuf *ob, char c)
 	ob->data[ob->len++] = c;
 }
 void ob_uint(struct outbuf *ob, uint64_t v);
-/* Writes v in decimal at dst (no NUL; at most 20 bytes); returns the length. */
-size_t fmt_uint(char *dst, uint64_t v);
 /* An address as tcpfsm_addr_format() writes it, straight into the buffer. */
 void ob_addr(struct outbuf *ob, const struct tcpfsm_addr *addr);
 /* v right-aligned (width > 0) or left-aligned (width < 0), space padded. */
