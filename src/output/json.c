@@ -100,19 +100,32 @@ static char *put_quoted(char *p, const char *s)
  * letters. */
 #define EVENT_ROOM 1024
 
-static char *put_conn_head(struct outbuf *ob, char *p,
+static int same_addr(const struct tcpfsm_addr *a, const struct tcpfsm_addr *b)
+{
+	return a->family == b->family && a->port == b->port &&
+	       memcmp(a->ip, b->ip, sizeof a->ip) == 0;
+}
+
+static char *put_conn_head(struct output *o, char *p,
 			   const struct tcpfsm_event *ev, const char *type)
 {
 	const struct tcpfsm_conn *c = ev->conn;
+	const struct tcpfsm_conn *h = &o->head_conn;
 
 	p = put_lit(p, "{\"ts\":");
-	p = put_seconds(ob, p, ev->ts);
+	p = put_seconds(&o->ob, p, ev->ts);
 	p = put_kv_str(p, "type", type);
-	p = put_kv_uint(p, "conn", c->id);
-	p = put_addr(put_lit(p, ",\"client\":\""), &c->client);
-	p = put_addr(put_lit(p, "\",\"server\":\""), &c->server);
-	*p++ = '"';
-	return p;
+	if (!o->head_len || h->id != c->id ||
+	    !same_addr(&h->client, &c->client) ||
+	    !same_addr(&h->server, &c->server)) {
+		char *q = put_kv_uint(o->head_text, "conn", c->id);
+		q = put_addr(put_lit(q, ",\"client\":\""), &c->client);
+		q = put_addr(put_lit(q, "\",\"server\":\""), &c->server);
+		*q++ = '"';
+		o->head_len = (size_t)(q - o->head_text);
+		o->head_conn = *c;
+	}
+	return put_mem(p, o->head_text, o->head_len);
 }
 
 /* The conn.log view of a finished connection: Zeek's uid, conn_state and
@@ -154,14 +167,14 @@ void json_event(struct output *o, const struct tcpfsm_event *ev)
 	p = ob_room(ob, EVENT_ROOM);
 	switch (ev->type) {
 	case TCPFSM_EV_TRANSITION:
-		p = put_conn_head(ob, p, ev, "transition");
+		p = put_conn_head(o, p, ev, "transition");
 		p = put_kv_str(p, "endpoint", tcpfsm_side_name(ev->endpoint));
 		p = put_kv_str(p, "from", tcpfsm_state_name(ev->from));
 		p = put_kv_str(p, "to", tcpfsm_state_name(ev->to));
 		p = put_kv_str(p, "cause", ev->cause);
 		break;
 	case TCPFSM_EV_END:
-		p = put_conn_head(ob, p, ev, "conn");
+		p = put_conn_head(o, p, ev, "conn");
 		p = put_seconds(ob, put_key(p, "first_ts"), c->first_ts);
 		p = put_seconds(ob, put_key(p, "duration"),
 				c->last_ts - c->first_ts);
@@ -178,7 +191,7 @@ void json_event(struct output *o, const struct tcpfsm_event *ev)
 			p = put_conn_record(p, ev);
 		break;
 	case TCPFSM_EV_ALERT:
-		p = put_conn_head(ob, p, ev, "alert");
+		p = put_conn_head(o, p, ev, "alert");
 		p = put_kv_str(p, "alert", ev->alert);
 		p = put_kv_str(p, "endpoint", tcpfsm_side_name(ev->endpoint));
 		p = put_kv_str(p, "state", tcpfsm_state_name(ev->state));
@@ -192,7 +205,7 @@ void json_event(struct output *o, const struct tcpfsm_event *ev)
 		p = put_kv_bool(p, "aggregate", ev->aggregate);
 		break;
 	case TCPFSM_EV_RESOLVED:
-		p = put_conn_head(ob, p, ev, "resolved");
+		p = put_conn_head(o, p, ev, "resolved");
 		p = put_kv_str(p, "alert", ev->alert);
 		p = put_kv_str(p, "endpoint", tcpfsm_side_name(ev->endpoint));
 		p = put_kv_str(p, "state", tcpfsm_state_name(ev->state));

@@ -116,6 +116,12 @@ struct output {
 	char *path;	  /* SINK_FILE: reopened on SIGHUP */
 	int facility;	  /* SINK_SYSLOG */
 	int zeek_open;	  /* FORMAT_ZEEK: the log's header is written */
+	/* FORMAT_JSON: the text of the last event's connection (id and
+	 * addresses), reused by the next event of the same connection: a
+	 * segment often moves both endpoints. */
+	struct tcpfsm_conn head_conn;
+	size_t head_len; /* 0: none */
+	char head_text[2 * TCPFSM_ADDRSTRLEN + 48];
 	struct outbuf ob; /* SINK_SYSLOG: one message at a time */
 };
 

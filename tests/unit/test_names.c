@@ -26,9 +26,19 @@ static void test_ipv6_chosen(void **state)
 {
 	(void)state;
 	static const char *const cases[] = {
-		"::", "::1", "1::", "::ffff:0.0.0.0", "::ffff:192.0.2.1",
-		"::192.0.2.1", "1:0:0:2::3", "fe80::1:0:0:1", "2001:db8::",
-		"::2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8", "0:0:1::", "1:0:0:1:0:0:0:1",
+		"::",
+		"::1",
+		"1::",
+		"::ffff:0.0.0.0",
+		"::ffff:192.0.2.1",
+		"::192.0.2.1",
+		"1:0:0:2::3",
+		"fe80::1:0:0:1",
+		"2001:db8::",
+		"::2:3:4:5:6:7:8",
+		"1:2:3:4:5:6:7:8",
+		"0:0:1::",
+		"1:0:0:1:0:0:0:1",
 		"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -61,14 +71,38 @@ static void test_ipv6_random(void **state)
 static void test_ipv4_and_port(void **state)
 {
 	(void)state;
-	struct tcpfsm_addr a = {.family = 4, .port = 65535,
-				.ip = {255, 0, 10, 199}};
+	struct tcpfsm_addr a = {
+		.family = 4, .port = 65535, .ip = {255, 0, 10, 199}};
 	char buf[TCPFSM_ADDRSTRLEN];
 	assert_int_equal(tcpfsm_addr_format(&a, buf), 18);
 	assert_string_equal(buf, "255.0.10.199:65535");
 	a.port = 0;
 	tcpfsm_addr_format(&a, buf);
 	assert_string_equal(buf, "255.0.10.199:0");
+}
+
+/* Every octet value in every position and ports of every length, against
+ * inet_ntop(3) and printf. */
+static void test_ipv4_every_octet(void **state)
+{
+	(void)state;
+	static const uint16_t ports[] = {0,   7,    10,	  99,	 100,
+					 999, 1000, 9999, 10000, 65535};
+	for (unsigned v = 0; v < 256; v++) {
+		for (int pos = 0; pos < 4; pos++) {
+			struct tcpfsm_addr a = {.family = 4,
+						.port = ports[v % 10],
+						.ip = {1, 22, 133, 4}};
+			char mine[TCPFSM_ADDRSTRLEN], ntop[INET_ADDRSTRLEN],
+				want[TCPFSM_ADDRSTRLEN];
+			a.ip[pos] = (uint8_t)v;
+			size_t n = tcpfsm_addr_format(&a, mine);
+			inet_ntop(AF_INET, a.ip, ntop, sizeof ntop);
+			snprintf(want, sizeof want, "%s:%u", ntop, a.port);
+			assert_string_equal(mine, want);
+			assert_int_equal(n, strlen(want));
+		}
+	}
 }
 
 static void test_state_names(void **state)
@@ -109,6 +143,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_chosen),
 		cmocka_unit_test(test_ipv6_random),
 		cmocka_unit_test(test_ipv4_and_port),
+		cmocka_unit_test(test_ipv4_every_octet),
 		cmocka_unit_test(test_state_names),
 		cmocka_unit_test(test_durations),
 	};
