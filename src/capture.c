@@ -6,8 +6,12 @@
 #include <string.h>
 #include <time.h>
 
+#include <sys/stat.h>
+
 #include "capture.h"
 #include "decode.h"
+#include "feed.h"
+#include "reader.h"
 
 /* How long a live read waits before the tracker's clock is advanced anyway. */
 #define LIVE_TICK_MS 100
@@ -20,8 +24,9 @@ static int check_linktype(struct capture *c)
 	if (decode_linktype_supported(c->dlt))
 		return 0;
 	const char *name = pcap_datalink_val_to_name(c->dlt);
-	snprintf(c->err, sizeof c->err, "%s: link type %d (%s) is not supported",
-		 c->name, c->dlt, name ? name : "unknown");
+	snprintf(c->err, sizeof c->err,
+		 "%s: link type %d (%s) is not supported", c->name, c->dlt,
+		 name ? name : "unknown");
 	pcap_close(c->pcap);
 	c->pcap = NULL;
 	return -1;
@@ -107,9 +112,56 @@ int64_t capture_wall_clock(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* A regular file is read ahead on a second thread. A pipe is not: a block
+ * would wait to fill while its packets are due now. */
+static int read_ahead(struct capture *c)
+{
+	struct stat st;
+	FILE *fp = pcap_file(c->pcap);
+
+	return !c->live && fp && fstat(fileno(fp), &st) == 0 &&
+	       S_ISREG(st.st_mode);
+}
+
+static enum capture_status run_reader(struct capture *c, struct tcpfsm *t,
+				      volatile sig_atomic_t *interrupt)
+{
+	while (!*interrupt) {
+		const struct rd_block *b;
+		switch (reader_next(c->reader, &b)) {
+		case RD_BLOCK_READY:
+			for (uint32_t i = 0; i < b->n; i++) {
+				const struct rd_packet *p = &b->pkt[i];
+				tcpfsm_feed_decoded(t, p->ts, p->caplen, p->rc,
+						    &p->seg);
+			}
+			break;
+		case RD_WAITING:
+			break;
+		case RD_END:
+			c->records = reader_records(c->reader);
+			return CAPTURE_EOF;
+		case RD_ERROR:
+			c->records = reader_records(c->reader);
+			snprintf(c->err, sizeof c->err, "%s",
+				 reader_error(c->reader));
+			return CAPTURE_ERROR;
+		}
+	}
+	return CAPTURE_INTERRUPTED;
+}
+
 enum capture_status capture_run(struct capture *c, struct tcpfsm *t,
 				volatile sig_atomic_t *interrupt)
 {
+	if (!c->reader && !c->no_reader) {
+		if (read_ahead(c))
+			c->reader = reader_start(c->pcap, c->dlt, c->name);
+		c->no_reader = !c->reader;
+	}
+	if (c->reader)
+		return run_reader(c, t, interrupt);
+
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	int64_t tick_at = c->live ? capture_wall_clock() + 1000000 : INT64_MAX;
@@ -165,6 +217,8 @@ void capture_counters(struct capture *c, struct tcpfsm_stats *st)
 
 void capture_close(struct capture *c)
 {
+	reader_stop(c->reader);
+	c->reader = NULL;
 	if (c->pcap)
 		pcap_close(c->pcap);
 	c->pcap = NULL;

@@ -14,9 +14,11 @@ struct capture {
 	pcap_t *pcap;
 	int dlt;
 	int live;
-	int fd;		  /* live: to wait on when nothing is buffered */
-	const char *name; /* file or interface, for messages */
-	uint64_t records; /* records read so far */
+	int fd;		       /* live: to wait on when nothing is buffered */
+	const char *name;      /* file or interface, for messages */
+	uint64_t records;      /* records read so far */
+	struct reader *reader; /* a file read ahead on a second thread */
+	int no_reader;	       /* ... or not: a pipe, or no thread */
 	/* libpcap's counters are 32 bits and wrap: keep 64-bit totals. */
 	uint32_t last[3];
 	uint64_t total[3];

@@ -9,6 +9,7 @@
  * insertion, which allocates the table, can fail outright (flow_insert). */
 #define HASH_NONFATAL_OOM 1
 
+#include <sys/mman.h>
 #include <sys/random.h>
 
 #include "flow.h"
@@ -54,6 +55,32 @@ void flow_key_make(const struct segment *seg, struct flow_key *key,
 	*sender_is_lo = lo;
 }
 
+/* Below this, malloc: small tables stay in the heap. */
+#define BIG_BLOCK (1u << 20)
+
+void *flow_mem_alloc(size_t size)
+{
+	if (size < BIG_BLOCK)
+		return calloc(1, size);
+	/* Anonymous pages are zero and cost nothing until touched. */
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	madvise(p, size, MADV_HUGEPAGE); /* a hint: failure is harmless */
+#endif
+	return p;
+}
+
+void flow_mem_free(void *p, size_t size)
+{
+	if (size < BIG_BLOCK)
+		free(p);
+	else if (p)
+		munmap(p, size);
+}
+
 int flow_table_init(struct flow_table *ft, uint32_t capacity)
 {
 	memset(ft, 0, sizeof *ft);
@@ -63,9 +90,8 @@ int flow_table_init(struct flow_table *ft, uint32_t capacity)
 	if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) ==
 	    (ssize_t)sizeof seed)
 		hash_seed = seed | 1;
-	/* calloc of a large block maps zero pages lazily: memory is spent as
-	 * flows are first used, up to the bound. */
-	ft->flows = calloc(capacity, sizeof *ft->flows);
+	/* Memory is spent as flows are first used, up to the bound. */
+	ft->flows = flow_mem_alloc((size_t)capacity * sizeof *ft->flows);
 	if (!ft->flows)
 		return -1;
 	ft->capacity = capacity;
@@ -76,7 +102,7 @@ int flow_table_init(struct flow_table *ft, uint32_t capacity)
 void flow_table_destroy(struct flow_table *ft)
 {
 	HASH_CLEAR(hh, ft->hash);
-	free(ft->flows);
+	flow_mem_free(ft->flows, (size_t)ft->capacity * sizeof *ft->flows);
 	memset(ft, 0, sizeof *ft);
 }
 

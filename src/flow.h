@@ -11,9 +11,10 @@
 #ifndef TCPFSM_FLOW_H
 #define TCPFSM_FLOW_H
 
+#include <stddef.h>
 #include <stdint.h>
 
-#include <uthash.h>
+#include "hashmem.h"
 
 #include "decode.h"
 #include "tcpfsm.h"

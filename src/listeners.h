@@ -6,7 +6,7 @@
 #ifndef TCPFSM_LISTENERS_H
 #define TCPFSM_LISTENERS_H
 
-#include <uthash.h>
+#include "hashmem.h"
 
 #include "tcpfsm.h"
 

@@ -13,6 +13,7 @@
 
 #include "alerts.h"
 #include "decode.h"
+#include "feed.h"
 #include "flow.h"
 #include "fsm.h"
 #include "listeners.h"
@@ -754,24 +755,29 @@ static void track(struct tcpfsm *t, const struct segment *seg, int64_t ts)
 		raise_alert(t, f, from, ts);
 }
 
-int tcpfsm_feed(struct tcpfsm *t, int linktype, int64_t ts, const uint8_t *pkt,
-		uint32_t caplen)
+int tcpfsm_feed_decoded(struct tcpfsm *t, int64_t ts, uint32_t caplen, int rc,
+			const struct segment *seg)
 {
-	struct segment seg;
-
 	t->stats.packets++;
 	t->stats.bytes += caplen;
 	set_clock(t, ts);
-	int rc = decode_packet(linktype, pkt, caplen, &seg);
 	if (rc) {
 		t->stats.skipped[rc - 1]++;
 		return rc;
 	}
 	t->stats.tcp++;
-	if (seg.options & OPT_MALFORMED)
+	if (seg->options & OPT_MALFORMED)
 		t->stats.bad_tcp_options++;
-	track(t, &seg, t->now);
+	track(t, seg, t->now);
 	return 0;
+}
+
+int tcpfsm_feed(struct tcpfsm *t, int linktype, int64_t ts, const uint8_t *pkt,
+		uint32_t caplen)
+{
+	struct segment seg;
+	int rc = decode_packet(linktype, pkt, caplen, &seg);
+	return tcpfsm_feed_decoded(t, ts, caplen, rc, &seg);
 }
 
 static int by_id(const void *a, const void *b)
@@ -788,9 +794,16 @@ static struct flow **sorted_flows(const struct tcpfsm *t, size_t *n)
 	*n = 0;
 	if (!v)
 		return NULL;
-	for (struct flow *f = t->ft.hash; f; f = f->hh.next)
+	/* uthash keeps insertion order, and ids are handed out as flows are
+	 * inserted: the list is normally sorted already. */
+	int sorted = 1;
+	for (struct flow *f = t->ft.hash; f; f = f->hh.next) {
+		if (*n && v[*n - 1]->id > f->id)
+			sorted = 0;
 		v[(*n)++] = f;
-	qsort(v, *n, sizeof *v, by_id);
+	}
+	if (!sorted)
+		qsort(v, *n, sizeof *v, by_id);
 	return v;
 }
 

@@ -1,0 +1,192 @@
+/*
+ * reader.c - reading a capture file ahead, on a second thread.
+ *
+ * A ring of RD_RING blocks: the thread fills the block at `head`, the
+ * tracker empties the one at `tail`. A block changes hands under the mutex;
+ * the packets in it are touched by one side at a time.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "reader.h"
+
+#define RD_RING 8
+
+struct reader {
+	pcap_t *pcap;
+	int dlt;
+	const char *name;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t filled, emptied;
+	/* Under lock: */
+	unsigned head, tail; /* blocks filled, and given to the tracker */
+	int done;	     /* the thread has pushed its last block */
+	int failed;	     /* ... and reading failed */
+	int stop;	     /* the tracker wants no more */
+	uint64_t records;
+	int held; /* the tracker holds block tail - 1 */
+	char err[PCAP_ERRBUF_SIZE + 256];
+	struct rd_block ring[RD_RING];
+};
+
+/* Waits for a free block; NULL when told to stop. */
+static struct rd_block *free_block(struct reader *r)
+{
+	struct rd_block *b = NULL;
+
+	pthread_mutex_lock(&r->lock);
+	/* The block the tracker still holds is not free either. */
+	while (!r->stop && r->head - r->tail + (unsigned)r->held >= RD_RING)
+		pthread_cond_wait(&r->emptied, &r->lock);
+	if (!r->stop)
+		b = &r->ring[r->head % RD_RING];
+	pthread_mutex_unlock(&r->lock);
+	return b;
+}
+
+static void push(struct reader *r, uint64_t records, int done, int failed)
+{
+	pthread_mutex_lock(&r->lock);
+	r->head++;
+	r->records = records;
+	r->done = done;
+	r->failed = failed;
+	pthread_cond_signal(&r->filled);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void *run(void *arg)
+{
+	struct reader *r = arg;
+	uint64_t records = 0;
+	struct rd_block *b;
+
+	while ((b = free_block(r)) != NULL) {
+		int rc = 1;
+		b->n = 0;
+		while (b->n < RD_BLOCK) {
+			struct pcap_pkthdr *h;
+			const u_char *data;
+			rc = pcap_next_ex(r->pcap, &h, &data);
+			if (rc != 1)
+				break;
+			struct rd_packet *p = &b->pkt[b->n++];
+			records++;
+			p->ts = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+			p->caplen = h->caplen;
+			p->rc = decode_packet(r->dlt, data, h->caplen, &p->seg);
+		}
+		if (rc == 1) {
+			push(r, records, 0, 0);
+			continue;
+		}
+		/* Offline, libpcap never returns 0; anything else ends. */
+		if (rc != PCAP_ERROR_BREAK)
+			snprintf(r->err, sizeof r->err,
+				 "%s: after record %llu: %s", r->name,
+				 (unsigned long long)records,
+				 pcap_geterr(r->pcap));
+		push(r, records, 1, rc != PCAP_ERROR_BREAK);
+		break;
+	}
+	return NULL;
+}
+
+struct reader *reader_start(pcap_t *p, int dlt, const char *name)
+{
+	struct reader *r = calloc(1, sizeof *r);
+	sigset_t all, old;
+
+	if (!r)
+		return NULL;
+	r->pcap = p;
+	r->dlt = dlt;
+	r->name = name;
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->filled, NULL);
+	pthread_cond_init(&r->emptied, NULL);
+	/* Signals are the main thread's: the new thread starts with all of
+	 * them blocked. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int rc = pthread_create(&r->thread, NULL, run, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		pthread_cond_destroy(&r->emptied);
+		pthread_cond_destroy(&r->filled);
+		pthread_mutex_destroy(&r->lock);
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+enum rd_status reader_next(struct reader *r, const struct rd_block **block)
+{
+	enum rd_status st;
+
+	pthread_mutex_lock(&r->lock);
+	if (r->held) { /* the previous block is free again */
+		r->held = 0;
+		pthread_cond_signal(&r->emptied);
+	}
+	if (r->tail == r->head && !r->done) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 100 * 1000 * 1000;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+		while (r->tail == r->head && !r->done &&
+		       pthread_cond_timedwait(&r->filled, &r->lock, &until) !=
+			       ETIMEDOUT)
+			;
+	}
+	if (r->tail != r->head) {
+		*block = &r->ring[r->tail % RD_RING];
+		r->tail++;
+		r->held = 1;
+		st = RD_BLOCK_READY;
+	} else if (r->done) {
+		st = r->failed ? RD_ERROR : RD_END;
+	} else {
+		st = RD_WAITING;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return st;
+}
+
+const char *reader_error(const struct reader *r)
+{
+	return r->err;
+}
+
+uint64_t reader_records(struct reader *r)
+{
+	pthread_mutex_lock(&r->lock);
+	uint64_t n = r->records;
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
+void reader_stop(struct reader *r)
+{
+	if (!r)
+		return;
+	pthread_mutex_lock(&r->lock);
+	r->stop = 1;
+	pthread_cond_broadcast(&r->emptied);
+	pthread_mutex_unlock(&r->lock);
+	pthread_join(r->thread, NULL);
+	pthread_cond_destroy(&r->emptied);
+	pthread_cond_destroy(&r->filled);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+}
