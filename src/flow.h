@@ -84,6 +84,8 @@ struct flow {
 	uint64_t id;
 	int64_t first_ts, last_ts;
 	struct link lru;      /* idle order; lru.next links free flows */
+	uint32_t lru_ms;      /* its place in the idle order dates from
+				 first_ts + this many ms (tracker.c) */
 	uint8_t client_is_lo; /* the client's address is key.lo */
 	uint8_t conn_flags;   /* enum tcpfsm_conn_flags */
 	uint8_t in_use;

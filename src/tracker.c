@@ -31,7 +31,7 @@ struct tcpfsm {
 	uint32_t next_ticket;
 	int64_t now;
 	int64_t next_deadline; /* no timer fires before this */
-	int64_t floor;	       /* no event is stamped before this */
+	int64_t floor;	       /* no timer event is stamped before this */
 	uint64_t next_id;
 	tcpfsm_event_fn fn;
 	void *user;
@@ -466,6 +466,9 @@ static void run_timers(struct tcpfsm *t, int64_t now)
 		/* Timeouts shortened by a reconfiguration may be overdue:
 		 * they fire now, not in the past. */
 		int64_t at = best < t->floor ? t->floor : best;
+		/* An idle expiry found late (touch()) is stamped when found:
+		 * events never go back in time. */
+		t->floor = at;
 		if (best == quiet_at) {
 			struct heap_entry h = *heap_top(&t->pending);
 			heap_pop(&t->pending);
@@ -499,6 +502,35 @@ void tcpfsm_advance(struct tcpfsm *t, int64_t now)
 	set_clock(t, now);
 }
 
+/*
+ * The idle order (t->lru, the least recently seen flow first) is kept to
+ * within a slack: a packet moves its flow to the tail only when the flow's
+ * place there is older than the slack. Most packets then touch nothing but
+ * their own flow, instead of its two neighbours in the list (two cache
+ * misses a packet with a large table). The list stays sorted by the time of
+ * each move, and every flow was last seen less than the slack after its
+ * move, so the head is at most the slack younger than the flow idle the
+ * longest: idle expiry is at most that late, and a packet that finds its
+ * flow past the idle timeout ends it first (track()).
+ */
+static int64_t lru_slack(const struct tcpfsm *t)
+{
+	return t->opt.idle_timeout > 0 ? t->opt.idle_timeout / 64 : SECONDS(1);
+}
+
+static void touch(struct tcpfsm *t, struct flow *f, int64_t ts)
+{
+	int64_t moved_at = f->first_ts + (int64_t)f->lru_ms * 1000;
+
+	if (ts - moved_at < lru_slack(t) ||
+	    t->lru.tail == flow_index(&t->ft, f))
+		return;
+	lru_remove(&t->lru, &t->ft, f);
+	lru_append(&t->lru, &t->ft, f);
+	int64_t ms = (ts - f->first_ts) / 1000;
+	f->lru_ms = ms < UINT32_MAX ? (uint32_t)ms : UINT32_MAX;
+}
+
 /* Makes room for one flow: the oldest closed or embryonic one first (a
  * flood's), then the one idle the longest. */
 static void evict_one(struct tcpfsm *t)
@@ -507,11 +539,19 @@ static void evict_one(struct tcpfsm *t)
 				      TCPFSM_SYN_RECEIVED};
 	struct flow *f = NULL;
 
-	for (unsigned i = 0; i < sizeof victims / sizeof victims[0] && !f; i++)
-		if (t->sq.q[victims[i]].head != NIL)
-			f = ref_flow(&t->ft, t->sq.q[victims[i]].head);
-	if (!f && t->lru.head != NIL)
-		f = &t->ft.flows[t->lru.head];
+	for (unsigned v = 0; v < sizeof victims / sizeof victims[0] && !f; v++)
+		if (t->sq.q[victims[v]].head != NIL)
+			f = ref_flow(&t->ft, t->sq.q[victims[v]].head);
+	int victim_found = f != NULL;
+	/* The idle order is loose by the slack (touch()): of the first few,
+	 * the one seen longest ago. */
+	uint32_t i = t->lru.head;
+	for (int n = 0; !victim_found && i != NIL && n < 8; n++) {
+		struct flow *g = &t->ft.flows[i];
+		if (!f || g->last_ts < f->last_ts)
+			f = g;
+		i = g->lru.next;
+	}
 	if (f) {
 		t->stats.evicted++;
 		end_flow(t, f, t->now, TCPFSM_END_EVICTED);
@@ -678,6 +718,13 @@ static void track(struct tcpfsm *t, const struct segment *seg, int64_t ts)
 	struct flow *f = flow_lookup(&t->ft, &key);
 	int from = 0, ignored = 0;
 
+	if (f && t->opt.idle_timeout > 0 &&
+	    f->last_ts + t->opt.idle_timeout <= ts) {
+		/* Idle, but not yet at the head of the idle order (see
+		 * touch()): it ends before this packet, as on time. */
+		end_flow(t, f, ts, TCPFSM_END_IDLE);
+		f = NULL;
+	}
 	if (f) {
 		from = (sender_is_lo == f->client_is_lo) ? TCPFSM_CLIENT
 							 : TCPFSM_SERVER;
@@ -711,7 +758,7 @@ static void track(struct tcpfsm *t, const struct segment *seg, int64_t ts)
 	}
 
 	f->last_ts = ts;
-	lru_touch(&t->lru, &t->ft, f);
+	touch(t, f, ts);
 	/* Zeek may end its record where tcpfsm's connection goes on (its
 	 * attempt timer, a simultaneous open): conn.log gets it now. */
 	struct tcpfsm_conn_record zrec;

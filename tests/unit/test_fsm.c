@@ -986,6 +986,54 @@ static void test_reconfigure_shorter_timeouts(void **state)
 	sim_close(&s);
 }
 
+/* The idle order is kept to within idle_timeout / 64 (tracker.c, touch()):
+ * a connection seen again within that slack keeps its place, so another
+ * idle longer behind it ends up to the slack late, stamped when found, and
+ * events never go back in time. A packet that finds its connection past the
+ * idle timeout ends it first. */
+static void test_idle_order_slack(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL); /* idle 300 s: slack 4.6875 s */
+	s.cport = 40001;
+	handshake(&s); /* A, first in the idle order */
+	s.cport = 40002;
+	handshake(&s); /* B */
+	int64_t b_last = s.now;
+	s.now += 2 * SEC;
+	s.cport = 40001;
+	STEP(&s, C2S, DATA, 1101, 5001, 10, ""); /* A: keeps its place */
+	int64_t a_last = s.now;
+	/* B's deadline passes unnoticed: A, at the head, is not due. */
+	ADVANCE(&s, b_last + 300 * SEC, "");
+	/* Both end at A's deadline, A first, in time order. */
+	ADVANCE(&s, a_last + 300 * SEC, "end(idle) end(idle)");
+	assert_int_equal(s.ids[0], 1);
+	assert_int_equal(s.ids[1], 2);
+	assert_int_equal(s.last_ts, a_last + 300 * SEC);
+	sim_close(&s);
+
+	/* The same, but B's next packet comes between the two deadlines: it
+	 * ends B (idle, stamped now) and starts a new connection. */
+	sim_open(&s, NULL);
+	s.cport = 40001;
+	handshake(&s);
+	s.cport = 40002;
+	handshake(&s);
+	b_last = s.now;
+	s.now += 2 * SEC;
+	s.cport = 40001;
+	STEP(&s, C2S, DATA, 1101, 5001, 10, "");
+	s.now = b_last + 301 * SEC;
+	s.cport = 40002;
+	STEP(&s, C2S, SYN, 7000, 0, 0, "end(idle) c:CLOSED>SYN_SENT");
+	assert_int_equal(s.ids[0], 2);
+	assert_int_equal(s.ids[1], 3);
+	assert_int_equal(s.last_ts, b_last + 301 * SEC + 1000);
+	sim_close(&s);
+}
+
 /* ------------------------------------------------------------- eviction */
 
 static void test_eviction(void **state)
@@ -1114,6 +1162,7 @@ int main(void)
 		cmocka_unit_test(test_host_timers),
 		cmocka_unit_test(test_timers_fire_before_packet),
 		cmocka_unit_test(test_reconfigure_shorter_timeouts),
+		cmocka_unit_test(test_idle_order_slack),
 		cmocka_unit_test(test_eviction),
 		cmocka_unit_test(test_finish_and_reuse_tracker),
 		cmocka_unit_test(test_ipv6_connection),
