@@ -144,6 +144,15 @@ struct flow *flow_insert(struct flow_table *ft, const struct flow_key *key)
 		pool_put(ft, f);
 		return NULL;
 	}
+	/* uthash doubles its buckets only when one chain reaches ten, which
+	 * leaves the mean chain between one and two; every link walked is a
+	 * cache miss in another flow. Keep the mean at most one. */
+	UT_hash_table *tbl = ft->hash->hh.tbl;
+	if (tbl->num_items > tbl->num_buckets && !tbl->noexpand) {
+		int oomed = 0; /* out of memory: longer chains, no harm */
+		HASH_EXPAND_BUCKETS(hh, tbl, oomed);
+		(void)oomed;
+	}
 	ft->live++;
 	return f;
 }
