@@ -15,7 +15,10 @@
 
 #include "reader.h"
 
-#define RD_RING 8
+#define RD_RING 16
+/* A waiting reader is woken when this many blocks are free, not at every
+ * one: fewer wake-ups and context switches on a busy machine. */
+#define RD_WAKE (RD_RING / 2)
 
 struct reader {
 	pcap_t *pcap;
@@ -30,7 +33,8 @@ struct reader {
 	int failed;	     /* ... and reading failed */
 	int stop;	     /* the tracker wants no more */
 	uint64_t records;
-	int held; /* the tracker holds block tail - 1 */
+	int held;	  /* the tracker holds block tail - 1 */
+	int reader_waits; /* for a free block */
 	char err[PCAP_ERRBUF_SIZE + 256];
 	struct rd_block ring[RD_RING];
 };
@@ -42,8 +46,11 @@ static struct rd_block *free_block(struct reader *r)
 
 	pthread_mutex_lock(&r->lock);
 	/* The block the tracker still holds is not free either. */
-	while (!r->stop && r->head - r->tail + (unsigned)r->held >= RD_RING)
+	while (!r->stop && r->head - r->tail + (unsigned)r->held >= RD_RING) {
+		r->reader_waits = 1;
 		pthread_cond_wait(&r->emptied, &r->lock);
+	}
+	r->reader_waits = 0;
 	if (!r->stop)
 		b = &r->ring[r->head % RD_RING];
 	pthread_mutex_unlock(&r->lock);
@@ -134,7 +141,8 @@ enum rd_status reader_next(struct reader *r, const struct rd_block **block)
 	pthread_mutex_lock(&r->lock);
 	if (r->held) { /* the previous block is free again */
 		r->held = 0;
-		pthread_cond_signal(&r->emptied);
+		if (r->reader_waits && RD_RING - (r->head - r->tail) >= RD_WAKE)
+			pthread_cond_signal(&r->emptied);
 	}
 	if (r->tail == r->head && !r->done) {
 		struct timespec until;
