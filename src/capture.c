@@ -123,6 +123,23 @@ static int read_ahead(struct capture *c)
 	       S_ISREG(st.st_mode);
 }
 
+/* How far ahead a packet's bucket, and then its flow, are fetched into the
+ * cache: far enough for a memory access to complete meanwhile. */
+#define AHEAD_BUCKET 16
+#define AHEAD_FLOW   8
+
+static void feed_block(struct tcpfsm *t, const struct rd_block *b)
+{
+	for (uint32_t i = 0; i < b->n; i++) {
+		const struct rd_packet *p = &b->pkt[i];
+		if (i + AHEAD_BUCKET < b->n && !p[AHEAD_BUCKET].rc)
+			tcpfsm_prefetch(t, p[AHEAD_BUCKET].hash, 0);
+		if (i + AHEAD_FLOW < b->n && !p[AHEAD_FLOW].rc)
+			tcpfsm_prefetch(t, p[AHEAD_FLOW].hash, 1);
+		tcpfsm_feed_decoded(t, p->ts, p->caplen, p->rc, &p->seg);
+	}
+}
+
 static enum capture_status run_reader(struct capture *c, struct tcpfsm *t,
 				      volatile sig_atomic_t *interrupt)
 {
@@ -130,11 +147,7 @@ static enum capture_status run_reader(struct capture *c, struct tcpfsm *t,
 		const struct rd_block *b;
 		switch (reader_next(c->reader, &b)) {
 		case RD_BLOCK_READY:
-			for (uint32_t i = 0; i < b->n; i++) {
-				const struct rd_packet *p = &b->pkt[i];
-				tcpfsm_feed_decoded(t, p->ts, p->caplen, p->rc,
-						    &p->seg);
-			}
+			feed_block(t, b);
 			break;
 		case RD_WAITING:
 			break;

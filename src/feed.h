@@ -12,4 +12,10 @@
  * come in capture order. */
 int tcpfsm_feed_decoded(struct tcpfsm *t, int64_t ts, uint32_t caplen, int rc,
 			const struct segment *seg);
+/* Cache warming for packets fed later (flow.h): tcpfsm_hash() of a decoded
+ * TCP segment (pure: the reader thread computes it once the tracker exists),
+ * then tcpfsm_prefetch(t, hash, 0) some packets ahead and
+ * tcpfsm_prefetch(t, hash, 1) about half as far ahead. */
+uint32_t tcpfsm_hash(const struct segment *seg);
+void tcpfsm_prefetch(const struct tcpfsm *t, uint32_t hash, int flow);
 #endif

@@ -106,6 +106,38 @@ void flow_table_destroy(struct flow_table *ft)
 	memset(ft, 0, sizeof *ft);
 }
 
+uint32_t flow_hash_of(const struct segment *seg)
+{
+	struct flow_key key;
+	int lo;
+
+	flow_key_make(seg, &key, &lo);
+	return flow_hash(&key);
+}
+
+void flow_prefetch_bucket(const struct flow_table *ft, uint32_t hash)
+{
+	if (!ft->hash)
+		return;
+	const UT_hash_table *tbl = ft->hash->hh.tbl;
+	__builtin_prefetch(&tbl->buckets[hash & (tbl->num_buckets - 1)]);
+}
+
+void flow_prefetch_flow(const struct flow_table *ft, uint32_t hash)
+{
+	if (!ft->hash)
+		return;
+	const UT_hash_table *tbl = ft->hash->hh.tbl;
+	const UT_hash_handle *hh =
+		tbl->buckets[hash & (tbl->num_buckets - 1)].hh_head;
+	if (!hh)
+		return;
+	/* The handle and key, the endpoints, and the Zeek view after them. */
+	const char *f = (const char *)hh - offsetof(struct flow, hh);
+	for (size_t off = 0; off < sizeof(struct flow); off += 64)
+		__builtin_prefetch(f + off);
+}
+
 struct flow *flow_lookup(struct flow_table *ft, const struct flow_key *key)
 {
 	struct flow *f;

@@ -109,6 +109,16 @@ void flow_table_destroy(struct flow_table *ft);
 
 struct flow *flow_lookup(struct flow_table *ft, const struct flow_key *key);
 
+/*
+ * Prefetching, for a caller that knows the packets to come: the bucket of a
+ * packet some way ahead, then (once that bucket is in the cache) the flow
+ * at its head, so that the lookup finds both there. flow_hash_of() is the
+ * table's hash of seg's flow; the prefetches only read, and any hash is
+ * safe to pass even if the table has grown since it was computed.
+ */
+uint32_t flow_hash_of(const struct segment *seg);
+void flow_prefetch_bucket(const struct flow_table *ft, uint32_t hash);
+void flow_prefetch_flow(const struct flow_table *ft, uint32_t hash);
 /* Takes a zeroed flow from the pool and inserts it under key; NULL when the
  * pool is exhausted (the caller evicts and retries) or out of memory. */
 struct flow *flow_insert(struct flow_table *ft, const struct flow_key *key);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "feed.h"
 #include "reader.h"
 
 #define RD_RING 16
@@ -88,6 +89,7 @@ static void *run(void *arg)
 			p->ts = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
 			p->caplen = h->caplen;
 			p->rc = decode_packet(r->dlt, data, h->caplen, &p->seg);
+			p->hash = p->rc ? 0 : tcpfsm_hash(&p->seg);
 		}
 		if (rc == 1) {
 			push(r, records, 0, 0);

@@ -17,7 +17,8 @@
 struct rd_packet {
 	int64_t ts; /* µs since the epoch */
 	uint32_t caplen;
-	int rc; /* decode_packet()'s: 0 for a TCP segment */
+	int rc;	       /* decode_packet()'s: 0 for a TCP segment */
+	uint32_t hash; /* tcpfsm_hash() of seg, for prefetching */
 	struct segment seg;
 };
 

@@ -819,6 +819,19 @@ int tcpfsm_feed_decoded(struct tcpfsm *t, int64_t ts, uint32_t caplen, int rc,
 	return 0;
 }
 
+uint32_t tcpfsm_hash(const struct segment *seg)
+{
+	return flow_hash_of(seg);
+}
+
+void tcpfsm_prefetch(const struct tcpfsm *t, uint32_t hash, int flow)
+{
+	if (flow)
+		flow_prefetch_flow(&t->ft, hash);
+	else
+		flow_prefetch_bucket(&t->ft, hash);
+}
+
 int tcpfsm_feed(struct tcpfsm *t, int linktype, int64_t ts, const uint8_t *pkt,
 		uint32_t caplen)
 {

@@ -216,6 +216,38 @@ static void test_table(void **state)
 	flow_table_destroy(&ft);
 }
 
+/* The table grows as flows come (a bucket per flow at most, on average);
+ * flow_hash_of() is the hash the table files each flow under, from either
+ * direction; prefetching takes any hash, the table empty or grown since. */
+static void test_growth_and_prefetch(void **state)
+{
+	(void)state;
+	struct flow_table ft;
+	enum { N = 5000 };
+	assert_int_equal(flow_table_init(&ft, N), 0);
+	struct segment s = seg4(ADDR4_A, 40000, ADDR4_B, 80);
+	flow_prefetch_bucket(&ft, flow_hash_of(&s)); /* no table yet */
+	flow_prefetch_flow(&ft, flow_hash_of(&s));
+	for (uint32_t i = 0; i < N; i++) {
+		struct flow_key k;
+		int lo;
+		s = seg4(ADDR4_A, (uint16_t)(1024 + i), ADDR4_B, 80);
+		flow_key_make(&s, &k, &lo);
+		struct flow *f = flow_insert(&ft, &k);
+		assert_non_null(f);
+		assert_int_equal(f->hh.hashv, flow_hash_of(&s));
+		struct segment back = seg4(ADDR4_B, 80, ADDR4_A, s.sport);
+		assert_int_equal(flow_hash_of(&back), f->hh.hashv);
+		uint32_t stale = flow_hash_of(&back) ^ (i * 2654435761u);
+		flow_prefetch_bucket(&ft, stale);
+		flow_prefetch_flow(&ft, stale);
+		assert_true(ft.hash->hh.tbl->num_items <=
+			    ft.hash->hh.tbl->num_buckets);
+	}
+	assert_int_equal(ft.live, N);
+	flow_table_destroy(&ft);
+}
+
 /* Through the tracker: packets both ways on one 4-tuple are one connection;
  * an IPv4 and an IPv6 connection with "equal" addresses are two. */
 struct count {
@@ -234,8 +266,12 @@ static void feed(struct tcpfsm *t, int family, const uint8_t *src,
 		 uint8_t flags, int64_t ts)
 {
 	struct pkt p;
-	struct tcp_spec tcp = {.sport = sport, .dport = dport, .seq = 1,
-			       .ack = 1, .flags = flags, .win = 100};
+	struct tcp_spec tcp = {.sport = sport,
+			       .dport = dport,
+			       .seq = 1,
+			       .ack = 1,
+			       .flags = flags,
+			       .win = 100};
 	pkt_tcp(&p, &tcp);
 	if (family == 4) {
 		struct ip4_spec ip = {.src = src, .dst = dst};
@@ -279,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_same_address_different_ports),
 		cmocka_unit_test(test_ipv4_vs_ipv6),
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_growth_and_prefetch),
 		cmocka_unit_test(test_tracker_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
