@@ -720,8 +720,9 @@ static void track(struct tcpfsm *t, const struct segment *seg, int64_t ts)
 
 	if (f && t->opt.idle_timeout > 0 &&
 	    f->last_ts + t->opt.idle_timeout <= ts) {
-		/* Idle, but not yet at the head of the idle order (see
-		 * touch()): it ends before this packet, as on time. */
+		/* Idle, but not yet reached in the loose idle order (see
+		 * touch()): it ends now, before this packet, which starts a
+		 * new connection as it would have on time. */
 		end_flow(t, f, ts, TCPFSM_END_IDLE);
 		f = NULL;
 	}
