@@ -128,6 +128,17 @@ static char *put_conn_head(struct output *o, char *p,
 	return put_mem(p, o->head_text, o->head_len);
 }
 
+/* What alert and resolved events start with: the kind, the endpoint and
+ * its state. */
+static char *put_alert_head(struct output *o, char *p,
+			    const struct tcpfsm_event *ev, const char *type)
+{
+	p = put_conn_head(o, p, ev, type);
+	p = put_kv_str(p, "alert", ev->alert);
+	p = put_kv_str(p, "endpoint", tcpfsm_side_name(ev->endpoint));
+	return put_kv_str(p, "state", tcpfsm_state_name(ev->state));
+}
+
 /* The conn.log view of a finished connection: Zeek's uid, conn_state and
  * history (upper-case letters are "orig"'s, Zeek's originator), then
  * packets and bytes per side. */
@@ -191,10 +202,7 @@ void json_event(struct output *o, const struct tcpfsm_event *ev)
 			p = put_conn_record(p, ev);
 		break;
 	case TCPFSM_EV_ALERT:
-		p = put_conn_head(o, p, ev, "alert");
-		p = put_kv_str(p, "alert", ev->alert);
-		p = put_kv_str(p, "endpoint", tcpfsm_side_name(ev->endpoint));
-		p = put_kv_str(p, "state", tcpfsm_state_name(ev->state));
+		p = put_alert_head(o, p, ev, "alert");
 		p = put_seconds(ob, put_key(p, "since"), ev->since);
 		p = put_seconds(ob, put_key(p, "duration"), ev->duration);
 		p = put_key(p, "diagnosis");
@@ -205,10 +213,7 @@ void json_event(struct output *o, const struct tcpfsm_event *ev)
 		p = put_kv_bool(p, "aggregate", ev->aggregate);
 		break;
 	case TCPFSM_EV_RESOLVED:
-		p = put_conn_head(o, p, ev, "resolved");
-		p = put_kv_str(p, "alert", ev->alert);
-		p = put_kv_str(p, "endpoint", tcpfsm_side_name(ev->endpoint));
-		p = put_kv_str(p, "state", tcpfsm_state_name(ev->state));
+		p = put_alert_head(o, p, ev, "resolved");
 		p = put_seconds(ob, put_key(p, "duration"), ev->duration);
 		p = put_kv_str(p, "to",
 			       ev->resolved_to < 0
