@@ -125,35 +125,6 @@ const char dec_pairs[200] = DEC_TENS("0") DEC_TENS("1") DEC_TENS("2")
 	DEC_TENS("3") DEC_TENS("4") DEC_TENS("5") DEC_TENS("6") DEC_TENS("7")
 		DEC_TENS("8") DEC_TENS("9");
 
-/* Writes n (below 65536: a port) in decimal at p; returns the length.
- * This runs for every address of every event: branches on the length, two
- * digits per copy. */
-static size_t put_port(char *p, unsigned n)
-{
-	if (n < 10) {
-		*p = (char)('0' + n);
-		return 1;
-	}
-	if (n < 100) {
-		memcpy(p, dec_pairs + n * 2, 2);
-		return 2;
-	}
-	if (n < 1000) {
-		*p = (char)('0' + n / 100);
-		memcpy(p + 1, dec_pairs + n % 100 * 2, 2);
-		return 3;
-	}
-	if (n < 10000) {
-		memcpy(p, dec_pairs + n / 100 * 2, 2);
-		memcpy(p + 2, dec_pairs + n % 100 * 2, 2);
-		return 4;
-	}
-	*p = (char)('0' + n / 10000);
-	memcpy(p + 1, dec_pairs + n / 100 % 100 * 2, 2);
-	memcpy(p + 3, dec_pairs + n % 100 * 2, 2);
-	return 5;
-}
-
 /* The 256 octets as text, each copied as four bytes. */
 static const char octet_text[256][4] = {
 	"0",   "1",   "2",   "3",   "4",   "5",	  "6",	 "7",	"8",   "9",
@@ -260,7 +231,7 @@ size_t tcpfsm_addr_format(const struct tcpfsm_addr *addr, char *buf)
 		buf[n++] = ']';
 	}
 	buf[n++] = ':';
-	n += put_port(buf + n, addr->port);
+	n += dec_u64(buf + n, addr->port);
 	buf[n] = '\0';
 	return n;
 }

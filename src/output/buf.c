@@ -81,17 +81,6 @@ void ob_pad(struct outbuf *ob, const char *s, int width)
 			ob_putc(ob, ' ');
 }
 
-/* Writes v as exactly `digits` digits, zero padded. */
-static void ob_digits(struct outbuf *ob, uint64_t v, int digits)
-{
-	char tmp[20];
-	for (int i = digits - 1; i >= 0; i--) {
-		tmp[i] = (char)('0' + v % 10);
-		v /= 10;
-	}
-	ob_write(ob, tmp, (size_t)digits);
-}
-
 char *put_seconds(struct outbuf *ob, char *p, int64_t us)
 {
 	uint64_t mag = us < 0 ? (uint64_t)0 - (uint64_t)us : (uint64_t)us;
@@ -129,13 +118,13 @@ void ob_clock(struct outbuf *ob, int64_t us)
 {
 	int64_t day = (int64_t)86400 * 1000000;
 	uint64_t t = (uint64_t)(((us % day) + day) % day);
-	ob_digits(ob, t / 3600000000u, 2);
-	ob_putc(ob, ':');
-	ob_digits(ob, t / 60000000u % 60, 2);
-	ob_putc(ob, ':');
-	ob_digits(ob, t / 1000000u % 60, 2);
-	ob_putc(ob, '.');
-	ob_digits(ob, t % 1000000u, 6);
+	char text[15] = "hh:mm:ss.";
+
+	dec_fixed(text, (uint32_t)(t / 3600000000u), 2);
+	dec_fixed(text + 3, (uint32_t)(t / 60000000u % 60), 2);
+	dec_fixed(text + 6, (uint32_t)(t / 1000000u % 60), 2);
+	dec_fixed(text + 9, (uint32_t)(t % 1000000u), 6);
+	ob_write(ob, text, sizeof text);
 }
 
 void output_event(struct output *o, const struct tcpfsm_event *ev)
