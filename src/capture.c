@@ -123,20 +123,25 @@ static int read_ahead(struct capture *c)
 	       S_ISREG(st.st_mode);
 }
 
-/* How far ahead a packet's bucket, and then its flow, are fetched into the
- * cache: far enough for a memory access to complete meanwhile. */
-#define AHEAD_BUCKET 16
-#define AHEAD_FLOW   8
+/* How far ahead a packet's bucket, its flow, and then the flow's timer
+ * queue neighbours are fetched into the cache (feed.h): far enough for a
+ * memory access to complete meanwhile. */
+#define AHEAD_BUCKET	 16
+#define AHEAD_FLOW	 8
+#define AHEAD_NEIGHBOURS 4
 
 static void feed_block(struct tcpfsm *t, const struct rd_block *b)
 {
 	for (uint32_t i = 0; i < b->n; i++) {
 		const struct rd_packet *p = &b->pkt[i];
 		if (i + AHEAD_BUCKET < b->n && !p[AHEAD_BUCKET].rc)
-			tcpfsm_prefetch(t, p[AHEAD_BUCKET].hash, 0);
+			tcpfsm_prefetch_bucket(t, p[AHEAD_BUCKET].hash);
 		if (i + AHEAD_FLOW < b->n && !p[AHEAD_FLOW].rc)
-			tcpfsm_prefetch(t, p[AHEAD_FLOW].hash, 1);
-		tcpfsm_feed_decoded(t, p->ts, p->caplen, p->rc, &p->seg);
+			tcpfsm_prefetch_flow(t, p[AHEAD_FLOW].hash);
+		if (i + AHEAD_NEIGHBOURS < b->n && !p[AHEAD_NEIGHBOURS].rc)
+			tcpfsm_prefetch_neighbours(t, p[AHEAD_NEIGHBOURS].hash);
+		tcpfsm_feed_decoded(t, p->ts, p->caplen, p->rc, &p->seg,
+				    p->hash);
 	}
 }
 

@@ -7,15 +7,21 @@
 #include "decode.h"
 #include "tcpfsm.h"
 
-/* As tcpfsm_feed(), with the packet already decoded: rc and seg are what
- * decode_packet() returned for it (seg unread unless rc is 0). Packets must
- * come in capture order. */
-int tcpfsm_feed_decoded(struct tcpfsm *t, int64_t ts, uint32_t caplen, int rc,
-			const struct segment *seg);
-/* Cache warming for packets fed later (flow.h): tcpfsm_hash() of a decoded
- * TCP segment (pure: the reader thread computes it once the tracker exists),
- * then tcpfsm_prefetch(t, hash, 0) some packets ahead and
- * tcpfsm_prefetch(t, hash, 1) about half as far ahead. */
+/* The table's hash of a decoded TCP segment's connection. Pure: the reader
+ * thread computes it once the tracker exists. */
 uint32_t tcpfsm_hash(const struct segment *seg);
-void tcpfsm_prefetch(const struct tcpfsm *t, uint32_t hash, int flow);
+
+/* As tcpfsm_feed(), with the packet already decoded: rc and seg are what
+ * decode_packet() returned for it (seg unread unless rc is 0), and hash is
+ * tcpfsm_hash(seg) when rc is 0. Packets must come in capture order. */
+int tcpfsm_feed_decoded(struct tcpfsm *t, int64_t ts, uint32_t caplen, int rc,
+			const struct segment *seg, uint32_t hash);
+
+/* Cache warming for packets fed later, in three stages, each needing the
+ * one before in the cache (flow.h, timers.h): the bucket of a packet some
+ * way ahead, the flow of one about half as far ahead, and the neighbours in
+ * the timer queues of one half as far again. */
+void tcpfsm_prefetch_bucket(const struct tcpfsm *t, uint32_t hash);
+void tcpfsm_prefetch_flow(const struct tcpfsm *t, uint32_t hash);
+void tcpfsm_prefetch_neighbours(const struct tcpfsm *t, uint32_t hash);
 #endif

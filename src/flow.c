@@ -22,7 +22,7 @@
  */
 static uint64_t hash_seed = 0x9e3779b97f4a7c15u;
 
-static inline unsigned flow_hash(const void *key)
+uint32_t flow_key_hash(const struct flow_key *key)
 {
 	uint64_t w[sizeof(struct flow_key) / 8];
 	uint64_t h = hash_seed;
@@ -33,17 +33,41 @@ static inline unsigned flow_hash(const void *key)
 		h ^= h >> 29;
 	}
 	h *= 0xc4ceb9fe1a85ec53u;
-	return (unsigned)(h ^ (h >> 32));
+	return (uint32_t)(h ^ (h >> 32));
 }
 
+/* Every lookup and insertion brings its hash (flow_key_hash()); uthash's
+ * own never runs. */
 #undef HASH_FUNCTION
-#define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = flow_hash(keyptr))
+#define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = flow_key_hash(keyptr))
+
+static inline uint64_t be64_at(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, sizeof v);
+	return __builtin_bswap64(v);
+}
+
+/* memcmp() of two addresses of alen bytes, as big-endian words (the
+ * address fields of struct segment are 16 bytes long either way). */
+static inline int addr_cmp(const uint8_t *a, const uint8_t *b, size_t alen)
+{
+	uint64_t x = be64_at(a), y = be64_at(b);
+	if (alen == 4) {
+		x >>= 32;
+		y >>= 32;
+	} else if (x == y) {
+		x = be64_at(a + 8);
+		y = be64_at(b + 8);
+	}
+	return (x > y) - (x < y);
+}
 
 void flow_key_make(const struct segment *seg, struct flow_key *key,
 		   int *sender_is_lo)
 {
 	size_t alen = seg->family == 4 ? 4 : 16;
-	int c = memcmp(seg->src, seg->dst, alen);
+	int c = addr_cmp(seg->src, seg->dst, alen);
 	int lo = c < 0 || (c == 0 && seg->sport <= seg->dport);
 
 	memset(key, 0, sizeof *key);
@@ -112,7 +136,7 @@ uint32_t flow_hash_of(const struct segment *seg)
 	int lo;
 
 	flow_key_make(seg, &key, &lo);
-	return flow_hash(&key);
+	return flow_key_hash(&key);
 }
 
 void flow_prefetch_bucket(const struct flow_table *ft, uint32_t hash)
@@ -123,25 +147,39 @@ void flow_prefetch_bucket(const struct flow_table *ft, uint32_t hash)
 	__builtin_prefetch(&tbl->buckets[hash & (tbl->num_buckets - 1)]);
 }
 
-void flow_prefetch_flow(const struct flow_table *ft, uint32_t hash)
+/* The flow at the head of hash's bucket, or NULL. */
+static const struct flow *bucket_head(const struct flow_table *ft,
+				      uint32_t hash)
 {
 	if (!ft->hash)
-		return;
+		return NULL;
 	const UT_hash_table *tbl = ft->hash->hh.tbl;
 	const UT_hash_handle *hh =
 		tbl->buckets[hash & (tbl->num_buckets - 1)].hh_head;
-	if (!hh)
-		return;
+	return hh ? (const struct flow *)((const char *)hh -
+					  offsetof(struct flow, hh))
+		  : NULL;
+}
+
+void flow_prefetch_flow(const struct flow_table *ft, uint32_t hash)
+{
 	/* The handle and key, the endpoints, and the Zeek view after them. */
-	const char *f = (const char *)hh - offsetof(struct flow, hh);
-	for (size_t off = 0; off < sizeof(struct flow); off += 64)
+	const char *f = (const char *)bucket_head(ft, hash);
+	for (size_t off = 0; f && off < sizeof(struct flow); off += 64)
 		__builtin_prefetch(f + off);
 }
 
-struct flow *flow_lookup(struct flow_table *ft, const struct flow_key *key)
+const struct flow *flow_peek(const struct flow_table *ft, uint32_t hash)
+{
+	const struct flow *f = bucket_head(ft, hash);
+	return f && f->hh.hashv == hash ? f : NULL;
+}
+
+struct flow *flow_lookup(struct flow_table *ft, const struct flow_key *key,
+			 uint32_t hash)
 {
 	struct flow *f;
-	HASH_FIND(hh, ft->hash, key, sizeof *key, f);
+	HASH_FIND_BYHASHVALUE(hh, ft->hash, key, sizeof *key, hash, f);
 	return f;
 }
 
@@ -153,7 +191,8 @@ static void pool_put(struct flow_table *ft, struct flow *f)
 	ft->free_head = flow_index(ft, f);
 }
 
-struct flow *flow_insert(struct flow_table *ft, const struct flow_key *key)
+struct flow *flow_insert(struct flow_table *ft, const struct flow_key *key,
+			 uint32_t hash)
 {
 	struct flow *f;
 
@@ -171,7 +210,7 @@ struct flow *flow_insert(struct flow_table *ft, const struct flow_key *key)
 	f->lru.prev = f->lru.next = NIL;
 	for (int s = 0; s < 2; s++)
 		f->ep[s].tq.prev = f->ep[s].tq.next = NIL;
-	HASH_ADD(hh, ft->hash, key, sizeof f->key, f);
+	HASH_ADD_BYHASHVALUE(hh, ft->hash, key, sizeof f->key, hash, f);
 	if (!ft->hash) { /* no memory for the table itself: give f back */
 		pool_put(ft, f);
 		return NULL;

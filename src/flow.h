@@ -104,10 +104,16 @@ struct flow_table {
 void flow_key_make(const struct segment *seg, struct flow_key *key,
 		   int *sender_is_lo);
 
+/* The table's hash of a key: seeded per process (flow.c). */
+uint32_t flow_key_hash(const struct flow_key *key);
+
 int flow_table_init(struct flow_table *ft, uint32_t capacity);
 void flow_table_destroy(struct flow_table *ft);
 
-struct flow *flow_lookup(struct flow_table *ft, const struct flow_key *key);
+/* hash is flow_key_hash(key), computed once by the caller (perhaps on
+ * another thread: flow_hash_of()). */
+struct flow *flow_lookup(struct flow_table *ft, const struct flow_key *key,
+			 uint32_t hash);
 
 /*
  * Prefetching, for a caller that knows the packets to come: the bucket of a
@@ -119,9 +125,15 @@ struct flow *flow_lookup(struct flow_table *ft, const struct flow_key *key);
 uint32_t flow_hash_of(const struct segment *seg);
 void flow_prefetch_bucket(const struct flow_table *ft, uint32_t hash);
 void flow_prefetch_flow(const struct flow_table *ft, uint32_t hash);
-/* Takes a zeroed flow from the pool and inserts it under key; NULL when the
- * pool is exhausted (the caller evicts and retries) or out of memory. */
-struct flow *flow_insert(struct flow_table *ft, const struct flow_key *key);
+/* For a third stage, once the flow is in the cache: the flow at the head of
+ * hash's bucket if it has that hash (most likely the flow sought, but keys
+ * are not compared), or NULL. */
+const struct flow *flow_peek(const struct flow_table *ft, uint32_t hash);
+/* Takes a zeroed flow from the pool and inserts it under key, whose
+ * flow_key_hash() is hash; NULL when the pool is exhausted (the caller
+ * evicts and retries) or out of memory. */
+struct flow *flow_insert(struct flow_table *ft, const struct flow_key *key,
+			 uint32_t hash);
 
 /* Removes the flow from the table and returns it to the pool. */
 void flow_remove(struct flow_table *ft, struct flow *f);

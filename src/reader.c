@@ -16,7 +16,7 @@
 #include "feed.h"
 #include "reader.h"
 
-#define RD_RING 16
+#define RD_RING 8
 /* A waiting reader is woken when this many blocks are free, not at every
  * one: fewer wake-ups and context switches on a busy machine. */
 #define RD_WAKE (RD_RING / 2)

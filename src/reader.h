@@ -18,11 +18,11 @@ struct rd_packet {
 	int64_t ts; /* µs since the epoch */
 	uint32_t caplen;
 	int rc;	       /* decode_packet()'s: 0 for a TCP segment */
-	uint32_t hash; /* tcpfsm_hash() of seg, for prefetching */
+	uint32_t hash; /* tcpfsm_hash() of seg */
 	struct segment seg;
 };
 
-#define RD_BLOCK 256 /* packets per block */
+#define RD_BLOCK 1024 /* packets per block */
 
 struct rd_block {
 	uint32_t n;

@@ -44,6 +44,20 @@ void tq_append(struct list *q, struct flow_table *ft, uint32_t ref);
 /* Removing an entry that is not in the list does nothing. */
 void tq_remove(struct list *q, struct flow_table *ft, uint32_t ref);
 
+/* Fetches into the cache the queue neighbours of f's endpoints: a
+ * transition of either unlinks it from between them (tq_remove()). */
+static inline void tq_prefetch_neighbours(const struct flow_table *ft,
+					  const struct flow *f)
+{
+	for (int s = 0; s < 2; s++) {
+		uint32_t prev = f->ep[s].tq.prev, next = f->ep[s].tq.next;
+		if (prev != NIL)
+			__builtin_prefetch(&ref_ep(ft, prev)->tq);
+		if (next != NIL)
+			__builtin_prefetch(&ref_ep(ft, next)->tq);
+	}
+}
+
 /* The idle list, of flows. */
 void lru_append(struct list *l, struct flow_table *ft, struct flow *f);
 void lru_remove(struct list *l, struct flow_table *ft, struct flow *f);

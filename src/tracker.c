@@ -559,12 +559,12 @@ static void evict_one(struct tcpfsm *t)
 }
 
 static struct flow *new_flow(struct tcpfsm *t, const struct flow_key *key,
-			     int client_is_lo, int64_t ts)
+			     uint32_t hash, int client_is_lo, int64_t ts)
 {
-	struct flow *f = flow_insert(&t->ft, key);
+	struct flow *f = flow_insert(&t->ft, key, hash);
 	if (!f) {
 		evict_one(t);
-		f = flow_insert(&t->ft, key);
+		f = flow_insert(&t->ft, key, hash);
 		if (!f)
 			return NULL;
 	}
@@ -709,13 +709,14 @@ static void lone_rst_record(struct tcpfsm *t, const struct segment *seg,
 	t->fn(&ev, t->user);
 }
 
-static void track(struct tcpfsm *t, const struct segment *seg, int64_t ts)
+static void track(struct tcpfsm *t, const struct segment *seg, uint32_t hash,
+		  int64_t ts)
 {
 	struct flow_key key;
 	int sender_is_lo;
 
 	flow_key_make(seg, &key, &sender_is_lo);
-	struct flow *f = flow_lookup(&t->ft, &key);
+	struct flow *f = flow_lookup(&t->ft, &key, hash);
 	int from = 0, ignored = 0;
 
 	if (f && t->opt.idle_timeout > 0 &&
@@ -748,8 +749,8 @@ static void track(struct tcpfsm *t, const struct segment *seg, int64_t ts)
 			client = (seg->flags & TH_ACK) ? 0 : 1;
 		else
 			client = midstream_sender_is_client(seg);
-		f = new_flow(t, &key, client ? sender_is_lo : !sender_is_lo,
-			     ts);
+		f = new_flow(t, &key, hash,
+			     client ? sender_is_lo : !sender_is_lo, ts);
 		if (!f)
 			return;
 		from = client ? TCPFSM_CLIENT : TCPFSM_SERVER;
@@ -804,7 +805,7 @@ static void track(struct tcpfsm *t, const struct segment *seg, int64_t ts)
 }
 
 int tcpfsm_feed_decoded(struct tcpfsm *t, int64_t ts, uint32_t caplen, int rc,
-			const struct segment *seg)
+			const struct segment *seg, uint32_t hash)
 {
 	t->stats.packets++;
 	t->stats.bytes += caplen;
@@ -816,7 +817,7 @@ int tcpfsm_feed_decoded(struct tcpfsm *t, int64_t ts, uint32_t caplen, int rc,
 	t->stats.tcp++;
 	if (seg->options & OPT_MALFORMED)
 		t->stats.bad_tcp_options++;
-	track(t, seg, t->now);
+	track(t, seg, hash, t->now);
 	return 0;
 }
 
@@ -825,12 +826,21 @@ uint32_t tcpfsm_hash(const struct segment *seg)
 	return flow_hash_of(seg);
 }
 
-void tcpfsm_prefetch(const struct tcpfsm *t, uint32_t hash, int flow)
+void tcpfsm_prefetch_bucket(const struct tcpfsm *t, uint32_t hash)
 {
-	if (flow)
-		flow_prefetch_flow(&t->ft, hash);
-	else
-		flow_prefetch_bucket(&t->ft, hash);
+	flow_prefetch_bucket(&t->ft, hash);
+}
+
+void tcpfsm_prefetch_flow(const struct tcpfsm *t, uint32_t hash)
+{
+	flow_prefetch_flow(&t->ft, hash);
+}
+
+void tcpfsm_prefetch_neighbours(const struct tcpfsm *t, uint32_t hash)
+{
+	const struct flow *f = flow_peek(&t->ft, hash);
+	if (f)
+		tq_prefetch_neighbours(&t->ft, f);
 }
 
 int tcpfsm_feed(struct tcpfsm *t, int linktype, int64_t ts, const uint8_t *pkt,
@@ -838,7 +848,8 @@ int tcpfsm_feed(struct tcpfsm *t, int linktype, int64_t ts, const uint8_t *pkt,
 {
 	struct segment seg;
 	int rc = decode_packet(linktype, pkt, caplen, &seg);
-	return tcpfsm_feed_decoded(t, ts, caplen, rc, &seg);
+	return tcpfsm_feed_decoded(t, ts, caplen, rc, &seg,
+				   rc ? 0 : flow_hash_of(&seg));
 }
 
 static int by_id(const void *a, const void *b)

@@ -171,32 +171,32 @@ static void test_table(void **state)
 	flow_key_make(&s1, &k[1], &lo);
 	flow_key_make(&s2, &k[2], &lo);
 
-	assert_null(flow_lookup(&ft, &k[0]));
-	struct flow *f0 = flow_insert(&ft, &k[0]);
+	assert_null(flow_lookup(&ft, &k[0], flow_key_hash(&k[0])));
+	struct flow *f0 = flow_insert(&ft, &k[0], flow_key_hash(&k[0]));
 	assert_non_null(f0);
-	struct flow *f1 = flow_insert(&ft, &k[1]);
+	struct flow *f1 = flow_insert(&ft, &k[1], flow_key_hash(&k[1]));
 	assert_non_null(f1);
 	assert_ptr_not_equal(f0, f1);
 	/* Full. */
-	assert_null(flow_insert(&ft, &k[2]));
-	assert_ptr_equal(flow_lookup(&ft, &k[0]), f0);
-	assert_ptr_equal(flow_lookup(&ft, &k[1]), f1);
-	assert_null(flow_lookup(&ft, &k[2]));
+	assert_null(flow_insert(&ft, &k[2], flow_key_hash(&k[2])));
+	assert_ptr_equal(flow_lookup(&ft, &k[0], flow_key_hash(&k[0])), f0);
+	assert_ptr_equal(flow_lookup(&ft, &k[1], flow_key_hash(&k[1])), f1);
+	assert_null(flow_lookup(&ft, &k[2], flow_key_hash(&k[2])));
 
 	/* The reverse direction's key finds the same flow. */
 	struct segment r0 = seg4(ADDR4_B, 80, ADDR4_A, 40000);
 	struct flow_key kr;
 	flow_key_make(&r0, &kr, &lo);
-	assert_ptr_equal(flow_lookup(&ft, &kr), f0);
+	assert_ptr_equal(flow_lookup(&ft, &kr, flow_key_hash(&kr)), f0);
 
 	/* Removed flows are recycled, zeroed. */
 	f0->id = 99;
 	flow_remove(&ft, f0);
-	assert_null(flow_lookup(&ft, &k[0]));
-	struct flow *f2 = flow_insert(&ft, &k[2]);
+	assert_null(flow_lookup(&ft, &k[0], flow_key_hash(&k[0])));
+	struct flow *f2 = flow_insert(&ft, &k[2], flow_key_hash(&k[2]));
 	assert_ptr_equal(f2, f0);
 	assert_int_equal(f2->id, 0);
-	assert_ptr_equal(flow_lookup(&ft, &k[2]), f2);
+	assert_ptr_equal(flow_lookup(&ft, &k[2], flow_key_hash(&k[2])), f2);
 	assert_int_equal(ft.live, 2);
 
 	/* flow_addr gives each side back. */
@@ -233,7 +233,7 @@ static void test_growth_and_prefetch(void **state)
 		int lo;
 		s = seg4(ADDR4_A, (uint16_t)(1024 + i), ADDR4_B, 80);
 		flow_key_make(&s, &k, &lo);
-		struct flow *f = flow_insert(&ft, &k);
+		struct flow *f = flow_insert(&ft, &k, flow_key_hash(&k));
 		assert_non_null(f);
 		assert_int_equal(f->hh.hashv, flow_hash_of(&s));
 		struct segment back = seg4(ADDR4_B, 80, ADDR4_A, s.sport);
