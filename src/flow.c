@@ -228,6 +228,13 @@ struct flow *flow_insert(struct flow_table *ft, const struct flow_key *key,
 	return f;
 }
 
+void flow_table_clear(struct flow_table *ft)
+{
+	HASH_CLEAR(hh, ft->hash);
+	ft->used = ft->live = 0;
+	ft->free_head = NIL;
+}
+
 void flow_remove(struct flow_table *ft, struct flow *f)
 {
 	HASH_DELETE(hh, ft->hash, f);

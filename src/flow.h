@@ -135,6 +135,9 @@ const struct flow *flow_peek(const struct flow_table *ft, uint32_t hash);
 struct flow *flow_insert(struct flow_table *ft, const struct flow_key *key,
 			 uint32_t hash);
 
+/* Removes every flow at once, keeping the pool's memory for reuse. */
+void flow_table_clear(struct flow_table *ft);
+
 /* Removes the flow from the table and returns it to the pool. */
 void flow_remove(struct flow_table *ft, struct flow *f);
 

@@ -79,10 +79,16 @@ void lru_remove(struct list *l, struct flow_table *ft, struct flow *f)
 
 void sq_init(struct state_queues *sq)
 {
+	sq_clear(sq);
+	for (int s = 0; s < TCPFSM_NSTATES; s++)
+		sq->timeout[s] = sq->alert_after[s] = 0;
+}
+
+void sq_clear(struct state_queues *sq)
+{
 	for (int s = 0; s < TCPFSM_NSTATES; s++) {
 		list_init(&sq->q[s]);
 		sq->alert_cursor[s] = NIL;
-		sq->timeout[s] = sq->alert_after[s] = 0;
 	}
 }
 

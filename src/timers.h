@@ -90,6 +90,9 @@ enum sq_due { SQ_NONE = 0, SQ_TIMEOUT, SQ_ALERT };
 /* Empty queues, no timeouts: the owner sets timeout[] and alert_after[]
  * (and may change them later: entries of one queue share them). */
 void sq_init(struct state_queues *sq);
+/* Empties every queue at once (their entries are being forgotten); the
+ * timeouts stay. */
+void sq_clear(struct state_queues *sq);
 
 /* Endpoint ref enters / leaves the queue of state. Leaving a queue it is not
  * in does nothing. Entering uses the endpoint's `since` as its start. */
@@ -135,5 +138,10 @@ static inline const struct heap_entry *heap_top(const struct heap *h)
 	return &h->v[0];
 }
 void heap_pop(struct heap *h);
+/* Drops every entry, keeping the memory. */
+static inline void heap_clear(struct heap *h)
+{
+	h->n = 0;
+}
 
 #endif

@@ -265,8 +265,9 @@ static void commit(struct tcpfsm *t, struct flow *f, int64_t ts,
 	}
 }
 
-static void end_flow(struct tcpfsm *t, struct flow *f, int64_t ts,
-		     enum tcpfsm_end_reason reason)
+/* The events of a connection's end, which end_flow() then forgets. */
+static void report_end(struct tcpfsm *t, struct flow *f, int64_t ts,
+		       enum tcpfsm_end_reason reason)
 {
 	/* Expired or evicted while stuck: the episode ends with the record.
 	 * At the end of a capture it has not ended; it is only unobserved. */
@@ -283,6 +284,12 @@ static void end_flow(struct tcpfsm *t, struct flow *f, int64_t ts,
 					  .record = &rec};
 		emit(t, f, &ev);
 	}
+}
+
+static void end_flow(struct tcpfsm *t, struct flow *f, int64_t ts,
+		     enum tcpfsm_end_reason reason)
+{
+	report_end(t, f, ts, reason);
 	for (int s = 0; s < 2; s++)
 		leave(t, f, s, f->ep[s].state);
 	lru_remove(&t->lru, &t->ft, f);
@@ -916,7 +923,20 @@ void tcpfsm_finish(struct tcpfsm *t)
 			report_folded(t, g, t->now);
 	}
 	struct flow **v = sorted_flows(t, &n);
-	for (size_t i = 0; v && i < n; i++)
-		end_flow(t, v[i], t->now, TCPFSM_END_FINISHED);
+	if (v) {
+		for (size_t i = 0; i < n; i++)
+			report_end(t, v[i], t->now, TCPFSM_END_FINISHED);
+	} else { /* no memory for the order: the table's own, nearly it */
+		for (struct flow *f = t->ft.hash; f; f = f->hh.next)
+			report_end(t, f, t->now, TCPFSM_END_FINISHED);
+	}
 	free(v);
+	/* Every flow goes: forget them all at once rather than unlink each
+	 * from its neighbours (a cache miss apiece with a large table). */
+	flow_table_clear(&t->ft);
+	sq_clear(&t->sq);
+	list_init(&t->lru);
+	heap_clear(&t->pending);
+	t->stats.active = 0;
+	memset(t->stats.state, 0, sizeof t->stats.state);
 }

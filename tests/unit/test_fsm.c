@@ -1108,10 +1108,25 @@ static void test_finish_and_reuse_tracker(void **state)
 	assert_int_equal(s.ids[0], 1);
 	assert_int_equal(s.ids[1], 2);
 	assert_int_equal(tcpfsm_stats(s.t)->active, 0);
-	/* Fed again afterwards: a new connection, a new id. */
+	const struct tcpfsm_stats *st = tcpfsm_stats(s.t);
+	for (int side = 0; side < 2; side++)
+		for (int q = 0; q < TCPFSM_NSTATES; q++)
+			assert_int_equal(st->state[side][q], 0);
+	/* Fed again afterwards: a new connection on the first one's 4-tuple,
+	 * a new id; its timers run (the queues were emptied, not lost). */
 	s.cport = 40000;
 	STEP(&s, C2S, SYN, 1000, 0, 0, "c:CLOSED>SYN_SENT");
 	assert_int_equal(s.last.id, 3);
+	assert_int_equal(st->active, 1);
+	assert_int_equal(st->state[TCPFSM_CLIENT][TCPFSM_SYN_SENT], 1);
+	assert_int_equal(st->state[TCPFSM_SERVER][TCPFSM_CLOSED], 1);
+	clear(&s);
+	tcpfsm_advance(s.t, s.now + 140 * SEC); /* past SYN_SENT's 133 s */
+	assert_string_equal(s.log, "c:SYN_SENT>CLOSED end(closed)");
+	assert_int_equal(st->active, 0);
+	clear(&s);
+	tcpfsm_finish(s.t); /* nothing left: nothing reported */
+	assert_int_equal(s.nids, 0);
 	sim_close(&s);
 }
 
