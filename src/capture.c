@@ -11,6 +11,7 @@
 #include "capture.h"
 #include "decode.h"
 #include "feed.h"
+#include "prefault.h"
 #include "reader.h"
 
 /* How long a live read waits before the tracker's clock is advanced anyway. */
@@ -130,7 +131,8 @@ static int read_ahead(struct capture *c)
 #define AHEAD_FLOW	 8
 #define AHEAD_NEIGHBOURS 4
 
-static void feed_block(struct tcpfsm *t, const struct rd_block *b)
+static void feed_block(struct capture *c, struct tcpfsm *t,
+		       const struct rd_block *b)
 {
 	for (uint32_t i = 0; i < b->n; i++) {
 		const struct rd_packet *p = &b->pkt[i];
@@ -143,6 +145,7 @@ static void feed_block(struct tcpfsm *t, const struct rd_block *b)
 		tcpfsm_feed_decoded(t, p->ts, p->caplen, p->rc, &p->seg,
 				    p->hash);
 	}
+	prefault_ahead(c->prefault, tcpfsm_pool_used(t));
 }
 
 static enum capture_status run_reader(struct capture *c, struct tcpfsm *t,
@@ -152,7 +155,7 @@ static enum capture_status run_reader(struct capture *c, struct tcpfsm *t,
 		const struct rd_block *b;
 		switch (reader_next(c->reader, &b)) {
 		case RD_BLOCK_READY:
-			feed_block(t, b);
+			feed_block(c, t, b);
 			break;
 		case RD_WAITING:
 			break;
@@ -192,6 +195,9 @@ enum capture_status capture_run(struct capture *c, struct tcpfsm *t,
 				    (int64_t)h->ts.tv_sec * 1000000 +
 					    h->ts.tv_usec,
 				    data, h->caplen);
+			if ((c->records & 1023) == 0)
+				prefault_ahead(c->prefault,
+					       tcpfsm_pool_used(t));
 			/* The clock is read (vDSO, no system call) only every
 			 * few thousand packets. */
 			if (c->live && (c->records & 4095) == 0 &&

@@ -19,6 +19,10 @@ struct capture {
 	uint64_t records;      /* records read so far */
 	struct reader *reader; /* a file read ahead on a second thread */
 	int no_reader;	       /* ... or not: a pipe, or no thread */
+	/* The tracker's pool warmer, or NULL: not the capture's own (its
+	 * owner stops it before freeing the tracker), only told how far the
+	 * pool is used as packets go in. */
+	struct prefault *prefault;
 	/* libpcap's counters are 32 bits and wrap: keep 64-bit totals. */
 	uint32_t last[3];
 	uint64_t total[3];

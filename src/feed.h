@@ -24,4 +24,9 @@ int tcpfsm_feed_decoded(struct tcpfsm *t, int64_t ts, uint32_t caplen, int rc,
 void tcpfsm_prefetch_bucket(const struct tcpfsm *t, uint32_t hash);
 void tcpfsm_prefetch_flow(const struct tcpfsm *t, uint32_t hash);
 void tcpfsm_prefetch_neighbours(const struct tcpfsm *t, uint32_t hash);
+
+/* The flow pool's memory (flow.h), used from its start up, and how much of
+ * it is used so far: for a caller that faults it in ahead (prefault.h). */
+void tcpfsm_pool(const struct tcpfsm *t, void **base, size_t *size);
+size_t tcpfsm_pool_used(const struct tcpfsm *t);
 #endif

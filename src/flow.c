@@ -48,17 +48,29 @@ static inline uint64_t be64_at(const uint8_t *p)
 	return __builtin_bswap64(v);
 }
 
-/* memcmp() of two addresses of alen bytes, as big-endian words (the
- * address fields of struct segment are 16 bytes long either way). */
+static inline uint32_t be32_at(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, sizeof v);
+	return __builtin_bswap32(v);
+}
+
+/* memcmp() of two addresses of alen bytes, as big-endian words. An IPv4
+ * address is read as the one 4-byte word the decoder stored: a wider load
+ * over a narrower store just made stalls until the store completes. */
 static inline int addr_cmp(const uint8_t *a, const uint8_t *b, size_t alen)
 {
-	uint64_t x = be64_at(a), y = be64_at(b);
+	uint64_t x, y;
 	if (alen == 4) {
-		x >>= 32;
-		y >>= 32;
-	} else if (x == y) {
-		x = be64_at(a + 8);
-		y = be64_at(b + 8);
+		x = be32_at(a);
+		y = be32_at(b);
+	} else {
+		x = be64_at(a);
+		y = be64_at(b);
+		if (x == y) {
+			x = be64_at(a + 8);
+			y = be64_at(b + 8);
+		}
 	}
 	return (x > y) - (x < y);
 }

@@ -19,8 +19,10 @@
 #include "cli.h"
 #include "config.h"
 #include "daemon.h"
+#include "feed.h"
 #include "metrics.h"
 #include "output/output.h"
+#include "prefault.h"
 #include "tcpfsm.h"
 
 static volatile sig_atomic_t interrupted, stop, hangup, snapshot_wanted;
@@ -342,12 +344,18 @@ int main(int argc, char **argv)
 		status = 1;
 		goto out_outputs;
 	}
+	void *pool;
+	size_t pool_size;
+	tcpfsm_pool(p->t, &pool, &pool_size);
+	p->cap.prefault = prefault_start(pool, pool_size);
 	install_signals();
 	p->next_stats = capture_wall_clock() + p->cfg.stats_interval;
 
 	status = run(p);
 	finish(p);
 
+	prefault_stop(p->cap.prefault);
+	p->cap.prefault = NULL;
 	tcpfsm_free(p->t);
 out_outputs:
 	for (size_t i = 0; i < p->n_out; i++)

@@ -850,6 +850,17 @@ void tcpfsm_prefetch_neighbours(const struct tcpfsm *t, uint32_t hash)
 		tq_prefetch_neighbours(&t->ft, f);
 }
 
+void tcpfsm_pool(const struct tcpfsm *t, void **base, size_t *size)
+{
+	*base = t->ft.flows;
+	*size = (size_t)t->ft.capacity * sizeof *t->ft.flows;
+}
+
+size_t tcpfsm_pool_used(const struct tcpfsm *t)
+{
+	return (size_t)t->ft.used * sizeof *t->ft.flows;
+}
+
 int tcpfsm_feed(struct tcpfsm *t, int linktype, int64_t ts, const uint8_t *pkt,
 		uint32_t caplen)
 {
