@@ -175,16 +175,22 @@ static const struct flow *bucket_head(const struct flow_table *ft,
 
 void flow_prefetch_flow(const struct flow_table *ft, uint32_t hash)
 {
-	/* The handle and key, the endpoints, and the Zeek view after them. */
-	const char *f = (const char *)bucket_head(ft, hash);
-	for (size_t off = 0; f && off < sizeof(struct flow); off += 64)
-		__builtin_prefetch(f + off);
+	const struct flow *f = bucket_head(ft, hash);
+	if (f)
+		flow_prefetch(f);
 }
 
 const struct flow *flow_peek(const struct flow_table *ft, uint32_t hash)
 {
 	const struct flow *f = bucket_head(ft, hash);
-	return f && f->hh.hashv == hash ? f : NULL;
+	if (!f || f->hh.hashv == hash)
+		return f;
+	/* Another flow heads the chain: the one sought may well be next. */
+	const UT_hash_handle *next = f->hh.hh_next;
+	if (next)
+		flow_prefetch((const struct flow *)((const char *)next -
+						    offsetof(struct flow, hh)));
+	return NULL;
 }
 
 struct flow *flow_lookup(struct flow_table *ft, const struct flow_key *key,
@@ -193,6 +199,12 @@ struct flow *flow_lookup(struct flow_table *ft, const struct flow_key *key,
 	struct flow *f;
 	HASH_FIND_BYHASHVALUE(hh, ft->hash, key, sizeof *key, hash, f);
 	return f;
+}
+
+static void prefetch_slot(struct flow *f)
+{
+	for (size_t off = 0; off < sizeof *f; off += 64)
+		__builtin_prefetch((char *)f + off, 1);
 }
 
 /* Returns f to the free list. */
@@ -216,6 +228,12 @@ struct flow *flow_insert(struct flow_table *ft, const struct flow_key *key,
 	} else {
 		return NULL;
 	}
+	/* The slot the next insertion takes, for writing: with a large
+	 * table it is nowhere in the cache, and it will be written whole. */
+	if (ft->free_head != NIL)
+		prefetch_slot(&ft->flows[ft->free_head]);
+	else if (ft->used < ft->capacity)
+		prefetch_slot(&ft->flows[ft->used]);
 	memset(f, 0, sizeof *f);
 	f->key = *key;
 	f->in_use = 1;

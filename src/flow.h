@@ -115,6 +115,14 @@ void flow_table_destroy(struct flow_table *ft);
 struct flow *flow_lookup(struct flow_table *ft, const struct flow_key *key,
 			 uint32_t hash);
 
+/* Fetches all of f into the cache: the handle and key, the endpoints, and
+ * the Zeek view after them. */
+static inline void flow_prefetch(const struct flow *f)
+{
+	for (size_t off = 0; off < sizeof *f; off += 64)
+		__builtin_prefetch((const char *)f + off);
+}
+
 /*
  * Prefetching, for a caller that knows the packets to come: the bucket of a
  * packet some way ahead, then (once that bucket is in the cache) the flow
@@ -127,7 +135,8 @@ void flow_prefetch_bucket(const struct flow_table *ft, uint32_t hash);
 void flow_prefetch_flow(const struct flow_table *ft, uint32_t hash);
 /* For a third stage, once the flow is in the cache: the flow at the head of
  * hash's bucket if it has that hash (most likely the flow sought, but keys
- * are not compared), or NULL. */
+ * are not compared), or NULL, having prefetched the next in the chain if
+ * another flow heads it. */
 const struct flow *flow_peek(const struct flow_table *ft, uint32_t hash);
 /* Takes a zeroed flow from the pool and inserts it under key, whose
  * flow_key_hash() is hash; NULL when the pool is exhausted (the caller

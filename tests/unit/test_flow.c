@@ -218,7 +218,8 @@ static void test_table(void **state)
 
 /* The table grows as flows come (a bucket per flow at most, on average);
  * flow_hash_of() is the hash the table files each flow under, from either
- * direction; prefetching takes any hash, the table empty or grown since. */
+ * direction; prefetching takes any hash, the table empty or grown since,
+ * and flow_peek() names only a flow filed under the hash it is given. */
 static void test_growth_and_prefetch(void **state)
 {
 	(void)state;
@@ -228,6 +229,7 @@ static void test_growth_and_prefetch(void **state)
 	struct segment s = seg4(ADDR4_A, 40000, ADDR4_B, 80);
 	flow_prefetch_bucket(&ft, flow_hash_of(&s)); /* no table yet */
 	flow_prefetch_flow(&ft, flow_hash_of(&s));
+	int heads = 0;
 	for (uint32_t i = 0; i < N; i++) {
 		struct flow_key k;
 		int lo;
@@ -238,13 +240,21 @@ static void test_growth_and_prefetch(void **state)
 		assert_int_equal(f->hh.hashv, flow_hash_of(&s));
 		struct segment back = seg4(ADDR4_B, 80, ADDR4_A, s.sport);
 		assert_int_equal(flow_hash_of(&back), f->hh.hashv);
+		/* A new flow heads its bucket's chain, unless the buckets
+		 * just doubled and their chains were dealt out again. */
+		const struct flow *h = flow_peek(&ft, f->hh.hashv);
+		assert_true(!h || h->hh.hashv == f->hh.hashv);
+		heads += h == f;
 		uint32_t stale = flow_hash_of(&back) ^ (i * 2654435761u);
 		flow_prefetch_bucket(&ft, stale);
 		flow_prefetch_flow(&ft, stale);
+		const struct flow *g = flow_peek(&ft, stale);
+		assert_true(!g || g->hh.hashv == stale);
 		assert_true(ft.hash->hh.tbl->num_items <=
 			    ft.hash->hh.tbl->num_buckets);
 	}
 	assert_int_equal(ft.live, N);
+	assert_true(heads > N * 9 / 10);
 	flow_table_destroy(&ft);
 }
 
