@@ -1,6 +1,7 @@
 /*
  * flow.c - canonical flow keys, the uthash table and the flow pool.
  */
+#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,14 +46,14 @@ static inline uint64_t be64_at(const uint8_t *p)
 {
 	uint64_t v;
 	memcpy(&v, p, sizeof v);
-	return __builtin_bswap64(v);
+	return be64toh(v);
 }
 
 static inline uint32_t be32_at(const uint8_t *p)
 {
 	uint32_t v;
 	memcpy(&v, p, sizeof v);
-	return __builtin_bswap32(v);
+	return be32toh(v);
 }
 
 /* memcmp() of two addresses of alen bytes, as big-endian words. An IPv4

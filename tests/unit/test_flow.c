@@ -89,6 +89,34 @@ static void test_both_directions_one_key(void **state)
 	assert_memory_equal(k1.lo, ADDR6_A, 16);
 }
 
+/* The lower address is the one memcmp() puts first, in either family;
+ * random pairs, many sharing a prefix, so that every word is compared. */
+static void test_order_is_memcmp(void **state)
+{
+	(void)state;
+	uint32_t r = 12345;
+	for (int i = 0; i < 20000; i++) {
+		uint8_t a[16], b[16];
+		for (int j = 0; j < 16; j++) {
+			r = r * 1103515245u + 12345u;
+			a[j] = (uint8_t)(r >> 16);
+			b[j] = (uint8_t)(r >> 24);
+		}
+		int family = i % 2 ? 6 : 4;
+		size_t alen = family == 4 ? 4 : 16;
+		memcpy(b, a,
+		       (size_t)(i / 2) % (alen + 1)); /* a shared prefix */
+		struct segment sg = family == 4 ? seg4(a, 1000, b, 2000)
+						: seg6(a, 1000, b, 2000);
+		struct flow_key k;
+		int lo;
+		flow_key_make(&sg, &k, &lo);
+		int c = memcmp(a, b, alen);
+		assert_int_equal(lo, c <= 0);
+		assert_memory_equal(k.lo, c <= 0 ? a : b, alen);
+	}
+}
+
 static void test_same_address_different_ports(void **state)
 {
 	(void)state;
@@ -322,6 +350,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_both_directions_one_key),
+		cmocka_unit_test(test_order_is_memcmp),
 		cmocka_unit_test(test_same_address_different_ports),
 		cmocka_unit_test(test_ipv4_vs_ipv6),
 		cmocka_unit_test(test_table),
