@@ -141,7 +141,9 @@ static void feed_block(struct capture *c, struct tcpfsm *t,
 		if (i + AHEAD_FLOW < b->n && !p[AHEAD_FLOW].rc)
 			tcpfsm_prefetch_flow(t, p[AHEAD_FLOW].hash);
 		if (i + AHEAD_NEIGHBOURS < b->n && !p[AHEAD_NEIGHBOURS].rc)
-			tcpfsm_prefetch_neighbours(t, p[AHEAD_NEIGHBOURS].hash);
+			tcpfsm_prefetch_neighbours(
+				t, p[AHEAD_NEIGHBOURS].hash,
+				p[AHEAD_NEIGHBOURS].seg.flags);
 		tcpfsm_feed_decoded(t, p->ts, p->caplen, p->rc, &p->seg,
 				    p->hash);
 	}

@@ -23,7 +23,10 @@ int tcpfsm_feed_decoded(struct tcpfsm *t, int64_t ts, uint32_t caplen, int rc,
  * the timer queues of one half as far again. */
 void tcpfsm_prefetch_bucket(const struct tcpfsm *t, uint32_t hash);
 void tcpfsm_prefetch_flow(const struct tcpfsm *t, uint32_t hash);
-void tcpfsm_prefetch_neighbours(const struct tcpfsm *t, uint32_t hash);
+/* flags: the segment's TCP flags (TH_*), which tell whether it may move an
+ * endpoint at all. */
+void tcpfsm_prefetch_neighbours(const struct tcpfsm *t, uint32_t hash,
+				unsigned flags);
 
 /* The flow pool's memory (flow.h), used from its start up, and how much of
  * it is used so far: for a caller that faults it in ahead (prefault.h). */

@@ -56,39 +56,62 @@ static inline uint32_t be32_at(const uint8_t *p)
 	return be32toh(v);
 }
 
-/* memcmp() of two addresses of alen bytes, as big-endian words. An IPv4
- * address is read as the one 4-byte word the decoder stored: a wider load
- * over a narrower store just made stalls until the store completes. */
-static inline int addr_cmp(const uint8_t *a, const uint8_t *b, size_t alen)
+static inline int cmp_u64(uint64_t x, uint64_t y)
 {
-	uint64_t x, y;
-	if (alen == 4) {
-		x = be32_at(a);
-		y = be32_at(b);
-	} else {
-		x = be64_at(a);
-		y = be64_at(b);
-		if (x == y) {
-			x = be64_at(a + 8);
-			y = be64_at(b + 8);
-		}
-	}
 	return (x > y) - (x < y);
 }
+
+/* The low half of the key's tail word: ports and family as struct
+ * flow_key lays them out (lo_port, hi_port, family, zero padding). */
+static inline uint64_t tail_word(uint16_t lo_port, uint16_t hi_port,
+				 uint8_t family)
+{
+#if __BYTE_ORDER == __LITTLE_ENDIAN
+	return lo_port | (uint64_t)hi_port << 16 | (uint64_t)family << 32;
+#else
+	return (uint64_t)lo_port << 48 | (uint64_t)hi_port << 32 |
+	       (uint64_t)family << 24;
+#endif
+}
+
+/*
+ * The key is built as the five 8-byte words it is hashed and compared as:
+ * narrower stores read back by wider loads stall until the stores complete.
+ * Addresses are ordered as memcmp() would order them, with big-endian word
+ * compares; an IPv4 address is read as the one 4-byte word the decoder
+ * stored, for the same reason.
+ */
+_Static_assert(sizeof(struct flow_key) == 40 &&
+		       offsetof(struct flow_key, lo_port) == 32 &&
+		       offsetof(struct flow_key, family) == 36,
+	       "flow_key is five words, its tail as tail_word() builds it");
 
 void flow_key_make(const struct segment *seg, struct flow_key *key,
 		   int *sender_is_lo)
 {
-	size_t alen = seg->family == 4 ? 4 : 16;
-	int c = addr_cmp(seg->src, seg->dst, alen);
-	int lo = c < 0 || (c == 0 && seg->sport <= seg->dport);
+	uint64_t s[2] = {0, 0}, d[2] = {0, 0};
+	int c;
 
-	memset(key, 0, sizeof *key);
-	memcpy(key->lo, lo ? seg->src : seg->dst, alen);
-	memcpy(key->hi, lo ? seg->dst : seg->src, alen);
-	key->lo_port = lo ? seg->sport : seg->dport;
-	key->hi_port = lo ? seg->dport : seg->sport;
-	key->family = seg->family;
+	if (seg->family == 4) {
+		uint32_t a, b;
+		memcpy(&a, seg->src, sizeof a);
+		memcpy(&b, seg->dst, sizeof b);
+		memcpy(&s[0], &a, sizeof a); /* the rest of the word is zero */
+		memcpy(&d[0], &b, sizeof b);
+		c = cmp_u64(be32toh(a), be32toh(b));
+	} else {
+		memcpy(s, seg->src, sizeof s);
+		memcpy(d, seg->dst, sizeof d);
+		c = s[0] != d[0] ? cmp_u64(be64toh(s[0]), be64toh(d[0]))
+				 : cmp_u64(be64toh(s[1]), be64toh(d[1]));
+	}
+	int lo = c < 0 || (c == 0 && seg->sport <= seg->dport);
+	const uint64_t *l = lo ? s : d, *h = lo ? d : s;
+	uint64_t w[5] = {l[0], l[1], h[0], h[1],
+			 lo ? tail_word(seg->sport, seg->dport, seg->family)
+			    : tail_word(seg->dport, seg->sport, seg->family)};
+
+	memcpy(key, w, sizeof w);
 	*sender_is_lo = lo;
 }
 

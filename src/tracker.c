@@ -843,10 +843,21 @@ void tcpfsm_prefetch_flow(const struct tcpfsm *t, uint32_t hash)
 	flow_prefetch_flow(&t->ft, hash);
 }
 
-void tcpfsm_prefetch_neighbours(const struct tcpfsm *t, uint32_t hash)
+/* Only a transition unlinks an endpoint from its queue, and between two
+ * ESTABLISHED endpoints only a SYN, FIN or RST makes one: the bulk of a
+ * connection's packets need no neighbours. */
+static int may_move(const struct flow *f, unsigned flags)
+{
+	return (flags & (TH_SYN | TH_FIN | TH_RST)) ||
+	       f->ep[0].state != TCPFSM_ESTABLISHED ||
+	       f->ep[1].state != TCPFSM_ESTABLISHED;
+}
+
+void tcpfsm_prefetch_neighbours(const struct tcpfsm *t, uint32_t hash,
+				unsigned flags)
 {
 	const struct flow *f = flow_peek(&t->ft, hash);
-	if (f)
+	if (f && may_move(f, flags))
 		tq_prefetch_neighbours(&t->ft, f);
 }
 
