@@ -128,6 +128,45 @@ static char *put_conn_head(struct output *o, char *p,
 	return put_mem(p, o->head_text, o->head_len);
 }
 
+static char *put_transition_fields(char *p, const struct tcpfsm_event *ev)
+{
+	p = put_kv_str(p, "endpoint", tcpfsm_side_name(ev->endpoint));
+	p = put_kv_str(p, "from", tcpfsm_state_name(ev->from));
+	p = put_kv_str(p, "to", tcpfsm_state_name(ev->to));
+	return put_kv_str(p, "cause", ev->cause);
+}
+
+/* A transition's fields after its connection, as one copy of the text last
+ * written for the same endpoint, states and cause (a static text, so its
+ * address names it). */
+static char *put_transition_tail(struct output *o, char *p,
+				 const struct tcpfsm_event *ev)
+{
+	uint64_t h =
+		((uint64_t)(uintptr_t)ev->cause ^ (uint64_t)ev->endpoint << 1 ^
+		 (uint64_t)ev->from << 8 ^ (uint64_t)ev->to << 16) *
+		0x9e3779b97f4a7c15u;
+	size_t slot =
+		(size_t)(h >> 32) % (sizeof o->tails / sizeof o->tails[0]);
+	struct json_tail *tl = &o->tails[slot];
+
+	if (tl->cause != ev->cause || tl->side != ev->endpoint ||
+	    tl->from != ev->from || tl->to != ev->to) {
+		char *end = put_transition_fields(p, ev);
+		size_t n = (size_t)(end - p);
+		if (n > sizeof tl->text)
+			return end; /* too long to keep: written as it is */
+		tl->cause = ev->cause;
+		tl->side = (uint8_t)ev->endpoint;
+		tl->from = (uint8_t)ev->from;
+		tl->to = (uint8_t)ev->to;
+		tl->len = (uint8_t)n;
+		memcpy(tl->text, p, n);
+		return end;
+	}
+	return put_mem(p, tl->text, tl->len);
+}
+
 /* What alert and resolved events start with: the kind, the endpoint and
  * its state. */
 static char *put_alert_head(struct output *o, char *p,
@@ -179,10 +218,7 @@ void json_event(struct output *o, const struct tcpfsm_event *ev)
 	switch (ev->type) {
 	case TCPFSM_EV_TRANSITION:
 		p = put_conn_head(o, p, ev, "transition");
-		p = put_kv_str(p, "endpoint", tcpfsm_side_name(ev->endpoint));
-		p = put_kv_str(p, "from", tcpfsm_state_name(ev->from));
-		p = put_kv_str(p, "to", tcpfsm_state_name(ev->to));
-		p = put_kv_str(p, "cause", ev->cause);
+		p = put_transition_tail(o, p, ev);
 		break;
 	case TCPFSM_EV_END:
 		p = put_conn_head(o, p, ev, "conn");

@@ -110,18 +110,26 @@ struct output_config;
 /* One destination: a format, a sink, and the events it wants. */
 struct output {
 	enum output_format format;
-	int color;	  /* ANSI colours: text on a terminal only */
-	unsigned events;  /* EVENTS_* (config.h) it receives */
-	int sink;	  /* enum sink_type (config.h) */
-	char *path;	  /* SINK_FILE: reopened on SIGHUP */
-	int facility;	  /* SINK_SYSLOG */
-	int zeek_open;	  /* FORMAT_ZEEK: the log's header is written */
+	int color;	 /* ANSI colours: text on a terminal only */
+	unsigned events; /* EVENTS_* (config.h) it receives */
+	int sink;	 /* enum sink_type (config.h) */
+	char *path;	 /* SINK_FILE: reopened on SIGHUP */
+	int facility;	 /* SINK_SYSLOG */
+	int zeek_open;	 /* FORMAT_ZEEK: the log's header is written */
 	/* FORMAT_JSON: the text of the last event's connection (id and
 	 * addresses), reused by the next event of the same connection: a
 	 * segment often moves both endpoints. */
 	struct tcpfsm_conn head_conn;
 	size_t head_len; /* 0: none */
 	char head_text[2 * TCPFSM_ADDRSTRLEN + 48];
+	/* FORMAT_JSON: the text after a transition's connection (endpoint,
+	 * states, cause), by transition: a few dozen kinds make nearly every
+	 * event. Direct-mapped; cause NULL: an empty slot. */
+	struct json_tail {
+		const char *cause;
+		uint8_t side, from, to, len;
+		char text[188];
+	} tails[128];
 	struct outbuf ob; /* SINK_SYSLOG: one message at a time */
 };
 
