@@ -1,0 +1,110 @@
+/*
+ * test_json.c - the JSON writer's reuse of text it formatted before (a
+ * connection's head, a transition's tail) never changes what is written:
+ * every line is checked against one built field by field with snprintf.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output/output.h"
+#include "testutil.h"
+
+/* The writer's buffer is large: one for the whole test. */
+static struct output out;
+
+/* Causes are static texts, named by their address: many distinct ones, so
+ * that the writer's table of reused texts keeps replacing its entries. */
+#define NCAUSES 300
+static char causes[NCAUSES][200];
+
+static void make_causes(void)
+{
+	for (int i = 0; i < NCAUSES; i++)
+		snprintf(causes[i], sizeof causes[i], "cause %d", i);
+	/* Longer than any text the writer keeps: written as it is. */
+	memset(causes[0], 'x', sizeof causes[0] - 1);
+}
+
+static size_t expect_line(char *buf, size_t room, int64_t ts,
+			  const struct tcpfsm_conn *c, int side, int from,
+			  int to, const char *cause)
+{
+	int n = snprintf(buf, room,
+			 "{\"ts\":%lld.%06lld,\"type\":\"transition\","
+			 "\"conn\":%llu,\"client\":\"10.0.0.%u:40000\","
+			 "\"server\":\"10.0.0.2:80\",\"endpoint\":\"%s\","
+			 "\"from\":\"%s\",\"to\":\"%s\",\"cause\":\"%s\"}\n",
+			 (long long)(ts / 1000000), (long long)(ts % 1000000),
+			 (unsigned long long)c->id, c->client.ip[3],
+			 tcpfsm_side_name(side), tcpfsm_state_name(from),
+			 tcpfsm_state_name(to), cause);
+	assert_true(n > 0 && (size_t)n < room);
+	return (size_t)n;
+}
+
+/* Transitions of random kinds on connections that share an id or
+ * addresses, checked line by line. */
+static void test_transitions_match_plain_formatting(void **state)
+{
+	(void)state;
+	char *text = NULL;
+	size_t text_len = 0;
+	FILE *fp = open_memstream(&text, &text_len);
+	assert_non_null(fp);
+	memset(&out, 0, offsetof(struct output, ob));
+	out.format = FORMAT_JSON;
+	ob_init(&out.ob, fp);
+	make_causes();
+
+	const int nevents = 200000;
+	size_t room = (size_t)nevents * 512, used = 0;
+	char *want = malloc(room);
+	assert_non_null(want);
+	/* Two ids with one pair of addresses, and one id with two. */
+	struct tcpfsm_conn conn[3];
+	for (int i = 0; i < 3; i++) {
+		conn[i] = (struct tcpfsm_conn){.id = 7 + (uint64_t)(i > 0)};
+		conn[i].client = (struct tcpfsm_addr){
+			.family = 4, .port = 40000, .ip = {10, 0, 0, 1}};
+		conn[i].client.ip[3] = (uint8_t)(i == 2 ? 3 : 1);
+		conn[i].server = (struct tcpfsm_addr){
+			.family = 4, .port = 80, .ip = {10, 0, 0, 2}};
+	}
+	uint64_t rnd = 42;
+	int64_t ts = 1700000000000001;
+	for (int i = 0; i < nevents; i++, ts += 999983) {
+		rnd = rnd * 6364136223846793005u + 1442695040888963407u;
+		uint32_t r = (uint32_t)(rnd >> 33);
+		const struct tcpfsm_conn *c = &conn[r % 3];
+		int side = (int)(r / 3 % 2);
+		int from = (int)(r / 6 % TCPFSM_NSTATES);
+		int to = (int)(r / 6 / TCPFSM_NSTATES % TCPFSM_NSTATES);
+		const char *cause = causes[r / 6 / TCPFSM_NSTATES /
+					   TCPFSM_NSTATES % NCAUSES];
+		struct tcpfsm_event ev = {.type = TCPFSM_EV_TRANSITION,
+					  .ts = ts,
+					  .conn = c,
+					  .endpoint = side,
+					  .from = from,
+					  .to = to,
+					  .cause = cause};
+		json_event(&out, &ev);
+		used += expect_line(want + used, room - used, ts, c, side, from,
+				    to, cause);
+	}
+	assert_int_equal(ob_flush(&out.ob), 0);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(text_len, used);
+	assert_memory_equal(text, want, used);
+	free(text);
+	free(want);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_transitions_match_plain_formatting),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
