@@ -106,6 +106,25 @@ static int same_addr(const struct tcpfsm_addr *a, const struct tcpfsm_addr *b)
 	       memcmp(a->ip, b->ip, sizeof a->ip) == 0;
 }
 
+/* A server's address, from the text kept for it if any. */
+static char *put_server_addr(struct output *o, char *p,
+			     const struct tcpfsm_addr *a)
+{
+	uint64_t w[2];
+	memcpy(w, a->ip, sizeof w);
+	uint64_t h = (w[0] ^ w[1] * 0xff51afd7ed558ccdu ^
+		      (uint64_t)a->port << 32 ^ a->family) *
+		     0x9e3779b97f4a7c15u;
+	struct addr_text *e = &o->servers[(h >> 32) % (sizeof o->servers /
+						       sizeof o->servers[0])];
+
+	if (!e->len || !same_addr(&e->addr, a)) {
+		e->len = (uint8_t)tcpfsm_addr_format(a, e->text);
+		e->addr = *a;
+	}
+	return put_mem(p, e->text, e->len);
+}
+
 static char *put_conn_head(struct output *o, char *p,
 			   const struct tcpfsm_event *ev, const char *type)
 {
@@ -120,7 +139,8 @@ static char *put_conn_head(struct output *o, char *p,
 	    !same_addr(&h->server, &c->server)) {
 		char *q = put_kv_uint(o->head_text, "conn", c->id);
 		q = put_addr(put_lit(q, ",\"client\":\""), &c->client);
-		q = put_addr(put_lit(q, "\",\"server\":\""), &c->server);
+		q = put_server_addr(o, put_lit(q, "\",\"server\":\""),
+				    &c->server);
 		*q++ = '"';
 		o->head_len = (size_t)(q - o->head_text);
 		o->head_conn = *c;

@@ -122,6 +122,14 @@ struct output {
 	struct tcpfsm_conn head_conn;
 	size_t head_len; /* 0: none */
 	char head_text[2 * TCPFSM_ADDRSTRLEN + 48];
+	/* FORMAT_JSON: server addresses as text, direct-mapped by address
+	 * (len 0: empty). Servers are few and recur in every connection to
+	 * them; clients' ephemeral ports rarely do, so they are not kept. */
+	struct addr_text {
+		struct tcpfsm_addr addr;
+		uint8_t len;
+		char text[TCPFSM_ADDRSTRLEN];
+	} servers[256];
 	/* FORMAT_JSON: the text after a transition's connection (endpoint,
 	 * states, cause), by transition: a few dozen kinds make nearly every
 	 * event. Direct-mapped; cause NULL: an empty slot. */

@@ -30,21 +30,57 @@ static size_t expect_line(char *buf, size_t room, int64_t ts,
 			  const struct tcpfsm_conn *c, int side, int from,
 			  int to, const char *cause)
 {
+	char client[TCPFSM_ADDRSTRLEN], server[TCPFSM_ADDRSTRLEN];
+	tcpfsm_addr_format(&c->client, client);
+	tcpfsm_addr_format(&c->server, server);
 	int n = snprintf(buf, room,
 			 "{\"ts\":%lld.%06lld,\"type\":\"transition\","
-			 "\"conn\":%llu,\"client\":\"10.0.0.%u:40000\","
-			 "\"server\":\"10.0.0.2:80\",\"endpoint\":\"%s\","
-			 "\"from\":\"%s\",\"to\":\"%s\",\"cause\":\"%s\"}\n",
+			 "\"conn\":%llu,\"client\":\"%s\",\"server\":\"%s\","
+			 "\"endpoint\":\"%s\",\"from\":\"%s\",\"to\":\"%s\","
+			 "\"cause\":\"%s\"}\n",
 			 (long long)(ts / 1000000), (long long)(ts % 1000000),
-			 (unsigned long long)c->id, c->client.ip[3],
+			 (unsigned long long)c->id, client, server,
 			 tcpfsm_side_name(side), tcpfsm_state_name(from),
 			 tcpfsm_state_name(to), cause);
 	assert_true(n > 0 && (size_t)n < room);
 	return (size_t)n;
 }
 
-/* Transitions of random kinds on connections that share an id or
- * addresses, checked line by line. */
+/*
+ * Connections in fours that share an id: (client, server), another client,
+ * the server on another port, the server's address bytes in the other
+ * family. The second half repeats the first's addresses under other ids.
+ * Servers recur across groups, more of them than the writer keeps.
+ */
+#define NGROUPS	 800
+#define NSERVERS 600
+static struct tcpfsm_conn conns[NGROUPS * 4];
+
+static void make_conns(void)
+{
+	for (int i = 0; i < NGROUPS * 4; i++) {
+		struct tcpfsm_conn *c = &conns[i];
+		int g = i / 4 % (NGROUPS / 2), k = g % NSERVERS;
+		*c = (struct tcpfsm_conn){.id = 7 + (uint64_t)i / 4};
+		c->client = (struct tcpfsm_addr){
+			.family = 4,
+			.port = 40000,
+			.ip = {10, 0, (uint8_t)(g >> 8), (uint8_t)g}};
+		c->server = (struct tcpfsm_addr){
+			.family = 4,
+			.port = (uint16_t)(80 + k % 3),
+			.ip = {172, 16, (uint8_t)(k >> 8), (uint8_t)k}};
+		if (i % 4 == 1)
+			c->client.port = 50000;
+		else if (i % 4 == 2)
+			c->server.port = 8080;
+		else if (i % 4 == 3)
+			c->server.family = 6;
+	}
+}
+
+/* Transitions of random kinds on random connections, checked line by
+ * line. */
 static void test_transitions_match_plain_formatting(void **state)
 {
 	(void)state;
@@ -61,26 +97,20 @@ static void test_transitions_match_plain_formatting(void **state)
 	size_t room = (size_t)nevents * 512, used = 0;
 	char *want = malloc(room);
 	assert_non_null(want);
-	/* Two ids with one pair of addresses, and one id with two. */
-	struct tcpfsm_conn conn[3];
-	for (int i = 0; i < 3; i++) {
-		conn[i] = (struct tcpfsm_conn){.id = 7 + (uint64_t)(i > 0)};
-		conn[i].client = (struct tcpfsm_addr){
-			.family = 4, .port = 40000, .ip = {10, 0, 0, 1}};
-		conn[i].client.ip[3] = (uint8_t)(i == 2 ? 3 : 1);
-		conn[i].server = (struct tcpfsm_addr){
-			.family = 4, .port = 80, .ip = {10, 0, 0, 2}};
-	}
+	make_conns();
 	uint64_t rnd = 42;
+	const struct tcpfsm_conn *c = &conns[0];
 	int64_t ts = 1700000000000001;
 	for (int i = 0; i < nevents; i++, ts += 999983) {
 		rnd = rnd * 6364136223846793005u + 1442695040888963407u;
 		uint32_t r = (uint32_t)(rnd >> 33);
-		const struct tcpfsm_conn *c = &conn[r % 3];
-		int side = (int)(r / 3 % 2);
-		int from = (int)(r / 6 % TCPFSM_NSTATES);
-		int to = (int)(r / 6 / TCPFSM_NSTATES % TCPFSM_NSTATES);
-		const char *cause = causes[r / 6 / TCPFSM_NSTATES /
+		/* Half the time the connection of the event before. */
+		if (r % 2)
+			c = &conns[(rnd >> 8) % (NGROUPS * 4)];
+		int side = (int)(r / 2 % 2);
+		int from = (int)(r / 4 % TCPFSM_NSTATES);
+		int to = (int)(r / 4 / TCPFSM_NSTATES % TCPFSM_NSTATES);
+		const char *cause = causes[r / 4 / TCPFSM_NSTATES /
 					   TCPFSM_NSTATES % NCAUSES];
 		struct tcpfsm_event ev = {.type = TCPFSM_EV_TRANSITION,
 					  .ts = ts,
