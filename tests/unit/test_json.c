@@ -1,7 +1,8 @@
 /*
  * test_json.c - the JSON writer's reuse of text it formatted before (a
- * connection's head, a transition's tail) never changes what is written:
- * every line is checked against one built field by field with snprintf.
+ * connection's head, a server's address, a transition's tail) never changes
+ * what is written: every line is checked against one built field by field
+ * with snprintf.
  */
 #include <stdio.h>
 #include <stdlib.h>
