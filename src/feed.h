@@ -17,14 +17,15 @@ uint32_t tcpfsm_hash(const struct segment *seg);
 int tcpfsm_feed_decoded(struct tcpfsm *t, int64_t ts, uint32_t caplen, int rc,
 			const struct segment *seg, uint32_t hash);
 
-/* Cache warming for packets fed later, in three stages, each needing the
- * one before in the cache (flow.h, timers.h): the bucket of a packet some
- * way ahead, the flow of one about half as far ahead, and the neighbours in
- * the timer queues of one half as far again. */
+/* Cache warming for packets fed later, in four stages, each needing the
+ * one before in the cache (flow.h, timers.h), for packets ever nearer: the
+ * bucket, the flow at its head, the next flow in the chain if the head is
+ * another's, and the neighbours in the timer queues of the flow's
+ * endpoints. flags: the segment's TCP flags (TH_*), which tell whether it
+ * may move an endpoint at all. */
 void tcpfsm_prefetch_bucket(const struct tcpfsm *t, uint32_t hash);
 void tcpfsm_prefetch_flow(const struct tcpfsm *t, uint32_t hash);
-/* flags: the segment's TCP flags (TH_*), which tell whether it may move an
- * endpoint at all. */
+void tcpfsm_prefetch_next(const struct tcpfsm *t, uint32_t hash);
 void tcpfsm_prefetch_neighbours(const struct tcpfsm *t, uint32_t hash,
 				unsigned flags);
 

@@ -204,17 +204,28 @@ void flow_prefetch_flow(const struct flow_table *ft, uint32_t hash)
 		flow_prefetch(f);
 }
 
+/* The flow after f in its bucket's chain, or NULL. */
+static const struct flow *chain_next(const struct flow *f)
+{
+	const UT_hash_handle *next = f->hh.hh_next;
+	return next ? (const struct flow *)((const char *)next -
+					    offsetof(struct flow, hh))
+		    : NULL;
+}
+
+void flow_prefetch_next(const struct flow_table *ft, uint32_t hash)
+{
+	const struct flow *f = bucket_head(ft, hash);
+	if (f && f->hh.hashv != hash && (f = chain_next(f)))
+		flow_prefetch(f);
+}
+
 const struct flow *flow_peek(const struct flow_table *ft, uint32_t hash)
 {
 	const struct flow *f = bucket_head(ft, hash);
-	if (!f || f->hh.hashv == hash)
-		return f;
-	/* Another flow heads the chain: the one sought may well be next. */
-	const UT_hash_handle *next = f->hh.hh_next;
-	if (next)
-		flow_prefetch((const struct flow *)((const char *)next -
-						    offsetof(struct flow, hh)));
-	return NULL;
+	if (f && f->hh.hashv != hash)
+		f = chain_next(f);
+	return f && f->hh.hashv == hash ? f : NULL;
 }
 
 struct flow *flow_lookup(struct flow_table *ft, const struct flow_key *key,

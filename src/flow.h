@@ -133,10 +133,13 @@ static inline void flow_prefetch(const struct flow *f)
 uint32_t flow_hash_of(const struct segment *seg);
 void flow_prefetch_bucket(const struct flow_table *ft, uint32_t hash);
 void flow_prefetch_flow(const struct flow_table *ft, uint32_t hash);
-/* For a third stage, once the flow is in the cache: the flow at the head of
- * hash's bucket if it has that hash (most likely the flow sought, but keys
- * are not compared), or NULL, having prefetched the next in the chain if
- * another flow heads it. */
+/* A third stage, once the head is in the cache: if another flow heads the
+ * chain, the next one (a third of flows are not at the head of their chain
+ * when the table holds about one flow per bucket). */
+void flow_prefetch_next(const struct flow_table *ft, uint32_t hash);
+/* For a fourth stage, once those are in the cache: the first of the chain's
+ * first two flows that has that hash (most likely the flow sought, but keys
+ * are not compared), or NULL. */
 const struct flow *flow_peek(const struct flow_table *ft, uint32_t hash);
 /* Takes a zeroed flow from the pool and inserts it under key, whose
  * flow_key_hash() is hash; NULL when the pool is exhausted (the caller

@@ -843,6 +843,11 @@ void tcpfsm_prefetch_flow(const struct tcpfsm *t, uint32_t hash)
 	flow_prefetch_flow(&t->ft, hash);
 }
 
+void tcpfsm_prefetch_next(const struct tcpfsm *t, uint32_t hash)
+{
+	flow_prefetch_next(&t->ft, hash);
+}
+
 /* Only a transition unlinks an endpoint from its queue, and between two
  * ESTABLISHED endpoints only a SYN, FIN or RST makes one: the bulk of a
  * connection's packets need no neighbours. */

@@ -247,7 +247,8 @@ static void test_table(void **state)
 /* The table grows as flows come (a bucket per flow at most, on average);
  * flow_hash_of() is the hash the table files each flow under, from either
  * direction; prefetching takes any hash, the table empty or grown since,
- * and flow_peek() names only a flow filed under the hash it is given. */
+ * and flow_peek() names only a flow filed under the hash it is given, and
+ * each flow first or second in its bucket's chain. */
 static void test_growth_and_prefetch(void **state)
 {
 	(void)state;
@@ -283,6 +284,29 @@ static void test_growth_and_prefetch(void **state)
 	}
 	assert_int_equal(ft.live, N);
 	assert_true(heads > N * 9 / 10);
+	/* Every flow first or second in its chain is found by its hash. */
+	int seen = 0;
+	for (uint32_t i = 0; i < N; i++) {
+		const struct flow *f = &ft.flows[i];
+		const UT_hash_table *tbl = ft.hash->hh.tbl;
+		const UT_hash_handle *h =
+			tbl->buckets[f->hh.hashv & (tbl->num_buckets - 1)]
+				.hh_head;
+		int depth = 0;
+		while (h != &f->hh) {
+			h = h->hh_next;
+			depth++;
+		}
+		flow_prefetch_next(&ft, f->hh.hashv);
+		const struct flow *g = flow_peek(&ft, f->hh.hashv);
+		if (depth <= 1) {
+			assert_ptr_equal(g, f);
+			seen++;
+		} else {
+			assert_true(!g || g->hh.hashv == f->hh.hashv);
+		}
+	}
+	assert_true(seen > N * 9 / 10);
 	flow_table_destroy(&ft);
 }
 
