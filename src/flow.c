@@ -42,27 +42,13 @@ uint32_t flow_key_hash(const struct flow_key *key)
 #undef HASH_FUNCTION
 #define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = flow_key_hash(keyptr))
 
-static inline uint64_t be64_at(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, sizeof v);
-	return be64toh(v);
-}
-
-static inline uint32_t be32_at(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, sizeof v);
-	return be32toh(v);
-}
-
 static inline int cmp_u64(uint64_t x, uint64_t y)
 {
 	return (x > y) - (x < y);
 }
 
-/* The low half of the key's tail word: ports and family as struct
- * flow_key lays them out (lo_port, hi_port, family, zero padding). */
+/* The key's last word: ports and family as struct flow_key lays them out
+ * (lo_port, hi_port, family, zero padding). */
 static inline uint64_t tail_word(uint16_t lo_port, uint16_t hi_port,
 				 uint8_t family)
 {
@@ -74,6 +60,11 @@ static inline uint64_t tail_word(uint16_t lo_port, uint16_t hi_port,
 #endif
 }
 
+_Static_assert(sizeof(struct flow_key) == 40 &&
+		       offsetof(struct flow_key, lo_port) == 32 &&
+		       offsetof(struct flow_key, family) == 36,
+	       "flow_key is five words, its last as tail_word() builds it");
+
 /*
  * The key is built as the five 8-byte words it is hashed and compared as:
  * narrower stores read back by wider loads stall until the stores complete.
@@ -81,10 +72,6 @@ static inline uint64_t tail_word(uint16_t lo_port, uint16_t hi_port,
  * compares; an IPv4 address is read as the one 4-byte word the decoder
  * stored, for the same reason.
  */
-_Static_assert(sizeof(struct flow_key) == 40 &&
-		       offsetof(struct flow_key, lo_port) == 32 &&
-		       offsetof(struct flow_key, family) == 36,
-	       "flow_key is five words, its tail as tail_word() builds it");
 
 void flow_key_make(const struct segment *seg, struct flow_key *key,
 		   int *sender_is_lo)
