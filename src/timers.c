@@ -80,8 +80,71 @@ void lru_remove(struct list *l, struct flow_table *ft, struct flow *f)
 void sq_init(struct state_queues *sq)
 {
 	sq_clear(sq);
-	for (int s = 0; s < TCPFSM_NSTATES; s++)
+	for (int s = 0; s < TCPFSM_NSTATES; s++) {
 		sq->timeout[s] = sq->alert_after[s] = 0;
+		sq->queued[s] = 1;
+	}
+}
+
+struct ref_since {
+	int64_t since;
+	uint32_t ref;
+};
+
+static int by_since(const void *a, const void *b)
+{
+	const struct ref_since *x = a, *y = b;
+	if (x->since != y->since)
+		return x->since < y->since ? -1 : 1;
+	return (x->ref > y->ref) - (x->ref < y->ref);
+}
+
+/* Refills q with the endpoints of ft in state, earliest `since` first. */
+static int rebuild(struct list *q, struct flow_table *ft, int state)
+{
+	while (q->head != NIL)
+		tq_remove(q, ft, q->head);
+	size_t n = 0;
+	for (uint32_t i = 0; i < ft->used; i++)
+		for (int s = 0; s < 2; s++)
+			n += ft->flows[i].in_use &&
+			     ft->flows[i].ep[s].state == state;
+	struct ref_since *v = malloc((n ? n : 1) * sizeof *v);
+	size_t k = 0;
+	for (uint32_t i = 0; i < ft->used; i++)
+		for (int s = 0; s < 2; s++) {
+			const struct flow *f = &ft->flows[i];
+			if (!f->in_use || f->ep[s].state != state)
+				continue;
+			if (v)
+				v[k++] = (struct ref_since){
+					f->ep[s].since, i * 2 + (uint32_t)s};
+			else
+				tq_append(q, ft, i * 2 + (uint32_t)s);
+		}
+	if (!v)
+		return -1;
+	qsort(v, k, sizeof *v, by_since);
+	for (size_t j = 0; j < k; j++)
+		tq_append(q, ft, v[j].ref);
+	free(v);
+	return 0;
+}
+
+int sq_set_queued(struct state_queues *sq, struct flow_table *ft, int state,
+		  int on)
+{
+	int was = sq->queued[state];
+	sq->queued[state] = (uint8_t)(on != 0);
+	if (!on || was)
+		return 0;
+	int rc = rebuild(&sq->q[state], ft, state);
+	/* The alerts already raised in this state are the earliest. */
+	uint32_t c = sq->q[state].head;
+	while (c != NIL && (ref_ep(ft, c)->flags & EP_ALERTED))
+		c = ref_ep(ft, c)->tq.next;
+	sq->alert_cursor[state] = c;
+	return rc;
 }
 
 void sq_clear(struct state_queues *sq)
@@ -95,6 +158,8 @@ void sq_clear(struct state_queues *sq)
 void sq_enter(struct state_queues *sq, struct flow_table *ft, uint32_t ref,
 	      int state)
 {
+	if (!sq->queued[state])
+		return;
 	tq_append(&sq->q[state], ft, ref);
 	if (sq->alert_cursor[state] == NIL)
 		sq->alert_cursor[state] = ref;

@@ -77,19 +77,32 @@ static inline void lru_touch(struct list *l, struct flow_table *ft,
  * moment an endpoint entered it: the host's own timer (the endpoint moves to
  * CLOSED) and the alert threshold. Both are due in queue order, so besides
  * the head, each queue keeps a cursor at its first endpoint not yet alerted.
+ *
+ * A state with neither (ESTABLISHED by default) keeps no queue: its
+ * endpoints are long-lived, and unlinking one would touch two others long
+ * out of the cache. Such a state's endpoints have NIL links.
  */
 struct state_queues {
 	struct list q[TCPFSM_NSTATES];
 	uint32_t alert_cursor[TCPFSM_NSTATES]; /* NIL: all alerted or empty */
 	int64_t timeout[TCPFSM_NSTATES];       /* 0: none */
 	int64_t alert_after[TCPFSM_NSTATES];   /* 0: none */
+	uint8_t queued[TCPFSM_NSTATES];	       /* sq_enter() appends */
 };
 
 enum sq_due { SQ_NONE = 0, SQ_TIMEOUT, SQ_ALERT };
 
-/* Empty queues, no timeouts: the owner sets timeout[] and alert_after[]
- * (and may change them later: entries of one queue share them). */
+/* Empty queues, no timeouts, every state queued: the owner sets timeout[]
+ * and alert_after[] (and may change them later: entries of one queue share
+ * them), and sq_set_queued() for the states that need no queue. */
 void sq_init(struct state_queues *sq);
+/* Whether endpoints entering state are queued from now on. Turned on, the
+ * queue is rebuilt from the endpoints of ft already in state, by the time
+ * they entered it; turned off, the entries it holds leave as they move.
+ * Returns -1 when the rebuild had no memory to sort: the queue then holds
+ * them in table order, and their deadlines may come late. */
+int sq_set_queued(struct state_queues *sq, struct flow_table *ft, int state,
+		  int on);
 /* Empties every queue at once (their entries are being forgotten); the
  * timeouts stay. */
 void sq_clear(struct state_queues *sq);

@@ -74,8 +74,23 @@ void tcpfsm_options_default(struct tcpfsm_options *o)
 	o->alert_rate = 100;
 }
 
+/* Where eviction looks first, oldest first: a flood's closed and embryonic
+ * records. These states keep their queues even without a deadline. */
+static const int victims[] = {TCPFSM_CLOSED, TCPFSM_SYN_SENT,
+			      TCPFSM_SYN_RECEIVED};
+
+static int is_victim(int state)
+{
+	for (unsigned v = 0; v < sizeof victims / sizeof victims[0]; v++)
+		if (victims[v] == state)
+			return 1;
+	return 0;
+}
+
 /* The queues' timeouts from the options. The CLOSED queue's is the linger
- * of a closed record; only the states an endpoint can be stuck in alert. */
+ * of a closed record; other states time out only where the host has a timer
+ * (fsm_table's HOST_TIMEOUT row), and only the states an endpoint can be
+ * stuck in alert. A state with neither and no victims keeps no queue. */
 static void set_timeouts(struct tcpfsm *t)
 {
 	for (int s = 0; s < TCPFSM_NSTATES; s++) {
@@ -83,12 +98,14 @@ static void set_timeouts(struct tcpfsm *t)
 		int64_t alert = t->opt.alert_after[s];
 		if (s == TCPFSM_CLOSED)
 			timeout = t->opt.closed_linger;
-		if (s == TCPFSM_LISTEN)
+		else if (!fsm_table[HOST_TIMEOUT][s].cause)
 			timeout = 0;
 		if (!tcpfsm_alert_name(s))
 			alert = 0;
 		t->sq.timeout[s] = timeout > 0 ? timeout : 0;
 		t->sq.alert_after[s] = alert > 0 ? alert : 0;
+		sq_set_queued(&t->sq, &t->ft, s,
+			      timeout > 0 || alert > 0 || is_victim(s));
 	}
 	t->next_deadline = t->now; /* recompute at the next packet or tick */
 }
@@ -542,8 +559,6 @@ static void touch(struct tcpfsm *t, struct flow *f, int64_t ts)
  * flood's), then the one idle the longest. */
 static void evict_one(struct tcpfsm *t)
 {
-	static const int victims[] = {TCPFSM_CLOSED, TCPFSM_SYN_SENT,
-				      TCPFSM_SYN_RECEIVED};
 	struct flow *f = NULL;
 
 	for (unsigned v = 0; v < sizeof victims / sizeof victims[0] && !f; v++)

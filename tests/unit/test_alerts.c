@@ -13,7 +13,6 @@
 #include "sim.h"
 #include "testutil.h"
 
-
 /* The one alert raised, of this kind on this endpoint, whose diagnosis
  * says each of the phrases. */
 static void expect_alert(struct sim *s, const char *kind, int endpoint,
@@ -270,9 +269,10 @@ static void test_flood_folds_into_one_aggregate(void **state)
 	assert_false(s.alerts[0].aggregate);
 	assert_int_equal(s.alerts[1].count, 49);
 	assert_true(s.alerts[1].aggregate);
-	assert_non_null(strstr(s.alerts[1].diagnosis,
-			       "49 more client endpoints of connections to "
-			       SERVER " were stuck in SYN_SENT"));
+	assert_non_null(
+		strstr(s.alerts[1].diagnosis,
+		       "49 more client endpoints of connections to " SERVER
+		       " were stuck in SYN_SENT"));
 	assert_int_equal(tcpfsm_stats(s.t)->alerts_folded, 49);
 	sim_close(&s);
 }
@@ -312,6 +312,65 @@ static void test_alert_thresholds_configurable(void **state)
 	sim_close(&s);
 }
 
+/* A state that had no alert keeps no queue; given one by a reconfiguration,
+ * the endpoints already in it alert in the order they entered it, each at
+ * its own threshold from entering. */
+static void test_alert_enabled_by_reconfigure(void **state)
+{
+	(void)state;
+	struct tcpfsm_options o;
+	tcpfsm_options_default(&o);
+	o.alert_after[TCPFSM_CLOSE_WAIT] = 0;
+	o.alert_after[TCPFSM_FIN_WAIT_2] = 0;
+	o.host_timeout[TCPFSM_FIN_WAIT_2] = 0;
+	struct sim s;
+	sim_open(&s, &o);
+	/* Three connections to different servers (no folding). The clients
+	 * of the second and the first sit in CLOSE_WAIT from 1 s and 2 s
+	 * (the reverse of the table's order); the third closes. */
+	for (int i = 0; i < 3; i++) {
+		s.cport = (uint16_t)(40000 + i);
+		s.server_ip[3] = (uint8_t)(10 + i);
+		int64_t at = (i + 1) * 100 * MS;
+		send_at(&s, at, C2S, F_SYN, 1000, 0, 0);
+		send_at(&s, at + MS, S2C, F_SYN | F_ACK, 5000, 1001, 0);
+		send_at(&s, at + 2 * MS, C2S, F_ACK, 1001, 5001, 0);
+	}
+	for (int i = 0; i < 3; i++) {
+		int c = i == 2 ? 2 : !i;
+		s.cport = (uint16_t)(40000 + c);
+		s.server_ip[3] = (uint8_t)(10 + c);
+		int64_t at = (i + 1) * SEC;
+		send_at(&s, at, S2C, F_FIN | F_ACK, 5001, 1001, 0);
+		send_at(&s, at + MS, C2S, F_ACK, 1001, 5002, 0);
+		if (c == 2) {
+			send_at(&s, at + 2 * MS, C2S, F_FIN | F_ACK, 1001, 5002,
+				0);
+			send_at(&s, at + 3 * MS, S2C, F_ACK, 5002, 1002, 0);
+		}
+	}
+	sim_advance(&s, 30 * SEC);
+	assert_int_equal(s.nalerts, 0);
+	tcpfsm_options_default(&o); /* CLOSE_WAIT alerts after 60 s */
+	o.alert_after[TCPFSM_FIN_WAIT_2] = 0;
+	o.host_timeout[TCPFSM_FIN_WAIT_2] = 0;
+	tcpfsm_reconfigure(s.t, &o);
+	sim_advance(&s, 61 * SEC - 1);
+	assert_int_equal(s.nalerts, 0);
+	sim_advance(&s, 61 * SEC);
+	assert_int_equal(s.nalerts, 1);
+	assert_string_equal(s.alerts[0].kind, "close_wait_stuck");
+	assert_non_null(strstr(s.alerts[0].diagnosis, "10.0.0.1:40001 "));
+	sim_advance(&s, 62 * SEC - 1);
+	assert_int_equal(s.nalerts, 1);
+	sim_advance(&s, 62 * SEC);
+	assert_int_equal(s.nalerts, 2);
+	assert_non_null(strstr(s.alerts[1].diagnosis, "10.0.0.1:40000 "));
+	sim_advance(&s, 200 * SEC);
+	assert_int_equal(s.nalerts, 2);
+	sim_close(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_flood_folds_into_one_aggregate),
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_alert_thresholds_configurable),
+		cmocka_unit_test(test_alert_enabled_by_reconfigure),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -986,6 +986,32 @@ static void test_reconfigure_shorter_timeouts(void **state)
 	sim_close(&s);
 }
 
+/* A host timeout given to a state the host keeps no timer in does
+ * nothing: ESTABLISHED and CLOSE_WAIT last as long as the application
+ * wants. */
+static void test_timeout_on_untimed_state(void **state)
+{
+	(void)state;
+	struct tcpfsm_options o;
+	tcpfsm_options_default(&o);
+	o.host_timeout[TCPFSM_ESTABLISHED] = 10 * SEC;
+	o.host_timeout[TCPFSM_CLOSE_WAIT] = 10 * SEC;
+	o.host_timeout[TCPFSM_LISTEN] = 10 * SEC;
+	struct sim s;
+	sim_open(&s, &o);
+	handshake(&s);
+	int64_t t = s.now;
+	ADVANCE(&s, t + 20 * SEC, "");
+	STEP(&s, S2C, FIN, 5001, 1101, 0,
+	     "s:ESTABLISHED>FIN_WAIT_1 c:ESTABLISHED>CLOSE_WAIT");
+	STEP(&s, C2S, ACK, 1101, 5002, 0, "s:FIN_WAIT_1>FIN_WAIT_2");
+	t = s.now;
+	ADVANCE(&s, t + 20 * SEC, "");
+	ADVANCE(&s, t + 60 * SEC, "s:FIN_WAIT_2>CLOSED");
+	assert_int_equal(newest(&s).state[TCPFSM_CLIENT], TCPFSM_CLOSE_WAIT);
+	sim_close(&s);
+}
+
 /* The idle order is kept to within idle_timeout / 64 (tracker.c, touch()):
  * a connection seen again within that slack keeps its place, so another
  * idle longer behind it ends up to the slack late, stamped when found, and
@@ -1177,6 +1203,7 @@ int main(void)
 		cmocka_unit_test(test_host_timers),
 		cmocka_unit_test(test_timers_fire_before_packet),
 		cmocka_unit_test(test_reconfigure_shorter_timeouts),
+		cmocka_unit_test(test_timeout_on_untimed_state),
 		cmocka_unit_test(test_idle_order_slack),
 		cmocka_unit_test(test_eviction),
 		cmocka_unit_test(test_finish_and_reuse_tracker),
