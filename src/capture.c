@@ -124,12 +124,12 @@ static int read_ahead(struct capture *c)
 	       S_ISREG(st.st_mode);
 }
 
-/* How far ahead a packet's bucket, its flow, the next flow in the bucket's
- * chain, and then the flow's timer queue neighbours are fetched into the
+/* How far ahead a packet's bucket, the head of the bucket's chain, the flow
+ * itself, and then the flow's timer queue neighbours are fetched into the
  * cache (feed.h): far enough for a memory access to complete meanwhile. */
 #define AHEAD_BUCKET	 16
-#define AHEAD_FLOW	 10
-#define AHEAD_NEXT	 7
+#define AHEAD_HEAD	 10
+#define AHEAD_FLOW	 7
 #define AHEAD_NEIGHBOURS 4
 
 static void feed_block(struct capture *c, struct tcpfsm *t,
@@ -139,10 +139,10 @@ static void feed_block(struct capture *c, struct tcpfsm *t,
 		const struct rd_packet *p = &b->pkt[i];
 		if (i + AHEAD_BUCKET < b->n && !p[AHEAD_BUCKET].rc)
 			tcpfsm_prefetch_bucket(t, p[AHEAD_BUCKET].hash);
+		if (i + AHEAD_HEAD < b->n && !p[AHEAD_HEAD].rc)
+			tcpfsm_prefetch_head(t, p[AHEAD_HEAD].hash);
 		if (i + AHEAD_FLOW < b->n && !p[AHEAD_FLOW].rc)
 			tcpfsm_prefetch_flow(t, p[AHEAD_FLOW].hash);
-		if (i + AHEAD_NEXT < b->n && !p[AHEAD_NEXT].rc)
-			tcpfsm_prefetch_next(t, p[AHEAD_NEXT].hash);
 		if (i + AHEAD_NEIGHBOURS < b->n && !p[AHEAD_NEIGHBOURS].rc)
 			tcpfsm_prefetch_neighbours(
 				t, p[AHEAD_NEIGHBOURS].hash,

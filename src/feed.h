@@ -19,13 +19,14 @@ int tcpfsm_feed_decoded(struct tcpfsm *t, int64_t ts, uint32_t caplen, int rc,
 
 /* Cache warming for packets fed later, in four stages, each needing the
  * one before in the cache (flow.h, timers.h), for packets ever nearer: the
- * bucket, the flow at its head, the next flow in the chain if the head is
- * another's, and the neighbours in the timer queues of the flow's
- * endpoints. flags: the segment's TCP flags (TH_*), which tell whether it
- * may move an endpoint at all. */
+ * bucket, the first line of the flow at its head, the flow sought (the rest
+ * of the head, or the next flow in the chain if the head is another's), and
+ * the neighbours in the timer queues of the flow's endpoints. flags: the
+ * segment's TCP flags (TH_*), which tell whether it may move an endpoint at
+ * all. */
 void tcpfsm_prefetch_bucket(const struct tcpfsm *t, uint32_t hash);
+void tcpfsm_prefetch_head(const struct tcpfsm *t, uint32_t hash);
 void tcpfsm_prefetch_flow(const struct tcpfsm *t, uint32_t hash);
-void tcpfsm_prefetch_next(const struct tcpfsm *t, uint32_t hash);
 void tcpfsm_prefetch_neighbours(const struct tcpfsm *t, uint32_t hash,
 				unsigned flags);
 

@@ -184,11 +184,11 @@ static const struct flow *bucket_head(const struct flow_table *ft,
 		  : NULL;
 }
 
-void flow_prefetch_flow(const struct flow_table *ft, uint32_t hash)
+void flow_prefetch_head(const struct flow_table *ft, uint32_t hash)
 {
 	const struct flow *f = bucket_head(ft, hash);
 	if (f)
-		flow_prefetch(f);
+		__builtin_prefetch(&f->hh);
 }
 
 /* The flow after f in its bucket's chain, or NULL. */
@@ -200,11 +200,22 @@ static const struct flow *chain_next(const struct flow *f)
 		    : NULL;
 }
 
-void flow_prefetch_next(const struct flow_table *ft, uint32_t hash)
+/* Fetches f's cache lines from byte `from` on. */
+static void prefetch_from(const struct flow *f, size_t from)
+{
+	for (size_t off = from; off < sizeof *f; off += 64)
+		__builtin_prefetch((const char *)f + off);
+}
+
+void flow_prefetch_flow(const struct flow_table *ft, uint32_t hash)
 {
 	const struct flow *f = bucket_head(ft, hash);
-	if (f && f->hh.hashv != hash && (f = chain_next(f)))
-		flow_prefetch(f);
+	if (!f)
+		return;
+	if (f->hh.hashv == hash)
+		prefetch_from(f, 64); /* the handle's line is in already */
+	else if ((f = chain_next(f)))
+		prefetch_from(f, 0);
 }
 
 const struct flow *flow_peek(const struct flow_table *ft, uint32_t hash)

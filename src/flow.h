@@ -115,28 +115,25 @@ void flow_table_destroy(struct flow_table *ft);
 struct flow *flow_lookup(struct flow_table *ft, const struct flow_key *key,
 			 uint32_t hash);
 
-/* Fetches all of f into the cache: the handle and key, the endpoints, and
- * the Zeek view after them. */
-static inline void flow_prefetch(const struct flow *f)
-{
-	for (size_t off = 0; off < sizeof *f; off += 64)
-		__builtin_prefetch((const char *)f + off);
-}
-
 /*
- * Prefetching, for a caller that knows the packets to come: the bucket of a
- * packet some way ahead, then (once that bucket is in the cache) the flow
- * at its head, so that the lookup finds both there. flow_hash_of() is the
- * table's hash of seg's flow; the prefetches only read, and any hash is
- * safe to pass even if the table has grown since it was computed.
+ * Prefetching, for a caller that knows the packets to come, in stages each
+ * needing the one before in the cache: the bucket of a packet some way
+ * ahead; then the first cache line of the flow at its head (the handle, which
+ * tells by its hash whether it is the flow sought and which flow follows it
+ * in the chain); then the flow sought: the head's other lines, or, when
+ * another flow heads the chain, the whole of the next one (a third of flows
+ * are not at the head of their chain when the table holds about one flow per
+ * bucket). A cache line fetched for the wrong flow would take one of the few
+ * slots for loads in flight, which at a million open flows bound the speed.
+ *
+ * flow_hash_of() is the table's hash of seg's flow; the prefetches only
+ * read, and any hash is safe to pass even if the table has grown since it
+ * was computed.
  */
 uint32_t flow_hash_of(const struct segment *seg);
 void flow_prefetch_bucket(const struct flow_table *ft, uint32_t hash);
+void flow_prefetch_head(const struct flow_table *ft, uint32_t hash);
 void flow_prefetch_flow(const struct flow_table *ft, uint32_t hash);
-/* A third stage, once the head is in the cache: if another flow heads the
- * chain, the next one (a third of flows are not at the head of their chain
- * when the table holds about one flow per bucket). */
-void flow_prefetch_next(const struct flow_table *ft, uint32_t hash);
 /* For a fourth stage, once those are in the cache: the first of the chain's
  * first two flows that has that hash (most likely the flow sought, but keys
  * are not compared), or NULL. */

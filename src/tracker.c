@@ -853,14 +853,14 @@ void tcpfsm_prefetch_bucket(const struct tcpfsm *t, uint32_t hash)
 	flow_prefetch_bucket(&t->ft, hash);
 }
 
+void tcpfsm_prefetch_head(const struct tcpfsm *t, uint32_t hash)
+{
+	flow_prefetch_head(&t->ft, hash);
+}
+
 void tcpfsm_prefetch_flow(const struct tcpfsm *t, uint32_t hash)
 {
 	flow_prefetch_flow(&t->ft, hash);
-}
-
-void tcpfsm_prefetch_next(const struct tcpfsm *t, uint32_t hash)
-{
-	flow_prefetch_next(&t->ft, hash);
 }
 
 /* Only a transition unlinks an endpoint from its queue, and between two

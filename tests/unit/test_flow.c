@@ -257,6 +257,7 @@ static void test_growth_and_prefetch(void **state)
 	assert_int_equal(flow_table_init(&ft, N), 0);
 	struct segment s = seg4(ADDR4_A, 40000, ADDR4_B, 80);
 	flow_prefetch_bucket(&ft, flow_hash_of(&s)); /* no table yet */
+	flow_prefetch_head(&ft, flow_hash_of(&s));
 	flow_prefetch_flow(&ft, flow_hash_of(&s));
 	int heads = 0;
 	for (uint32_t i = 0; i < N; i++) {
@@ -276,6 +277,7 @@ static void test_growth_and_prefetch(void **state)
 		heads += h == f;
 		uint32_t stale = flow_hash_of(&back) ^ (i * 2654435761u);
 		flow_prefetch_bucket(&ft, stale);
+		flow_prefetch_head(&ft, stale);
 		flow_prefetch_flow(&ft, stale);
 		const struct flow *g = flow_peek(&ft, stale);
 		assert_true(!g || g->hh.hashv == stale);
@@ -297,7 +299,8 @@ static void test_growth_and_prefetch(void **state)
 			h = h->hh_next;
 			depth++;
 		}
-		flow_prefetch_next(&ft, f->hh.hashv);
+		flow_prefetch_head(&ft, f->hh.hashv);
+		flow_prefetch_flow(&ft, f->hh.hashv);
 		const struct flow *g = flow_peek(&ft, f->hh.hashv);
 		if (depth <= 1) {
 			assert_ptr_equal(g, f);
