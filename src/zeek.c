@@ -102,12 +102,21 @@ static void set_state(struct zeek_conn *z, int e, int s)
 
 /* ---- history letters ---------------------------------------------------- */
 
+/* The letters by code - 1: a letter is kept in five bits of hist[]. */
 static const char letters[] = "SHADFRCTWIQGshadfrctwiqg^";
+
+/* letters[] inverted: a letter's code (0: none). */
+static const uint8_t codes[128] = {
+	['S'] = 1,  ['H'] = 2,	['A'] = 3,  ['D'] = 4,	['F'] = 5,
+	['R'] = 6,  ['C'] = 7,	['T'] = 8,  ['W'] = 9,	['I'] = 10,
+	['Q'] = 11, ['G'] = 12, ['s'] = 13, ['h'] = 14, ['a'] = 15,
+	['d'] = 16, ['f'] = 17, ['r'] = 18, ['c'] = 19, ['t'] = 20,
+	['w'] = 21, ['i'] = 22, ['q'] = 23, ['g'] = 24, ['^'] = 25,
+};
 
 static int letter_code(char c)
 {
-	const char *p = strchr(letters, c);
-	return p && c ? (int)(p - letters) + 1 : 0;
+	return codes[(unsigned char)c & 127];
 }
 
 static int letter_at(const struct zeek_conn *z, unsigned i)
@@ -123,14 +132,14 @@ static int letter_at(const struct zeek_conn *z, unsigned i)
 
 static void set_letter(struct zeek_conn *z, unsigned i, int code)
 {
-	unsigned bit = i * 5;
-	for (int b = 0; b < 5; b++, bit++) {
-		uint8_t m = (uint8_t)(1u << (bit % 8));
-		if (code >> b & 1)
-			z->hist[bit / 8] |= m;
-		else
-			z->hist[bit / 8] &= (uint8_t)~m;
-	}
+	unsigned bit = i * 5, at = bit / 8, shift = bit % 8;
+	int two = at + 1 < sizeof z->hist; /* the last byte holds a whole one */
+	unsigned v = z->hist[at] | (unsigned)(two ? z->hist[at + 1] : 0) << 8;
+
+	v = (v & ~(31u << shift)) | (unsigned)code << shift;
+	z->hist[at] = (uint8_t)v;
+	if (two)
+		z->hist[at + 1] = (uint8_t)(v >> 8);
 }
 
 #define MAX_LETTERS ((unsigned)(sizeof(((struct zeek_conn *)0)->hist) * 8 / 5))

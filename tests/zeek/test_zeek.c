@@ -49,6 +49,19 @@ static int feed(struct zeek_conn *z, int side, uint8_t flags, uint32_t seq,
 	return zeek_packet(z, side, &s, ts, ZEEK_INACTIVITY, done);
 }
 
+/* An ACK from side that advertises a zero window. */
+static void feed_zero_window(struct zeek_conn *z, int side, uint32_t seq,
+			     uint32_t ack, int64_t ts)
+{
+	struct segment s = seg(TH_ACK, seq, ack, 0);
+	s.window = 0;
+	if (side == S) {
+		s.sport = 80;
+		s.dport = 40000;
+	}
+	zeek_packet(z, side, &s, ts, ZEEK_INACTIVITY, NULL);
+}
+
 static void handshake(struct zeek_conn *z, int64_t t)
 {
 	feed(z, C, TH_SYN, 1000, 0, 0, t, NULL);
@@ -223,6 +236,39 @@ static void history_limit(void **state)
 	assert_string_equal(rec.history, "ShADdTtTtTtRRRrr");
 }
 
+/* Letters of most kinds, in both cases, packed five bits each and read
+ * back: multi-flag packets (Q, I), zero windows (W), and a connection first
+ * seen from its SYN/ACK, whose roles flip ("^h"). The SYN of the first
+ * SYN/FIN reuses the 4-tuple, so the record restarts there (done is NULL:
+ * the handshake's record is dropped). */
+static void history_letters(void **state)
+{
+	struct zeek_conn z;
+	struct tcpfsm_conn_record rec;
+	(void)state;
+
+	zeek_init(&z, C);
+	handshake(&z, 0);
+	feed(&z, C, TH_SYN | TH_FIN, 1001, 0, 0, SEC, NULL);
+	feed(&z, S, TH_SYN | TH_FIN, 5001, 0, 0, SEC, NULL);
+	feed_zero_window(&z, S, 5001, 1001, SEC + 1);
+	feed_zero_window(&z, C, 1001, 5001, SEC + 2);
+	feed(&z, C, TH_FIN | TH_RST, 1001, 5001, 0, 2 * SEC, NULL);
+	feed(&z, S, TH_FIN | TH_RST, 5001, 1001, 0, 2 * SEC, NULL);
+	zeek_record(&z, &rec);
+	assert_string_equal(rec.history, "QAWaiI");
+
+	zeek_init(&z, S);
+	feed(&z, S, TH_SYN | TH_ACK, 5000, 1001, 0, 0, NULL);
+	feed(&z, C, TH_ACK, 1001, 5001, 0, 1000, NULL);
+	feed(&z, C, TH_ACK, 1001, 5001, 10, 2000, NULL);
+	feed(&z, S, TH_ACK, 5001, 1011, 20, 3000, NULL);
+	feed(&z, C, TH_FIN | TH_ACK, 1011, 5021, 0, 4000, NULL);
+	feed(&z, S, TH_RST, 5021, 0, 0, 5000, NULL);
+	zeek_record(&z, &rec);
+	assert_string_equal(rec.history, "^hADdFr");
+}
+
 /* Sizes come from sequence numbers, beyond 4 GiB too. */
 static void sizes_wrap(void **state)
 {
@@ -256,6 +302,7 @@ int main(void)
 		cmocka_unit_test(reuse),
 		cmocka_unit_test(conn_states),
 		cmocka_unit_test(history_limit),
+		cmocka_unit_test(history_letters),
 		cmocka_unit_test(sizes_wrap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
