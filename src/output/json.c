@@ -100,6 +100,19 @@ static char *put_quoted(char *p, const char *s)
  * letters. */
 #define EVENT_ROOM 1024
 
+/* Writes the n bytes of text kept in a slot by copying the whole slot: a
+ * copy of constant size is a few wide moves, where one of n bytes is a call.
+ * The bytes past n are overwritten by what follows, or left past the end;
+ * an event's room holds a head's and a tail's slots whole. */
+#define put_slot(p, slot, n) (memcpy((p), (slot), sizeof(slot)), (p) + (n))
+/* {"ts": and a time stamp (28), the type's key and value (< 32), the
+ * head's slot, the tail's slot, and "}\n". */
+_Static_assert(6 + 28 + 32 + sizeof(((struct output *)0)->head_text) +
+			       sizeof(((struct output *)0)->tails[0].text) +
+			       2 <=
+		       EVENT_ROOM,
+	       "a transition's slots fit in an event's room");
+
 static int same_addr(const struct tcpfsm_addr *a, const struct tcpfsm_addr *b)
 {
 	return a->family == b->family && a->port == b->port &&
@@ -122,7 +135,7 @@ static char *put_server_addr(struct output *o, char *p,
 		e->len = (uint8_t)tcpfsm_addr_format(a, e->text);
 		e->addr = *a;
 	}
-	return put_mem(p, e->text, e->len);
+	return put_mem(p, e->text, e->len); /* into head_text: no slack */
 }
 
 static char *put_conn_head(struct output *o, char *p,
@@ -145,7 +158,7 @@ static char *put_conn_head(struct output *o, char *p,
 		o->head_len = (size_t)(q - o->head_text);
 		o->head_conn = *c;
 	}
-	return put_mem(p, o->head_text, o->head_len);
+	return put_slot(p, o->head_text, o->head_len);
 }
 
 static char *put_transition_fields(char *p, const struct tcpfsm_event *ev)
@@ -184,7 +197,7 @@ static char *put_transition_tail(struct output *o, char *p,
 		memcpy(tl->text, p, n);
 		return end;
 	}
-	return put_mem(p, tl->text, tl->len);
+	return put_slot(p, tl->text, tl->len);
 }
 
 /* What alert and resolved events start with: the kind, the endpoint and
