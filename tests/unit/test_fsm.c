@@ -1012,6 +1012,48 @@ static void test_timeout_on_untimed_state(void **state)
 	sim_close(&s);
 }
 
+static void add_listener(const struct tcpfsm_listener *l, void *user)
+{
+	struct tcpfsm_listener *v = user;
+	while (v->addr.family)
+		v++;
+	*v = *l;
+}
+
+/* Listeners are proven by SYN/ACKs (listening) and by RSTs answering SYNs
+ * (refused), each address counted on its own however the proofs alternate,
+ * and listed in the order first proven. */
+static void test_listeners_proven(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	for (int i = 0; i < 5; i++) {
+		s.cport = (uint16_t)(40000 + i);
+		s.sport = i % 2 ? 443 : 80;
+		STEP(&s, C2S, SYN, 1000, 0, 0, "c:CLOSED>SYN_SENT");
+		if (s.sport == 80)
+			STEP(&s, S2C, SYNACK, 5000, 1001, 0,
+			     "s:CLOSED>SYN_RECEIVED c:SYN_SENT>ESTABLISHED");
+		else
+			STEP(&s, S2C, RSTACK, 0, 1001, 0,
+			     "c:SYN_SENT>CLOSED");
+	}
+	struct tcpfsm_listener v[4];
+	memset(v, 0, sizeof v);
+	tcpfsm_foreach_listener(s.t, add_listener, v);
+	assert_int_equal(v[0].addr.port, 80);
+	assert_int_equal(v[0].state, TCPFSM_LISTEN);
+	assert_int_equal(v[0].accepted, 3);
+	assert_int_equal(v[0].refused, 0);
+	assert_int_equal(v[1].addr.port, 443);
+	assert_int_equal(v[1].state, TCPFSM_CLOSED);
+	assert_int_equal(v[1].accepted, 0);
+	assert_int_equal(v[1].refused, 2);
+	assert_int_equal(v[2].addr.family, 0);
+	sim_close(&s);
+}
+
 /* The idle order is kept to within idle_timeout / 64 (tracker.c, touch()):
  * a connection seen again within that slack keeps its place, so another
  * idle longer behind it ends up to the slack late, stamped when found, and
@@ -1204,6 +1246,7 @@ int main(void)
 		cmocka_unit_test(test_timers_fire_before_packet),
 		cmocka_unit_test(test_reconfigure_shorter_timeouts),
 		cmocka_unit_test(test_timeout_on_untimed_state),
+		cmocka_unit_test(test_listeners_proven),
 		cmocka_unit_test(test_idle_order_slack),
 		cmocka_unit_test(test_eviction),
 		cmocka_unit_test(test_finish_and_reuse_tracker),
