@@ -18,22 +18,32 @@ extern const char dec_pairs[200];
  */
 static inline size_t dec_u64(char *dst, uint64_t v)
 {
-	char tmp[20];
-	char *p = tmp + sizeof tmp;
+	/* clang-format off */
+	static const uint64_t pow10[20] = {
+		1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
+		1000000000, 10000000000, 100000000000, 1000000000000,
+		10000000000000, 100000000000000, 1000000000000000,
+		10000000000000000, 100000000000000000, 1000000000000000000,
+		10000000000000000000u};
+	/* clang-format on */
+	/* The length first, so the digits go straight to their place: from
+	 * the bit length, log10(2) ~ 1233 / 4096 gives it or one less; v | 1
+	 * makes 0 one digit (and changes no other count: powers of ten from
+	 * 10 on are even). */
+	int bits = 64 - __builtin_clzll(v | 1);
+	int t = (bits * 1233) >> 12;
+	size_t n = (size_t)t + ((v | 1) >= pow10[t]);
+	char *p = dst + n;
 
 	while (v >= 100) {
 		p -= 2;
 		memcpy(p, dec_pairs + v % 100 * 2, 2);
 		v /= 100;
 	}
-	if (v >= 10) {
-		p -= 2;
-		memcpy(p, dec_pairs + v * 2, 2);
-	} else {
-		*--p = (char)('0' + v);
-	}
-	size_t n = (size_t)(tmp + sizeof tmp - p);
-	memcpy(dst, p, n);
+	if (v >= 10)
+		memcpy(p - 2, dec_pairs + v * 2, 2);
+	else
+		p[-1] = (char)('0' + v);
 	return n;
 }
 

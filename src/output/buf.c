@@ -81,6 +81,9 @@ void ob_pad(struct outbuf *ob, const char *s, int width)
 			ob_putc(ob, ' ');
 }
 
+_Static_assert(sizeof(((struct outbuf *)0)->sec_text) + 6 <= 32,
+	       "put_seconds() stays within its room");
+
 char *put_seconds(struct outbuf *ob, char *p, int64_t us)
 {
 	uint64_t mag = us < 0 ? (uint64_t)0 - (uint64_t)us : (uint64_t)us;
@@ -96,7 +99,9 @@ char *put_seconds(struct outbuf *ob, char *p, int64_t us)
 		ob->sec_len = (uint8_t)n;
 		ob->sec_cached = us < 0 ? UINT64_MAX : sec;
 	}
-	p = put_mem(p, ob->sec_text, ob->sec_len);
+	/* The whole slot: a constant-size copy (output.h's room of 32). */
+	memcpy(p, ob->sec_text, sizeof ob->sec_text);
+	p += ob->sec_len;
 	dec_fixed(p, (uint32_t)(mag % 1000000), 6);
 	return p + 6;
 }

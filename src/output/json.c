@@ -105,9 +105,9 @@ static char *put_quoted(char *p, const char *s)
  * The bytes past n are overwritten by what follows, or left past the end;
  * an event's room holds a head's and a tail's slots whole. */
 #define put_slot(p, slot, n) (memcpy((p), (slot), sizeof(slot)), (p) + (n))
-/* {"ts": and a time stamp (28), the type's key and value (< 32), the
- * head's slot, the tail's slot, and "}\n". */
-_Static_assert(6 + 28 + 32 + sizeof(((struct output *)0)->head_text) +
+/* {"ts": and a time stamp (32 of room), the type's key and value (< 32),
+ * the head's slot, the tail's slot, and "}\n". */
+_Static_assert(6 + 32 + 32 + sizeof(((struct output *)0)->head_text) +
 			       sizeof(((struct output *)0)->tails[0].text) +
 			       2 <=
 		       EVENT_ROOM,

@@ -83,7 +83,7 @@ static inline char *put_addr(char *p, const struct tcpfsm_addr *a)
 {
 	return p + tcpfsm_addr_format(a, p);
 }
-/* As ob_seconds (at most 28 bytes). */
+/* As ob_seconds (at most 28 bytes, but needs 32 bytes of room at p). */
 char *put_seconds(struct outbuf *ob, char *p, int64_t us);
 static inline void ob_putc(struct outbuf *ob, char c)
 {

@@ -2,12 +2,13 @@
  * test_json.c - the JSON writer's reuse of text it formatted before (a
  * connection's head, a server's address, a transition's tail) never changes
  * what is written: every line is checked against one built field by field
- * with snprintf.
+ * with snprintf. So are the decimal writers under every field.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "decimal.h"
 #include "output/output.h"
 #include "testutil.h"
 
@@ -132,9 +133,52 @@ static void test_transitions_match_plain_formatting(void **state)
 	free(want);
 }
 
+/* One value through dec_u64(): the same text as snprintf, and not a byte
+ * written past it. */
+static void check_u64(uint64_t v)
+{
+	char got[32], want[32];
+	memset(got, 'Z', sizeof got);
+	size_t n = dec_u64(got, v);
+	int w = snprintf(want, sizeof want, "%llu", (unsigned long long)v);
+	assert_int_equal(n, (size_t)w);
+	assert_memory_equal(got, want, n);
+	assert_int_equal(got[n], 'Z');
+}
+
+/* Every length and its edges (each power of ten and of two, one either
+ * side), then random values of random bit lengths; fixed widths too. */
+static void test_decimals(void **state)
+{
+	(void)state;
+	uint64_t p10 = 1;
+	for (int k = 0; k < 20; k++, p10 *= 10)
+		for (uint64_t d = 0; d < 3; d++)
+			check_u64(p10 - 1 + d);
+	for (int k = 0; k < 64; k++)
+		for (uint64_t d = 0; d < 3; d++)
+			check_u64((UINT64_C(1) << k) - 1 + d);
+	check_u64(UINT64_MAX);
+	uint64_t rnd = 7;
+	for (int i = 0; i < 1000000; i++) {
+		rnd = rnd * 6364136223846793005u + 1442695040888963407u;
+		check_u64(rnd >> (rnd >> 58));
+	}
+	for (int width = 2; width <= 6; width += 2)
+		for (uint32_t v = 0; v < 1000000; v += 7) {
+			char got[8], want[8];
+			uint32_t x = v % (width == 2 ? 100 : width == 4 ? 10000
+								 : 1000000);
+			dec_fixed(got, x, width);
+			snprintf(want, sizeof want, "%0*u", width, x);
+			assert_memory_equal(got, want, (size_t)width);
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_decimals),
 		cmocka_unit_test(test_transitions_match_plain_formatting),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
