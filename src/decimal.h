@@ -19,7 +19,7 @@ extern const char dec_pairs[200];
 static inline size_t dec_u64(char *dst, uint64_t v)
 {
 	/* clang-format off */
-	static const uint64_t pow10[20] = {
+	static const uint64_t tens[20] = {
 		1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
 		1000000000, 10000000000, 100000000000, 1000000000000,
 		10000000000000, 100000000000000, 1000000000000000,
@@ -32,7 +32,7 @@ static inline size_t dec_u64(char *dst, uint64_t v)
 	 * 10 on are even). */
 	int bits = 64 - __builtin_clzll(v | 1);
 	int t = (bits * 1233) >> 12;
-	size_t n = (size_t)t + ((v | 1) >= pow10[t]);
+	size_t n = (size_t)t + ((v | 1) >= tens[t]);
 	char *p = dst + n;
 
 	while (v >= 100) {

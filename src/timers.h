@@ -80,7 +80,8 @@ static inline void lru_touch(struct list *l, struct flow_table *ft,
  *
  * A state with neither (ESTABLISHED by default) keeps no queue: its
  * endpoints are long-lived, and unlinking one would touch two others long
- * out of the cache. Such a state's endpoints have NIL links.
+ * out of the cache. An endpoint entering such a state is in no queue (NIL
+ * links).
  */
 struct state_queues {
 	struct list q[TCPFSM_NSTATES];
