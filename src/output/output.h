@@ -59,7 +59,7 @@ static inline char *ob_room(struct outbuf *ob, size_t n)
 		ob_flush(ob);
 	return ob->data + ob->len;
 }
-static inline void ob_done(struct outbuf *ob, char *end)
+static inline void ob_done(struct outbuf *ob, const char *end)
 {
 	ob->len = (size_t)(end - ob->data);
 }
