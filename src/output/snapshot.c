@@ -91,7 +91,7 @@ static void count_listener(const struct tcpfsm_listener *l, void *user)
 
 /* The open connections, both endpoints' states side by side. */
 static void snapshot_connections(struct output *o, const struct tcpfsm *t,
-				 struct snap *sp)
+				 const struct snap *sp)
 {
 	struct snap s = *sp;
 
