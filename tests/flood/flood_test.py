@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """A SYN flood from random sources: memory stays within max_connections,
-alerts stay few, cost stays linear.
+alerts stay few.
 
 Generates (bench/gen, seeded) a flood of 250k and of 1M spoofed SYNs to one
 server port at 50k SYNs a second (the table holds 4 s of it, past the 3 s alert threshold) over a little normal traffic, and runs
@@ -10,7 +10,11 @@ tcpfsm on each with room for 200k connections. Checks, for both:
   * the flood raises a bounded number of alert events (folded into
     aggregates: the folded count says how many), not one per SYN;
 and between the two: peak memory flat (the 1M run within 1.3x of the 250k
-run: both fill the table), CPU time at most 1.5x linear.
+run: both fill the table).
+
+That the cost stays linear is a matter of time, so the benchmark measures
+it, not this test: bench/run's target "flood per packet, synflood 2M / 250k"
+(bench/README.md). A timed check here would fail on a busy machine.
 """
 import json
 import os
@@ -30,17 +34,13 @@ tracking:
 
 
 def run(tcpfsm, cfg, pcap):
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     p = subprocess.run([tcpfsm, "-c", cfg, "-r", pcap], capture_output=True,
                        text=True)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if p.returncode != 0:
         raise SystemExit(f"tcpfsm exited {p.returncode}: {p.stderr}")
     events = [json.loads(line) for line in p.stdout.splitlines()]
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime -
-                                                 before.ru_stime)
     # ru_maxrss of children is the largest child so far: measure in order.
-    return events, cpu, after.ru_maxrss
+    return events, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 
 
 def main():
@@ -62,16 +62,16 @@ def main():
             subprocess.run([gen, "-p", "synflood", "-n", n, "-c", "100",
                             "--flood-pps", "50k", "-q", "-o", pcap],
                            check=True)
-            events, cpu, rss = run(tcpfsm, cfg, pcap)
+            events, rss = run(tcpfsm, cfg, pcap)
             os.unlink(pcap)
             stats = events[-1]
             alerts = [e for e in events if e["type"] == "alert"]
-            results[n] = (stats, cpu, rss)
+            results[n] = rss
             print(f"{n}: {stats['packets']} packets, {stats['connections']} "
                   f"connections, {stats['evicted']} evicted, "
                   f"{len(alerts)} alert events ({stats['alerts_folded']} "
                   f"folded, {stats['alerts_suppressed']} suppressed), "
-                  f"cpu {cpu:.2f} s, peak RSS {rss / 1024:.0f} MiB")
+                  f"peak RSS {rss / 1024:.0f} MiB")
             check(stats["type"] == "stats", f"{n}: final stats written")
             check(stats["active"] <= MAX_CONN,
                   f"{n}: at most {MAX_CONN} tracked ({stats['active']})")
@@ -83,12 +83,10 @@ def main():
                   f"{n}: few alert events ({len(alerts)})")
             check(any(a["count"] > 1000 for a in alerts),
                   f"{n}: an aggregate alert counts the flood")
-        (_, cpu_s, rss_s), (_, cpu_l, rss_l) = results["250k"], results["1M"]
+        rss_s, rss_l = results["250k"], results["1M"]
         check(rss_l <= rss_s * 1.3,
               f"memory flat: {rss_l / 1024:.0f} MiB for 1M vs "
               f"{rss_s / 1024:.0f} MiB for 250k")
-        check(cpu_l <= max(cpu_s, 0.05) * 4 * 1.5,
-              f"cost linear: {cpu_l:.2f} s for 1M vs {cpu_s:.2f} s for 250k")
     print(f"{len(failures)} failed")
     return 1 if failures else 0
 
