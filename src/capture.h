@@ -17,6 +17,7 @@ struct capture {
 	int fd;		       /* live: to wait on when nothing is buffered */
 	const char *name;      /* file or interface, for messages */
 	uint64_t records;      /* records read so far */
+	char *stdio_buf;       /* the file's stdio buffer (capture.c) */
 	struct reader *reader; /* a file read ahead on a second thread */
 	int no_reader;	       /* ... or not: a pipe, or no thread */
 	/* The tracker's pool warmer, or NULL: not the capture's own (its
