@@ -215,7 +215,7 @@ void flow_prefetch_flow(const struct flow_table *ft, uint32_t hash)
 	if (f->hh.hashv == hash)
 		prefetch_from(f, 64); /* the handle's line is in already */
 	else if ((f = chain_next(f)))
-		prefetch_from(f, 0);
+		flow_prefetch(f);
 }
 
 const struct flow *flow_peek(const struct flow_table *ft, uint32_t hash)

@@ -205,8 +205,13 @@ void sq_alert_done(struct state_queues *sq, const struct flow_table *ft,
 		   int state)
 {
 	uint32_t c = sq->alert_cursor[state];
+	if (c == NIL)
+		return;
+	c = sq->alert_cursor[state] = ref_ep(ft, c)->tq.next;
+	/* sq_next() reads it soon, and its alert the whole flow: in a flood
+	 * an alert comes due at each packet, for a flow seconds cold. */
 	if (c != NIL)
-		sq->alert_cursor[state] = ref_ep(ft, c)->tq.next;
+		flow_prefetch(ref_flow(ft, c));
 }
 
 void heap_init(struct heap *h, size_t max)

@@ -575,6 +575,20 @@ static void evict_one(struct tcpfsm *t)
 		i = g->lru.next;
 	}
 	if (f) {
+		/* In a flood every new SYN evicts one, and the next victims
+		 * are queued behind this one, as cold: the next's bucket and
+		 * the one after it are fetched now (the next itself was, at
+		 * the eviction before). */
+		for (int s = 0; s < 2; s++) {
+			if (f->ep[s].tq.next == NIL)
+				continue;
+			const struct flow *n =
+				ref_flow(&t->ft, f->ep[s].tq.next);
+			flow_prefetch_bucket(&t->ft, n->hh.hashv);
+			if (n->ep[s].tq.next != NIL)
+				flow_prefetch(
+					ref_flow(&t->ft, n->ep[s].tq.next));
+		}
 		t->stats.evicted++;
 		end_flow(t, f, t->now, TCPFSM_END_EVICTED);
 	}
