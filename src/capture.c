@@ -176,7 +176,7 @@ static void feed_block(struct capture *c, struct tcpfsm *t,
 }
 
 static enum capture_status run_reader(struct capture *c, struct tcpfsm *t,
-				      volatile sig_atomic_t *interrupt)
+				      const volatile sig_atomic_t *interrupt)
 {
 	while (!*interrupt) {
 		const struct rd_block *b;
@@ -200,7 +200,7 @@ static enum capture_status run_reader(struct capture *c, struct tcpfsm *t,
 }
 
 enum capture_status capture_run(struct capture *c, struct tcpfsm *t,
-				volatile sig_atomic_t *interrupt)
+				const volatile sig_atomic_t *interrupt)
 {
 	if (!c->reader && !c->no_reader) {
 		if (read_ahead(c))
@@ -256,7 +256,7 @@ void capture_counters(struct capture *c, struct tcpfsm_stats *st)
 
 	if (!c->live || pcap_stats(c->pcap, &ps) < 0)
 		return;
-	uint32_t now[3] = {ps.ps_recv, ps.ps_drop, ps.ps_ifdrop};
+	const uint32_t now[3] = {ps.ps_recv, ps.ps_drop, ps.ps_ifdrop};
 	for (int i = 0; i < 3; i++) {
 		c->total[i] += (uint32_t)(now[i] - c->last[i]);
 		c->last[i] = now[i];

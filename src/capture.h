@@ -52,7 +52,7 @@ enum capture_status {
  * the link is quiet. On CAPTURE_ERROR (e.g. a truncated file) every packet
  * before the fault was fed. */
 enum capture_status capture_run(struct capture *c, struct tcpfsm *t,
-				volatile sig_atomic_t *interrupt);
+				const volatile sig_atomic_t *interrupt);
 
 /* Copies libpcap's received/dropped counters into st (live captures). */
 void capture_counters(struct capture *c, struct tcpfsm_stats *st);

@@ -1140,21 +1140,22 @@ static int parse_map(struct ctx *c, const struct section *sec, void *base,
 static int unknown_section(struct ctx *c, const char *key)
 {
 	const char *names[N(root_fields)];
-	char q[48];
 
 	for (size_t i = 0; i < N(root_fields); i++)
 		names[i] = root_fields[i].name;
 	if (!closest(key, names, N(root_fields)))
 		for (size_t i = 0; i < N(root_fields); i++) {
 			const struct section *sec = root_fields[i].sub;
-			for (size_t j = 0; sec && j < sec->n; j++)
-				if (strcmp(key, sec->fields[j].name) == 0)
-					return fail_at(
-						c, c->ev.start_mark,
-						"unknown section '%s' (did you "
-						"mean '%s.%s'?)",
-						quote(key, q, sizeof q),
-						names[i], key);
+			for (size_t j = 0; sec && j < sec->n; j++) {
+				if (strcmp(key, sec->fields[j].name) != 0)
+					continue;
+				char q[48];
+				return fail_at(c, c->ev.start_mark,
+					       "unknown section '%s' (did you "
+					       "mean '%s.%s'?)",
+					       quote(key, q, sizeof q),
+					       names[i], key);
+			}
 		}
 	return unknown_name(c, c->ev.start_mark, "section", "", 1, key, names,
 			    N(root_fields));
@@ -1262,7 +1263,6 @@ static int parse_document(struct ctx *c)
 {
 	static const char sections[] = "capture, tracking, alerts, outputs, "
 				       "daemon, metrics or stats";
-	char q[48];
 
 	if (next(c) < 0) /* STREAM-START */
 		return -1;
@@ -1280,11 +1280,13 @@ static int parse_document(struct ctx *c)
 			       "the document is empty (expected a mapping of "
 			       "sections: %s)",
 			       sections);
-	if (c->ev.type == YAML_SCALAR_EVENT)
+	if (c->ev.type == YAML_SCALAR_EVENT) {
+		char q[48];
 		return fail_at(c, c->ev.start_mark,
 			       "expected a mapping of sections (%s) at the top "
 			       "level, found '%s'",
 			       sections, quote(scalar(c), q, sizeof q));
+	}
 	if (c->ev.type != YAML_MAPPING_START_EVENT)
 		return fail_at(c, c->ev.start_mark,
 			       "expected a mapping of sections (%s) at the top "
