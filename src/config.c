@@ -854,7 +854,7 @@ static int parse_events(struct ctx *c, const char *what, unsigned *dst)
 				"%s: expected an event type (transition, "
 				"alert, resolved, conn or stats), found %s",
 				what, event_desc(&c->ev));
-		int bit;
+		int bit = 0;
 		if (has_nul(c))
 			return fail_at(c, c->ev.start_mark,
 				       "%s: an event type with a NUL character",
