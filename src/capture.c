@@ -160,17 +160,17 @@ static void feed_block(struct capture *c, struct tcpfsm *t,
 	for (uint32_t i = 0; i < b->n; i++) {
 		const struct rd_packet *p = &b->pkt[i];
 		if (i + AHEAD_BUCKET < b->n && !p[AHEAD_BUCKET].rc)
-			tcpfsm_prefetch_bucket(t, p[AHEAD_BUCKET].hash);
+			tcpfsm_prefetch_bucket(t, p[AHEAD_BUCKET].flow.hash);
 		if (i + AHEAD_HEAD < b->n && !p[AHEAD_HEAD].rc)
-			tcpfsm_prefetch_head(t, p[AHEAD_HEAD].hash);
+			tcpfsm_prefetch_head(t, p[AHEAD_HEAD].flow.hash);
 		if (i + AHEAD_FLOW < b->n && !p[AHEAD_FLOW].rc)
-			tcpfsm_prefetch_flow(t, p[AHEAD_FLOW].hash);
+			tcpfsm_prefetch_flow(t, p[AHEAD_FLOW].flow.hash);
 		if (i + AHEAD_NEIGHBOURS < b->n && !p[AHEAD_NEIGHBOURS].rc)
 			tcpfsm_prefetch_neighbours(
-				t, p[AHEAD_NEIGHBOURS].hash,
+				t, p[AHEAD_NEIGHBOURS].flow.hash,
 				p[AHEAD_NEIGHBOURS].seg.flags);
 		tcpfsm_feed_decoded(t, p->ts, p->caplen, p->rc, &p->seg,
-				    p->hash);
+				    &p->flow);
 	}
 	prefault_ahead(c->prefault, tcpfsm_pool_used(t));
 }

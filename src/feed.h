@@ -5,17 +5,27 @@
 #ifndef TCPFSM_FEED_H
 #define TCPFSM_FEED_H
 #include "decode.h"
+#include "flow.h"
 #include "tcpfsm.h"
 
-/* The table's hash of a decoded TCP segment's connection. Pure: the reader
- * thread computes it once the tracker exists. */
-uint32_t tcpfsm_hash(const struct segment *seg);
+/* A decoded TCP segment's connection as the flow table files it: the
+ * canonical key, which way the segment went, and the key's hash. */
+struct seg_flow {
+	struct flow_key key;
+	uint32_t hash;
+	int sender_is_lo;
+};
+
+/* Fills sf for seg. Pure: the reader thread computes it once the tracker
+ * exists, so that the tracker's thread does not. */
+void tcpfsm_flow_of(const struct segment *seg, struct seg_flow *sf);
 
 /* As tcpfsm_feed(), with the packet already decoded: rc and seg are what
- * decode_packet() returned for it (seg unread unless rc is 0), and hash is
- * tcpfsm_hash(seg) when rc is 0. Packets must come in capture order. */
+ * decode_packet() returned for it (seg unread unless rc is 0), and sf is
+ * what tcpfsm_flow_of(seg) filled when rc is 0. Packets must come in
+ * capture order. */
 int tcpfsm_feed_decoded(struct tcpfsm *t, int64_t ts, uint32_t caplen, int rc,
-			const struct segment *seg, uint32_t hash);
+			const struct segment *seg, const struct seg_flow *sf);
 
 /* Cache warming for packets fed later, in four stages, each needing the
  * one before in the cache (flow.h, timers.h), for packets ever nearer: the

@@ -89,7 +89,8 @@ static void *run(void *arg)
 			p->ts = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
 			p->caplen = h->caplen;
 			p->rc = decode_packet(r->dlt, data, h->caplen, &p->seg);
-			p->hash = p->rc ? 0 : tcpfsm_hash(&p->seg);
+			if (!p->rc)
+				tcpfsm_flow_of(&p->seg, &p->flow);
 		}
 		if (rc == 1) {
 			push(r, records, 0, 0);

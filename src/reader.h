@@ -12,14 +12,15 @@
 #include <stdint.h>
 
 #include "decode.h"
+#include "feed.h"
 
 /* One packet as the tracker needs it: decode_packet()'s result. */
 struct rd_packet {
 	int64_t ts; /* µs since the epoch */
 	uint32_t caplen;
-	int rc;	       /* decode_packet()'s: 0 for a TCP segment */
-	uint32_t hash; /* tcpfsm_hash() of seg */
+	int rc; /* decode_packet()'s: 0 for a TCP segment */
 	struct segment seg;
+	struct seg_flow flow; /* tcpfsm_flow_of() seg, when rc is 0 */
 };
 
 #define RD_BLOCK 1024 /* packets per block */

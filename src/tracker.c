@@ -745,14 +745,11 @@ static void lone_rst_record(struct tcpfsm *t, const struct segment *seg,
 	t->fn(&ev, t->user);
 }
 
-static void track(struct tcpfsm *t, const struct segment *seg, uint32_t hash,
-		  int64_t ts)
+static void track(struct tcpfsm *t, const struct segment *seg,
+		  const struct seg_flow *sf, int64_t ts)
 {
-	struct flow_key key;
-	int sender_is_lo;
-
-	flow_key_make(seg, &key, &sender_is_lo);
-	struct flow *f = flow_lookup(&t->ft, &key, hash);
+	int sender_is_lo = sf->sender_is_lo;
+	struct flow *f = flow_lookup(&t->ft, &sf->key, sf->hash);
 	int from = 0, ignored = 0;
 
 	if (f && t->opt.idle_timeout > 0 &&
@@ -785,7 +782,7 @@ static void track(struct tcpfsm *t, const struct segment *seg, uint32_t hash,
 			client = (seg->flags & TH_ACK) ? 0 : 1;
 		else
 			client = midstream_sender_is_client(seg);
-		f = new_flow(t, &key, hash,
+		f = new_flow(t, &sf->key, sf->hash,
 			     client ? sender_is_lo : !sender_is_lo, ts);
 		if (!f)
 			return;
@@ -841,7 +838,7 @@ static void track(struct tcpfsm *t, const struct segment *seg, uint32_t hash,
 }
 
 int tcpfsm_feed_decoded(struct tcpfsm *t, int64_t ts, uint32_t caplen, int rc,
-			const struct segment *seg, uint32_t hash)
+			const struct segment *seg, const struct seg_flow *sf)
 {
 	t->stats.packets++;
 	t->stats.bytes += caplen;
@@ -853,13 +850,14 @@ int tcpfsm_feed_decoded(struct tcpfsm *t, int64_t ts, uint32_t caplen, int rc,
 	t->stats.tcp++;
 	if (seg->options & OPT_MALFORMED)
 		t->stats.bad_tcp_options++;
-	track(t, seg, hash, t->now);
+	track(t, seg, sf, t->now);
 	return 0;
 }
 
-uint32_t tcpfsm_hash(const struct segment *seg)
+void tcpfsm_flow_of(const struct segment *seg, struct seg_flow *sf)
 {
-	return flow_hash_of(seg);
+	flow_key_make(seg, &sf->key, &sf->sender_is_lo);
+	sf->hash = flow_key_hash(&sf->key);
 }
 
 void tcpfsm_prefetch_bucket(const struct tcpfsm *t, uint32_t hash)
@@ -910,9 +908,11 @@ int tcpfsm_feed(struct tcpfsm *t, int linktype, int64_t ts, const uint8_t *pkt,
 		uint32_t caplen)
 {
 	struct segment seg;
+	struct seg_flow sf;
 	int rc = decode_packet(linktype, pkt, caplen, &seg);
-	return tcpfsm_feed_decoded(t, ts, caplen, rc, &seg,
-				   rc ? 0 : flow_hash_of(&seg));
+	if (!rc)
+		tcpfsm_flow_of(&seg, &sf);
+	return tcpfsm_feed_decoded(t, ts, caplen, rc, &seg, &sf);
 }
 
 static int by_id(const void *a, const void *b)
