@@ -153,15 +153,6 @@ void flow_table_destroy(struct flow_table *ft)
 	memset(ft, 0, sizeof *ft);
 }
 
-uint32_t flow_hash_of(const struct segment *seg)
-{
-	struct flow_key key;
-	int lo;
-
-	flow_key_make(seg, &key, &lo);
-	return flow_key_hash(&key);
-}
-
 void flow_prefetch_bucket(const struct flow_table *ft, uint32_t hash)
 {
 	if (!ft->hash)

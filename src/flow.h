@@ -111,7 +111,7 @@ int flow_table_init(struct flow_table *ft, uint32_t capacity);
 void flow_table_destroy(struct flow_table *ft);
 
 /* hash is flow_key_hash(key), computed once by the caller (perhaps on
- * another thread: flow_hash_of()). */
+ * another thread: tcpfsm_flow_of() in feed.h). */
 struct flow *flow_lookup(struct flow_table *ft, const struct flow_key *key,
 			 uint32_t hash);
 
@@ -126,11 +126,9 @@ struct flow *flow_lookup(struct flow_table *ft, const struct flow_key *key,
  * bucket). A cache line fetched for the wrong flow would take one of the few
  * slots for loads in flight, which at a million open flows bound the speed.
  *
- * flow_hash_of() is the table's hash of seg's flow; the prefetches only
- * read, and any hash is safe to pass even if the table has grown since it
- * was computed.
+ * The prefetches only read, and any hash is safe to pass even if the
+ * table has grown since it was computed.
  */
-uint32_t flow_hash_of(const struct segment *seg);
 void flow_prefetch_bucket(const struct flow_table *ft, uint32_t hash);
 void flow_prefetch_head(const struct flow_table *ft, uint32_t hash);
 void flow_prefetch_flow(const struct flow_table *ft, uint32_t hash);

@@ -244,6 +244,16 @@ static void test_table(void **state)
 	flow_table_destroy(&ft);
 }
 
+/* The table's hash of seg's flow, as the reader thread computes it. */
+static uint32_t flow_hash_of(const struct segment *seg)
+{
+	struct flow_key key;
+	int lo;
+
+	flow_key_make(seg, &key, &lo);
+	return flow_key_hash(&key);
+}
+
 /* The table grows as flows come (a bucket per flow at most, on average);
  * flow_hash_of() is the hash the table files each flow under, from either
  * direction; prefetching takes any hash, the table empty or grown since,
