@@ -107,7 +107,7 @@ static char *put_quoted(char *p, const char *s)
 #define put_slot(p, slot, n) (memcpy((p), (slot), sizeof(slot)), (p) + (n))
 /* {"ts": and a time stamp (32 of room), the type's key and value (< 32),
  * the head's slot, the tail's slot, and "}\n". */
-_Static_assert(6 + 32 + 32 + sizeof(((struct output *)0)->head_text) +
+_Static_assert(6 + 32 + 32 + sizeof(((struct output *)0)->heads[0].text) +
 			       sizeof(((struct output *)0)->tails[0].text) +
 			       2 <=
 		       EVENT_ROOM,
@@ -135,30 +135,32 @@ static char *put_server_addr(struct output *o, char *p,
 		e->len = (uint8_t)tcpfsm_addr_format(a, e->text);
 		e->addr = *a;
 	}
-	return put_mem(p, e->text, e->len); /* into head_text: no slack */
+	return put_mem(p, e->text, e->len); /* into a head's text: no slack */
 }
 
 static char *put_conn_head(struct output *o, char *p,
 			   const struct tcpfsm_event *ev, const char *type)
 {
 	const struct tcpfsm_conn *c = ev->conn;
-	const struct tcpfsm_conn *h = &o->head_conn;
+	struct json_head *h =
+		&o->heads[c->id % (sizeof o->heads / sizeof o->heads[0])];
 
 	p = put_lit(p, "{\"ts\":");
 	p = put_seconds(&o->ob, p, ev->ts);
 	p = put_kv_str(p, "type", type);
-	if (!o->head_len || h->id != c->id ||
-	    !same_addr(&h->client, &c->client) ||
+	if (!h->len || h->id != c->id || !same_addr(&h->client, &c->client) ||
 	    !same_addr(&h->server, &c->server)) {
-		char *q = put_kv_uint(o->head_text, "conn", c->id);
+		char *q = put_kv_uint(h->text, "conn", c->id);
 		q = put_addr(put_lit(q, ",\"client\":\""), &c->client);
 		q = put_server_addr(o, put_lit(q, "\",\"server\":\""),
 				    &c->server);
 		*q++ = '"';
-		o->head_len = (size_t)(q - o->head_text);
-		o->head_conn = *c;
+		h->len = (uint8_t)(q - h->text);
+		h->id = c->id;
+		h->client = c->client;
+		h->server = c->server;
 	}
-	return put_slot(p, o->head_text, o->head_len);
+	return put_slot(p, h->text, h->len);
 }
 
 static char *put_transition_fields(char *p, const struct tcpfsm_event *ev)

@@ -116,12 +116,16 @@ struct output {
 	char *path;	 /* SINK_FILE: reopened on SIGHUP */
 	int facility;	 /* SINK_SYSLOG */
 	int zeek_open;	 /* FORMAT_ZEEK: the log's header is written */
-	/* FORMAT_JSON: the text of the last event's connection (id and
-	 * addresses), reused by the next event of the same connection: a
-	 * segment often moves both endpoints. */
-	struct tcpfsm_conn head_conn;
-	size_t head_len; /* 0: none */
-	char head_text[2 * TCPFSM_ADDRSTRLEN + 48];
+	/* FORMAT_JSON: the text naming a connection (id and addresses),
+	 * direct-mapped by id (len 0: empty). A connection's events come in
+	 * bursts (its handshake, its close) with a few other connections'
+	 * in between; a slot outlives such a burst. */
+	struct json_head {
+		uint64_t id;
+		struct tcpfsm_addr client, server;
+		uint8_t len;
+		char text[2 * TCPFSM_ADDRSTRLEN + 48];
+	} heads[1024];
 	/* FORMAT_JSON: server addresses as text, direct-mapped by address
 	 * (len 0: empty). Servers are few and recur in every connection to
 	 * them; clients' ephemeral ports rarely do, so they are not kept. */
