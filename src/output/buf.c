@@ -89,19 +89,26 @@ char *put_seconds(struct outbuf *ob, char *p, int64_t us)
 	uint64_t mag = us < 0 ? (uint64_t)0 - (uint64_t)us : (uint64_t)us;
 	uint64_t sec = mag / 1000000;
 
-	/* Events come in time order: the whole seconds rarely change. */
-	if (us < 0 || sec != ob->sec_cached || !ob->sec_len) {
-		size_t n = 0;
+	if (us >= 0 && ob->sec_len && sec == ob->sec_cached) {
+		/* The whole slot: a constant-size copy (32 bytes of room). */
+		memcpy(p, ob->sec_text, sizeof ob->sec_text);
+		p += ob->sec_len;
+	} else {
+		char *start = p;
 		if (us < 0)
-			ob->sec_text[n++] = '-';
-		n += dec_u64(ob->sec_text + n, sec);
-		ob->sec_text[n++] = '.';
-		ob->sec_len = (uint8_t)n;
-		ob->sec_cached = us < 0 ? UINT64_MAX : sec;
+			*p++ = '-';
+		p += dec_u64(p, sec);
+		*p++ = '.';
+		/* Events come in time order, so their whole seconds rarely
+		 * change. Only a later second replaces the one kept: a first
+		 * packet's time or a duration, written between two events'
+		 * times, would only push it out. */
+		if (us >= 0 && (!ob->sec_len || sec > ob->sec_cached)) {
+			ob->sec_len = (uint8_t)(p - start);
+			memcpy(ob->sec_text, start, ob->sec_len);
+			ob->sec_cached = sec;
+		}
 	}
-	/* The whole slot: a constant-size copy (output.h's room of 32). */
-	memcpy(p, ob->sec_text, sizeof ob->sec_text);
-	p += ob->sec_len;
 	dec_fixed(p, (uint32_t)(mag % 1000000), 6);
 	return p + 6;
 }
