@@ -2,7 +2,8 @@
  * test_json.c - the JSON writer's reuse of text it formatted before (a
  * connection's head, a server's address, a transition's tail) never changes
  * what is written: every line is checked against one built field by field
- * with snprintf. So are the decimal writers under every field.
+ * with snprintf. So are the decimal writers under every field, and the
+ * time stamps written with the whole seconds kept from one to the next.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,7 +64,8 @@ static void make_conns(void)
 	for (int i = 0; i < NGROUPS * 4; i++) {
 		struct tcpfsm_conn *c = &conns[i];
 		int g = i / 4 % (NGROUPS / 2), k = g % NSERVERS;
-		*c = (struct tcpfsm_conn){.id = 7 + (uint64_t)i / 4};
+		/* Ids far apart: groups share the writer's slots for heads. */
+		*c = (struct tcpfsm_conn){.id = 7 + (uint64_t)(i / 4) * 517};
 		c->client = (struct tcpfsm_addr){
 			.family = 4,
 			.port = 40000,
@@ -175,10 +177,62 @@ static void test_decimals(void **state)
 		}
 }
 
+/* One time stamp through put_seconds(), against snprintf. */
+static void check_seconds(struct outbuf *ob, int64_t us)
+{
+	char got[64], want[64];
+	memset(got, 'Z', sizeof got);
+	char *end = put_seconds(ob, got, us);
+	uint64_t mag = us < 0 ? (uint64_t)0 - (uint64_t)us : (uint64_t)us;
+	int w = snprintf(want, sizeof want, "%s%llu.%06llu", us < 0 ? "-" : "",
+			 (unsigned long long)(mag / 1000000),
+			 (unsigned long long)(mag % 1000000));
+	assert_int_equal(end - got, w);
+	assert_memory_equal(got, want, (size_t)w);
+}
+
+/* The events' times in order, with what a conn record writes between them
+ * (its first packet's time, its duration) and negative values: the whole
+ * seconds kept from one call to the next never leak into another's text. */
+static void test_seconds(void **state)
+{
+	(void)state;
+	static struct outbuf ob;
+	ob_init(&ob, NULL);
+	uint64_t rnd = 9;
+	int64_t ts = 1700000000123456;
+	for (int i = 0; i < 100000; i++) {
+		rnd = rnd * 6364136223846793005u + 1442695040888963407u;
+		ts += (int64_t)(rnd >> 44); /* up to a second apart */
+		check_seconds(&ob, ts);
+		switch (rnd >> 61) {
+		case 0: /* a first packet seconds or hours before */
+			check_seconds(&ob, ts - (int64_t)(rnd >> 30));
+			break;
+		case 1: /* a duration */
+			check_seconds(&ob, (int64_t)(rnd >> 40));
+			break;
+		case 2:
+			check_seconds(&ob, -(int64_t)(rnd >> 36));
+			break;
+		case 3: /* the same time again */
+			check_seconds(&ob, ts);
+			break;
+		default:
+			break;
+		}
+	}
+	check_seconds(&ob, 0);
+	check_seconds(&ob, INT64_MAX);
+	check_seconds(&ob, INT64_MIN);
+	check_seconds(&ob, ts);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decimals),
+		cmocka_unit_test(test_seconds),
 		cmocka_unit_test(test_transitions_match_plain_formatting),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
