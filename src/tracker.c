@@ -504,9 +504,12 @@ static void run_timers(struct tcpfsm *t, int64_t now)
 			if (g)
 				report_folded(t, g, at);
 		} else if (best == idle_at) {
-			end_flow(t, &t->ft.flows[t->lru.head], at,
-				 TCPFSM_END_IDLE);
+			struct flow *f = &t->ft.flows[t->lru.head];
+			if (f->lru.next != NIL) /* as tq_prefetch_next() */
+				flow_prefetch(&t->ft.flows[f->lru.next]);
+			end_flow(t, f, at, TCPFSM_END_IDLE);
 		} else if (due == SQ_TIMEOUT) {
+			tq_prefetch_next(&t->ft, ref);
 			fire_timeout(t, ref, at);
 		} else {
 			fire_alert(t, ref, state, at);
