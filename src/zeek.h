@@ -50,7 +50,7 @@ struct zeek_ep {
 	uint8_t pad;
 };
 
-/* The whole view: 96 bytes. */
+/* The whole view: 104 bytes. */
 struct zeek_conn {
 	struct zeek_ep ep[2]; /* [0] Zeek's originator, [1] its responder */
 	int64_t start;	      /* first packet of the record (µs) */
