@@ -138,8 +138,14 @@ static char *put_server_addr(struct output *o, char *p,
 	return put_mem(p, e->text, e->len); /* into a head's text: no slack */
 }
 
+/* An event's type as its key and value, "type" a literal: one copy of known
+ * length (the type_kv and type_len arguments below). */
+#define TYPE_KV(type)                                                          \
+	",\"type\":\"" type "\"", sizeof(",\"type\":\"" type "\"") - 1
+
 static char *put_conn_head(struct output *o, char *p,
-			   const struct tcpfsm_event *ev, const char *type)
+			   const struct tcpfsm_event *ev, const char *type_kv,
+			   size_t type_len)
 {
 	const struct tcpfsm_conn *c = ev->conn;
 	struct json_head *h =
@@ -147,7 +153,7 @@ static char *put_conn_head(struct output *o, char *p,
 
 	p = put_lit(p, "{\"ts\":");
 	p = put_seconds(&o->ob, p, ev->ts);
-	p = put_kv_str(p, "type", type);
+	p = put_mem(p, type_kv, type_len);
 	if (!h->len || h->id != c->id || !same_addr(&h->client, &c->client) ||
 	    !same_addr(&h->server, &c->server)) {
 		char *q = put_kv_uint(h->text, "conn", c->id);
@@ -205,9 +211,10 @@ static char *put_transition_tail(struct output *o, char *p,
 /* What alert and resolved events start with: the kind, the endpoint and
  * its state. */
 static char *put_alert_head(struct output *o, char *p,
-			    const struct tcpfsm_event *ev, const char *type)
+			    const struct tcpfsm_event *ev, const char *type_kv,
+			    size_t type_len)
 {
-	p = put_conn_head(o, p, ev, type);
+	p = put_conn_head(o, p, ev, type_kv, type_len);
 	p = put_kv_str(p, "alert", ev->alert);
 	p = put_kv_str(p, "endpoint", tcpfsm_side_name(ev->endpoint));
 	return put_kv_str(p, "state", tcpfsm_state_name(ev->state));
@@ -252,11 +259,11 @@ void json_event(struct output *o, const struct tcpfsm_event *ev)
 	p = ob_room(ob, EVENT_ROOM);
 	switch (ev->type) {
 	case TCPFSM_EV_TRANSITION:
-		p = put_conn_head(o, p, ev, "transition");
+		p = put_conn_head(o, p, ev, TYPE_KV("transition"));
 		p = put_transition_tail(o, p, ev);
 		break;
 	case TCPFSM_EV_END:
-		p = put_conn_head(o, p, ev, "conn");
+		p = put_conn_head(o, p, ev, TYPE_KV("conn"));
 		p = put_seconds(ob, put_key(p, "first_ts"), c->first_ts);
 		p = put_seconds(ob, put_key(p, "duration"),
 				c->last_ts - c->first_ts);
@@ -273,7 +280,7 @@ void json_event(struct output *o, const struct tcpfsm_event *ev)
 			p = put_conn_record(p, ev);
 		break;
 	case TCPFSM_EV_ALERT:
-		p = put_alert_head(o, p, ev, "alert");
+		p = put_alert_head(o, p, ev, TYPE_KV("alert"));
 		p = put_seconds(ob, put_key(p, "since"), ev->since);
 		p = put_seconds(ob, put_key(p, "duration"), ev->duration);
 		p = put_key(p, "diagnosis");
@@ -284,7 +291,7 @@ void json_event(struct output *o, const struct tcpfsm_event *ev)
 		p = put_kv_bool(p, "aggregate", ev->aggregate);
 		break;
 	case TCPFSM_EV_RESOLVED:
-		p = put_alert_head(o, p, ev, "resolved");
+		p = put_alert_head(o, p, ev, TYPE_KV("resolved"));
 		p = put_seconds(ob, put_key(p, "duration"), ev->duration);
 		p = put_kv_str(p, "to",
 			       ev->resolved_to < 0
