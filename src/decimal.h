@@ -52,7 +52,7 @@ static inline size_t dec_u64(char *dst, uint64_t v)
 static inline void dec_fixed(char *dst, uint32_t v, int width)
 {
 	for (int i = width - 2; i >= 0; i -= 2) {
-		memcpy(dst + i, dec_pairs + v % 100 * 2, 2);
+		memcpy(dst + i, dec_pairs + (size_t)(v % 100) * 2, 2);
 		v /= 100;
 	}
 }
