@@ -16,7 +16,7 @@
 #include "feed.h"
 #include "reader.h"
 
-#define RD_RING 8
+#define RD_RING 16
 /* A waiting reader is woken when this many blocks are free, not at every
  * one: fewer wake-ups and context switches on a busy machine. */
 #define RD_WAKE (RD_RING / 2)
@@ -65,8 +65,10 @@ static void push(struct reader *r, uint64_t records, int done, int failed)
 	r->records = records;
 	r->done = done;
 	r->failed = failed;
-	pthread_cond_signal(&r->filled);
 	pthread_mutex_unlock(&r->lock);
+	/* After unlocking: a tracker woken under the lock would at once wait
+	 * for it, and need waking a second time. */
+	pthread_cond_signal(&r->filled);
 }
 
 static void *run(void *arg)
@@ -140,12 +142,16 @@ struct reader *reader_start(pcap_t *p, int dlt, const char *name)
 enum rd_status reader_next(struct reader *r, const struct rd_block **block)
 {
 	enum rd_status st;
+	int wake = 0;
 
 	pthread_mutex_lock(&r->lock);
 	if (r->held) { /* the previous block is free again */
 		r->held = 0;
-		if (r->reader_waits && RD_RING - (r->head - r->tail) >= RD_WAKE)
-			pthread_cond_signal(&r->emptied);
+		if (r->reader_waits &&
+		    RD_RING - (r->head - r->tail) >= RD_WAKE) {
+			r->reader_waits = 0; /* once: it is on its way */
+			wake = 1;
+		}
 	}
 	if (r->tail == r->head && !r->done) {
 		struct timespec until;
@@ -171,6 +177,9 @@ enum rd_status reader_next(struct reader *r, const struct rd_block **block)
 		st = RD_WAITING;
 	}
 	pthread_mutex_unlock(&r->lock);
+	/* As in push(), after unlocking. */
+	if (wake)
+		pthread_cond_signal(&r->emptied);
 	return st;
 }
 
