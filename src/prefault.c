@@ -88,8 +88,8 @@ void prefault_ahead(struct prefault *pf, size_t used)
 	pf->sent = want;
 	pthread_mutex_lock(&pf->lock);
 	pf->want = want;
-	pthread_cond_signal(&pf->wake);
 	pthread_mutex_unlock(&pf->lock);
+	pthread_cond_signal(&pf->wake); /* after unlocking, as in reader.c */
 }
 
 void prefault_stop(struct prefault *pf)
