@@ -84,9 +84,9 @@ int zeek_packet(struct zeek_conn *z, int side, const struct segment *seg,
 /* Fills the conn.log summary of the record in progress. */
 void zeek_record(const struct zeek_conn *z, struct tcpfsm_conn_record *rec);
 
-/* Zeek's conn_state for the given endpoint states (ZS_* in zeek.c order),
- * sizes and history; exposed for the unit tests. */
-const char *zeek_conn_state(int orig_state, int resp_state, uint64_t orig_size,
+/* Zeek's conn_state for the originator's and responder's states os and rs
+ * (ZS_* in zeek.c order), sizes and history; exposed for the unit tests. */
+const char *zeek_conn_state(int os, int rs, uint64_t orig_size,
 			    uint64_t resp_size, const char *history);
 
 #endif
