@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 
 #include "prefault.h"
+#include "thread.h"
 
 #define STEP  ((size_t)2 << 20) /* a huge page: the unit of a fault */
 #define AHEAD ((size_t)8 << 20) /* populated beyond the high-water mark */
@@ -67,7 +68,7 @@ struct prefault *prefault_start(void *base, size_t size)
 	pf->size = size;
 	pthread_mutex_init(&pf->lock, NULL);
 	pthread_cond_init(&pf->wake, NULL);
-	if (pthread_create(&pf->thread, NULL, run, pf) != 0) {
+	if (thread_start(&pf->thread, run, pf) != 0) {
 		pthread_cond_destroy(&pf->wake);
 		pthread_mutex_destroy(&pf->lock);
 		free(pf);

@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 
 #include "feed.h"
 #include "reader.h"
+#include "thread.h"
 
 #define RD_RING 16
 /* A waiting reader is woken when this many blocks are free, not at every
@@ -113,7 +113,6 @@ static void *run(void *arg)
 struct reader *reader_start(pcap_t *p, int dlt, const char *name)
 {
 	struct reader *r = calloc(1, sizeof *r);
-	sigset_t all, old;
 
 	if (!r)
 		return NULL;
@@ -123,13 +122,7 @@ struct reader *reader_start(pcap_t *p, int dlt, const char *name)
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->filled, NULL);
 	pthread_cond_init(&r->emptied, NULL);
-	/* Signals are the main thread's: the new thread starts with all of
-	 * them blocked. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int rc = pthread_create(&r->thread, NULL, run, r);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
+	if (thread_start(&r->thread, run, r) != 0) {
 		pthread_cond_destroy(&r->emptied);
 		pthread_cond_destroy(&r->filled);
 		pthread_mutex_destroy(&r->lock);

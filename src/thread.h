@@ -1,0 +1,25 @@
+/*
+ * thread.h - starting tcpfsm's helper threads (the reader, the pool warmer).
+ */
+#ifndef TCPFSM_THREAD_H
+#define TCPFSM_THREAD_H
+
+#include <pthread.h>
+#include <signal.h>
+
+/* Starts fn(arg) on a new thread with every signal blocked: signals are the
+ * main thread's, so that they interrupt the capture loop, not a helper.
+ * Returns pthread_create()'s result. */
+static inline int thread_start(pthread_t *thread, void *(*fn)(void *),
+			       void *arg)
+{
+	sigset_t all, old;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int rc = pthread_create(thread, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+#endif
