@@ -1,8 +1,11 @@
 /*
  * test_prefault.c - the pool warmer: pages are made resident ahead of the
  * high-water mark, by whole steps, never beyond the region, and what is
- * already written there is left alone.
+ * already written there is left alone; the thread takes no signals.
  */
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -89,6 +92,60 @@ static void test_stays_within_reach(void **state)
 	munmap(p, size);
 }
 
+/* The signals blocked by thread tid of this process, from /proc. */
+static unsigned long long blocked_signals(const char *tid)
+{
+	char path[64], line[256];
+	unsigned long long mask = 0;
+	snprintf(path, sizeof path, "/proc/self/task/%s/status", tid);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "SigBlk: %llx", &mask) == 1)
+			break;
+	fclose(f);
+	return mask;
+}
+
+/* Signals are the main thread's (tcpfsm's loop notices them), so the
+ * warmer starts with all of them blocked, and the caller's mask is left as
+ * it was. */
+static void test_signals_stay_with_the_caller(void **state)
+{
+	(void)state;
+	size_t size = 16 * MiB;
+	char *p = map(size);
+	char self[32];
+	snprintf(self, sizeof self, "%d", (int)getpid());
+	unsigned long long before = blocked_signals(self);
+	struct prefault *pf = prefault_start(p, size);
+	if (!pf) {
+		munmap(p, size);
+		skip();
+	}
+	/* Once it has populated its first pages it is past its start, where
+	 * glibc briefly blocks every signal in any new thread. */
+	assert_true(becomes_resident(p, 8 * MiB));
+	int helpers = 0;
+	DIR *d = opendir("/proc/self/task");
+	assert_non_null(d);
+	for (struct dirent *e; (e = readdir(d)) != NULL;) {
+		if (e->d_name[0] == '.' || strcmp(e->d_name, self) == 0)
+			continue;
+		unsigned long long m = blocked_signals(e->d_name);
+		unsigned long long want =
+			1ull << (SIGINT - 1) | 1ull << (SIGTERM - 1) |
+			1ull << (SIGHUP - 1) | 1ull << (SIGUSR1 - 1);
+		assert_true((m & want) == want);
+		helpers++;
+	}
+	closedir(d);
+	assert_int_equal(helpers, 1);
+	assert_true(blocked_signals(self) == before);
+	prefault_stop(pf);
+	munmap(p, size);
+}
+
 static void test_small_or_unaligned_regions(void **state)
 {
 	(void)state;
@@ -106,6 +163,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_keeps_ahead),
 		cmocka_unit_test(test_stays_within_reach),
+		cmocka_unit_test(test_signals_stay_with_the_caller),
 		cmocka_unit_test(test_small_or_unaligned_regions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
