@@ -149,7 +149,7 @@ enum rd_status reader_next(struct reader *r, const struct rd_block **block)
 	if (r->tail == r->head && !r->done) {
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += 100 * 1000 * 1000;
+		until.tv_nsec += 100L * 1000 * 1000; /* a tenth of a second */
 		if (until.tv_nsec >= 1000000000) {
 			until.tv_sec++;
 			until.tv_nsec -= 1000000000;
