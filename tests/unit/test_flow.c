@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "feed.h"
 #include "flow.h"
 #include "pkt.h"
 #include "testutil.h"
@@ -247,11 +248,10 @@ static void test_table(void **state)
 /* The table's hash of seg's flow, as the reader thread computes it. */
 static uint32_t flow_hash_of(const struct segment *seg)
 {
-	struct flow_key key;
-	int lo;
+	struct seg_flow sf;
 
-	flow_key_make(seg, &key, &lo);
-	return flow_key_hash(&key);
+	tcpfsm_flow_of(seg, &sf);
+	return sf.hash;
 }
 
 /* The table grows as flows come (a bucket per flow at most, on average);
