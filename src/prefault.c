@@ -68,7 +68,7 @@ struct prefault *prefault_start(void *base, size_t size)
 	pf->size = size;
 	pthread_mutex_init(&pf->lock, NULL);
 	pthread_cond_init(&pf->wake, NULL);
-	if (thread_start(&pf->thread, run, pf) != 0) {
+	if (thread_start(&pf->thread, "tcpfsm-warmer", run, pf) != 0) {
 		pthread_cond_destroy(&pf->wake);
 		pthread_mutex_destroy(&pf->lock);
 		free(pf);

@@ -122,7 +122,7 @@ struct reader *reader_start(pcap_t *p, int dlt, const char *name)
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->filled, NULL);
 	pthread_cond_init(&r->emptied, NULL);
-	if (thread_start(&r->thread, run, r) != 0) {
+	if (thread_start(&r->thread, "tcpfsm-reader", run, r) != 0) {
 		pthread_cond_destroy(&r->emptied);
 		pthread_cond_destroy(&r->filled);
 		pthread_mutex_destroy(&r->lock);

@@ -9,9 +9,10 @@
 
 /* Starts fn(arg) on a new thread with every signal blocked: signals are the
  * main thread's, so that they interrupt the capture loop, not a helper.
+ * name (at most 15 characters) is what top -H and ps -L show for it.
  * Returns pthread_create()'s result. */
-static inline int thread_start(pthread_t *thread, void *(*fn)(void *),
-			       void *arg)
+static inline int thread_start(pthread_t *thread, const char *name,
+			       void *(*fn)(void *), void *arg)
 {
 	sigset_t all, old;
 
@@ -19,6 +20,9 @@ static inline int thread_start(pthread_t *thread, void *(*fn)(void *),
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	int rc = pthread_create(thread, NULL, fn, arg);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc == 0)
+		pthread_setname_np(*thread,
+				   name); /* cosmetic: failure is harmless */
 	return rc;
 }
 
