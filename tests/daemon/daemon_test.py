@@ -133,10 +133,15 @@ stats:
               f"{': ' + rc.stderr.strip() if rc.stderr else ''})")
         check(wait_for(lambda: os.path.exists(pidfile)), "pidfile written")
         pid = int(open(pidfile).read())
-        status = open(f"/proc/{pid}/status").read()
-        uid = [l for l in status.splitlines() if l.startswith("Uid:")][0]
-        check(uid.split()[1:] == [str(nobody.pw_uid)] * 4,
-              f"runs as nobody after start ({uid.strip()})")
+
+        def uid_line():
+            status = open(f"/proc/{pid}/status").read()
+            return [l for l in status.splitlines() if l.startswith("Uid:")][0]
+
+        # The pidfile is written as root, just before root is given up.
+        check(wait_for(lambda: uid_line().split()[1:] ==
+                       [str(nobody.pw_uid)] * 4, timeout=5),
+              f"runs as nobody after start ({uid_line().strip()})")
 
         time.sleep(0.5)
         sh(*in_ns(NS_C, PY, "-c", CLIENT, "5"))
