@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -57,6 +58,11 @@ int capture_open_file(struct capture *c, const char *path)
 	char *buf = is_stdin ? stdin_buf : (c->stdio_buf = malloc(READ_BUFFER));
 	if (buf)
 		setvbuf(f, buf, _IOFBF, READ_BUFFER);
+	/* One thread at a time reads the file (the reader thread, once
+	 * started), so stdio need not lock it around each of libpcap's two
+	 * freads per packet: with more than one thread in the process it
+	 * would, at two atomic operations each. */
+	__fsetlocking(f, FSETLOCKING_BYCALLER);
 	c->pcap = pcap_fopen_offline_with_tstamp_precision(
 		f, PCAP_TSTAMP_PRECISION_MICRO, err);
 	if (!c->pcap) {
