@@ -383,6 +383,71 @@ static void test_tracker_keys(void **state)
 	tcpfsm_free(t);
 }
 
+/* The connections still open, whether listed by tcpfsm_foreach() or
+ * reported by tcpfsm_finish(), come in creation order, also when later ones
+ * took the pool slots of earlier ones that ended (sorted_flows()). */
+struct order {
+	uint64_t last, n, finished;
+	int in_order;
+};
+
+static void check_order(const struct tcpfsm_conn *c, void *user)
+{
+	struct order *o = user;
+	o->in_order &= c->id > o->last;
+	o->last = c->id;
+	o->n++;
+}
+
+static void on_finished(const struct tcpfsm_event *ev, void *user)
+{
+	struct order *o = user;
+	if (ev->type != TCPFSM_EV_END ||
+	    ev->end_reason != TCPFSM_END_FINISHED) /* idle expiry's */
+		return;
+	check_order(ev->conn, o);
+	o->finished++;
+}
+
+static void open_flows(struct tcpfsm *t, uint16_t first_port, int n, int64_t ts)
+{
+	for (int i = 0; i < n; i++)
+		feed(t, 4, ADDR4_A, (uint16_t)(first_port + i), ADDR4_B, 80,
+		     F_ACK | F_PSH, ts);
+}
+
+static void test_report_in_creation_order(void **state)
+{
+	(void)state;
+	/* More than 2^11 ids apart, so that the radix sort makes two
+	 * passes. */
+	enum { N = 3000 };
+	struct order o = {.in_order = 1};
+	struct tcpfsm *t = tcpfsm_new(NULL, on_finished, &o);
+	assert_non_null(t);
+	int64_t ts = INT64_C(1700000000000000);
+
+	open_flows(t, 10000, N, ts);
+	/* All idle past the timeout: their slots go back to the pool, to be
+	 * taken again last freed first, in the reverse of their order. */
+	ts += INT64_C(600000000);
+	tcpfsm_advance(t, ts);
+	assert_int_equal(tcpfsm_stats(t)->active, 0);
+	open_flows(t, 20000, N, ts);
+	open_flows(t, 30000, N / 2, ts + 1); /* fresh slots after those */
+	assert_int_equal(tcpfsm_stats(t)->active, N + N / 2);
+
+	struct order listed = {.in_order = 1};
+	tcpfsm_foreach(t, check_order, &listed);
+	assert_true(listed.in_order);
+	assert_int_equal(listed.n, N + N / 2);
+
+	tcpfsm_finish(t);
+	assert_true(o.in_order);
+	assert_int_equal(o.finished, N + N / 2);
+	tcpfsm_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -393,6 +458,7 @@ int main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_growth_and_prefetch),
 		cmocka_unit_test(test_tracker_keys),
+		cmocka_unit_test(test_report_in_creation_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
