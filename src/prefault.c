@@ -39,7 +39,11 @@ static void *run(void *arg)
 			pthread_cond_wait(&pf->wake, &pf->lock);
 		if (pf->stop)
 			break;
-		size_t to = pf->want;
+		/* One step at a time: madvise() holds the address space's
+		 * lock for reading while it populates, and the tracker's next
+		 * mmap() or munmap() (a table's buckets doubling) waits for
+		 * it, so it should not hold it for long. */
+		size_t to = pf->want - done > STEP ? done + STEP : pf->want;
 		pthread_mutex_unlock(&pf->lock);
 #ifdef MADV_POPULATE_WRITE
 		int rc = madvise(pf->base + done, to - done,
