@@ -159,12 +159,19 @@ static int read_ahead(struct capture *c)
 #define AHEAD_HEAD	 10
 #define AHEAD_FLOW	 7
 #define AHEAD_NEIGHBOURS 4
+/* Before all of them, the packet's own record: the reader thread wrote it
+ * on another CPU, from whose cache it must come. */
+#define AHEAD_RECORD 32
 
 static void feed_block(struct capture *c, struct tcpfsm *t,
 		       const struct rd_block *b)
 {
 	for (uint32_t i = 0; i < b->n; i++) {
 		const struct rd_packet *p = &b->pkt[i];
+		if (i + AHEAD_RECORD < b->n)
+			for (size_t off = 0; off < sizeof *p; off += 64)
+				__builtin_prefetch(
+					(const char *)&p[AHEAD_RECORD] + off);
 		if (i + AHEAD_BUCKET < b->n && !p[AHEAD_BUCKET].rc)
 			tcpfsm_prefetch_bucket(t, p[AHEAD_BUCKET].flow.hash);
 		if (i + AHEAD_HEAD < b->n && !p[AHEAD_HEAD].rc)
