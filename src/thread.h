@@ -7,30 +7,19 @@
 #include <pthread.h>
 #include <signal.h>
 
-#include "affinity.h"
-
 /* Starts fn(arg) on a new thread with every signal blocked: signals are the
- * main thread's, so that they interrupt the capture loop, not a helper. The
- * caller is the tracker's thread: the helper runs on other CPUs than it
- * (affinity.h).
+ * main thread's, so that they interrupt the capture loop, not a helper.
  * name (at most 15 characters) is what top -H and ps -L show for it.
  * Returns pthread_create()'s result. */
 static inline int thread_start(pthread_t *thread, const char *name,
 			       void *(*fn)(void *), void *arg)
 {
 	sigset_t all, old;
-	pthread_attr_t attr;
-	cpu_set_t cpus;
 
-	if (pthread_attr_init(&attr) != 0)
-		return -1;
-	if (affinity_for_helper(&cpus) == 0)
-		pthread_attr_setaffinity_np(&attr, sizeof cpus, &cpus);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int rc = pthread_create(thread, &attr, fn, arg);
+	int rc = pthread_create(thread, NULL, fn, arg);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
 	if (rc == 0)
 		pthread_setname_np(*thread,
 				   name); /* cosmetic: failure is harmless */

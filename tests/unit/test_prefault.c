@@ -1,11 +1,9 @@
 /*
  * test_prefault.c - the pool warmer: pages are made resident ahead of the
  * high-water mark, by whole steps, never beyond the region, and what is
- * already written there is left alone; the thread takes no signals, and
- * runs on other CPUs than its caller.
+ * already written there is left alone; the thread takes no signals.
  */
 #include <dirent.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -166,74 +164,6 @@ static void test_signals_stay_with_the_caller(void **state)
 	munmap(p, size);
 }
 
-/* The CPUs thread tid may run on, from its Cpus_allowed_list. */
-static void cpus_of(const char *tid, cpu_set_t *set)
-{
-	char text[256];
-	task_status(tid, "Cpus_allowed_list:", text, sizeof text);
-	CPU_ZERO(set);
-	for (char *p = text; *p;) {
-		char *end;
-		long lo = strtol(p, &end, 10), hi = lo;
-		if (*end == '-')
-			hi = strtol(end + 1, &end, 10);
-		for (long c = lo; c <= hi && c < CPU_SETSIZE; c++)
-			CPU_SET((int)c, set);
-		p = *end == ',' ? end + 1 : end + strlen(end);
-	}
-}
-
-/* The CPUs the process could run on before any warmer started. */
-static cpu_set_t before;
-
-/* With two or more CPUs to run on, the caller (the tracker's thread) keeps
- * one and the warmer gets the others (affinity.h); with one, both stay as
- * they were. */
-static void test_cpus_shared_out(void **state)
-{
-	(void)state;
-	char self[32];
-	cpu_set_t caller, helper;
-	snprintf(self, sizeof self, "%d", (int)getpid());
-	size_t size = 16 * MiB;
-	char *p = map(size);
-	struct prefault *pf = prefault_start(p, size);
-	if (!pf) {
-		munmap(p, size);
-		skip();
-	}
-	assert_true(becomes_resident(p, 8 * MiB));
-	int helpers = 0;
-	DIR *d = opendir("/proc/self/task");
-	assert_non_null(d);
-	for (struct dirent *e; (e = readdir(d)) != NULL;) {
-		char name[32];
-		if (e->d_name[0] == '.')
-			continue;
-		task_status(e->d_name, "Name:", name, sizeof name);
-		if (strcmp(name, "tcpfsm-warmer") != 0)
-			continue;
-		cpus_of(e->d_name, &helper);
-		helpers++;
-	}
-	closedir(d);
-	assert_int_equal(helpers, 1);
-	cpus_of(self, &caller);
-	if (CPU_COUNT(&before) < 2) {
-		assert_true(CPU_EQUAL(&caller, &before));
-		assert_true(CPU_EQUAL(&helper, &before));
-	} else {
-		cpu_set_t both, none;
-		assert_int_equal(CPU_COUNT(&caller), 1);
-		CPU_AND(&none, &caller, &helper);
-		assert_int_equal(CPU_COUNT(&none), 0);
-		CPU_OR(&both, &caller, &helper);
-		assert_true(CPU_EQUAL(&both, &before));
-	}
-	prefault_stop(pf);
-	munmap(p, size);
-}
-
 static void test_small_or_unaligned_regions(void **state)
 {
 	(void)state;
@@ -248,13 +178,10 @@ static void test_small_or_unaligned_regions(void **state)
 
 int main(void)
 {
-	if (sched_getaffinity(0, sizeof before, &before) != 0)
-		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_keeps_ahead),
 		cmocka_unit_test(test_stays_within_reach),
 		cmocka_unit_test(test_signals_stay_with_the_caller),
-		cmocka_unit_test(test_cpus_shared_out),
 		cmocka_unit_test(test_small_or_unaligned_regions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
