@@ -947,7 +947,7 @@ static struct flow **sorted_flows(const struct tcpfsm *t, size_t *n)
 	 * most likely as far on in the list, and is fetched while the list
 	 * gets there. Where it is not (a slot recycled), a fetch is wasted. */
 	int sorted = 1;
-	for (struct flow *f = t->ft.hash; f; f = f->hh.next) {
+	for (struct flow *f = ft->hash; f; f = f->hh.next) {
 		uint32_t ahead = flow_index(ft, f) + LIST_AHEAD;
 		if (ahead < ft->used) {
 			__builtin_prefetch(&ft->flows[ahead].hh.next);

@@ -1,7 +1,8 @@
 /*
  * test_flow.c - canonical flow keys and the flow table: both directions of a
  * connection find one flow; IPv4 and IPv6 never mix; equal addresses with
- * different ports, and equal ports with different addresses, stay apart.
+ * different ports, and equal ports with different addresses, stay apart;
+ * the connections still open are listed and reported in creation order.
  */
 #include <string.h>
 
