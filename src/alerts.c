@@ -132,11 +132,12 @@ void alert_diagnose(const struct flow *f, int side, char *buf, size_t size)
 
 void alert_folding_init(struct alert_folding *a, int64_t window, uint32_t rate)
 {
-	memset(a, 0, sizeof *a);
-	a->head = a->tail = NIL;
-	for (uint32_t i = 0; i < ALERT_GROUPS; i++)
-		a->groups[i].next = i + 1 < ALERT_GROUPS ? i + 1 : NIL;
-	a->free_head = 0;
+	/* The groups are left as they are: each is set up when first taken
+	 * (alert_fold()), so that their half megabyte is not written, and
+	 * with it made resident, before any alert. */
+	a->hash = NULL;
+	a->head = a->tail = a->free_head = NIL;
+	a->unused = 0;
 	a->window = window;
 	a->rate = rate;
 	a->tokens = (int64_t)rate * 1000000;
@@ -172,10 +173,14 @@ int alert_fold(struct alert_folding *a, const struct flow *f, int side,
 		}
 		return 0;
 	}
-	if (a->free_head == NIL)
+	if (a->free_head != NIL) {
+		g = &a->groups[a->free_head];
+		a->free_head = g->next;
+	} else if (a->unused < ALERT_GROUPS) {
+		g = &a->groups[a->unused++];
+	} else {
 		return 1; /* every group busy: no folding */
-	g = &a->groups[a->free_head];
-	a->free_head = g->next;
+	}
 	g->key = key.key;
 	g->opened = now;
 	g->folded = 0;

@@ -43,7 +43,8 @@ struct alert_group {
 struct alert_folding {
 	struct alert_group groups[ALERT_GROUPS];
 	struct alert_group *hash;
-	uint32_t head, tail, free_head;
+	uint32_t head, tail, free_head; /* free_head: groups closed */
+	uint32_t unused;		/* groups[unused..] never taken */
 	int64_t window;
 	/* Token bucket: tokens scaled by 10^6 so that refill is exact. */
 	uint64_t rate;

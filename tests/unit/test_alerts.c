@@ -2,13 +2,16 @@
  * test_alerts.c - stuck-state alerts from crafted captures: every alert kind,
  * the diagnosis that names the side of the sensor where packets go missing,
  * no alert on normal traffic, none blaming a direction the sensor cannot
- * see, resolved events, folding of floods and the rate limit.
+ * see, resolved events, folding of floods and the rate limit, and the
+ * folding groups themselves: all open, closed, taken again.
  *
  * The client is 10.0.0.1:40000 (ISN 1000), the server 10.0.0.2:80 (ISN
  * 5000); packets are raw IPv4.
  */
 #include <string.h>
 
+#include "alerts.h"
+#include "flow.h"
 #include "pkt.h"
 #include "sim.h"
 #include "testutil.h"
@@ -371,6 +374,74 @@ static void test_alert_enabled_by_reconfigure(void **state)
 	sim_close(&s);
 }
 
+/* A connection to server 172.16.x.y:port from 10.0.0.1:40000, as the flow
+ * table keeps it (the client's address is the lower). */
+static void flow_to(struct flow *f, uint16_t server, uint64_t id)
+{
+	memset(f, 0, sizeof *f);
+	f->key.family = 4;
+	memcpy(f->key.lo, (const uint8_t[]){10, 0, 0, 1}, 4);
+	memcpy(f->key.hi,
+	       (const uint8_t[]){172, 16, (uint8_t)(server >> 8),
+				 (uint8_t)server},
+	       4);
+	f->key.lo_port = 40000;
+	f->key.hi_port = 80;
+	f->client_is_lo = 1;
+	f->id = id;
+}
+
+/* The folding groups: the first alert toward a server opens its group and
+ * goes out, later ones within the window fold into it; when every group is
+ * open, alerts go out unfolded; a group that closes is taken again. */
+static void test_folding_groups_all_busy_then_reused(void **state)
+{
+	(void)state;
+	static struct alert_folding a; /* half a megabyte */
+	struct flow f;
+	int64_t t0 = T0, window = 5 * SEC;
+
+	alert_folding_init(&a, window, 0);
+	for (uint16_t srv = 0; srv < ALERT_GROUPS; srv++) {
+		flow_to(&f, srv, srv);
+		assert_int_equal(
+			alert_fold(&a, &f, TCPFSM_CLIENT, TCPFSM_SYN_SENT, t0),
+			1);
+		assert_int_equal(
+			alert_fold(&a, &f, TCPFSM_CLIENT, TCPFSM_SYN_SENT, t0),
+			0); /* folded into its group */
+	}
+	/* Every group open: a new server's alerts are not folded. */
+	flow_to(&f, ALERT_GROUPS, 1);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(alert_fold(&a, &f, TCPFSM_CLIENT,
+					    TCPFSM_SYN_SENT, t0 + 1),
+				 1);
+	/* The window over: the groups close, each with its one fold. */
+	int closed, groups = 0;
+	const struct alert_group *g;
+	while ((g = alert_folding_expire(&a, t0 + window, &closed)) || closed) {
+		if (g) {
+			assert_int_equal(g->folded, 1);
+			groups++;
+		}
+	}
+	assert_int_equal(groups, ALERT_GROUPS);
+	assert_int_equal(alert_folding_deadline(&a), INT64_MAX);
+	/* Closed groups are taken again. */
+	for (uint16_t srv = 0; srv < 3; srv++) {
+		flow_to(&f, (uint16_t)(ALERT_GROUPS + srv), srv);
+		assert_int_equal(alert_fold(&a, &f, TCPFSM_CLIENT,
+					    TCPFSM_SYN_SENT, t0 + window),
+				 1);
+		assert_int_equal(alert_fold(&a, &f, TCPFSM_CLIENT,
+					    TCPFSM_SYN_SENT, t0 + window),
+				 0);
+	}
+	assert_int_equal(alert_folding_deadline(&a), t0 + 2 * window);
+	alert_folding_destroy(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -386,6 +457,7 @@ int main(void)
 		cmocka_unit_test(test_one_sided_blames_no_hidden_direction),
 		cmocka_unit_test(test_flood_folds_into_one_aggregate),
 		cmocka_unit_test(test_rate_limit),
+		cmocka_unit_test(test_folding_groups_all_busy_then_reused),
 		cmocka_unit_test(test_alert_thresholds_configurable),
 		cmocka_unit_test(test_alert_enabled_by_reconfigure),
 	};
