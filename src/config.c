@@ -29,7 +29,7 @@
 
 /* A configuration file larger than this is refused before it is parsed:
  * it bounds the memory hostile input can make libyaml use. */
-#define CONFIG_MAX_BYTES (1024 * 1024)
+#define CONFIG_MAX_BYTES ((size_t)1024 * 1024)
 
 #define SECONDS(s) ((int64_t)(s)*1000000)
 /* Durations beyond a year are surely mistakes, and keeping them small keeps
@@ -100,10 +100,12 @@ struct section {
 	{                                                                      \
 		key, K_DURATION, CFG(member), lo, MAX_DURATION, NULL, NULL     \
 	}
+/* offsetof() takes no parentheses round array: */
+/* NOLINTNEXTLINE(bugprone-macro-parentheses) */
 #define STATE_DUR(key, array, state) DUR(key, array[state], 0)
 #define MAP(key, sec)                                                          \
 	{                                                                      \
-		key, K_MAP, 0, 0, 0, &sec, NULL                                \
+		key, K_MAP, 0, 0, 0, &(sec), NULL                              \
 	}
 
 enum { CF_INTERFACE, CF_FILE }; /* check_capture() needs their marks */
@@ -482,6 +484,7 @@ static int fail_at(struct ctx *c, yaml_mark_t m, const char *fmt, ...)
 	if (n >= 0 && (size_t)n < c->errlen) {
 		va_list ap;
 		va_start(ap, fmt);
+		/* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized) */
 		vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
 		va_end(ap);
 	}
@@ -495,9 +498,12 @@ static const char *quote(const char *s, char *buf, size_t size)
 	size_t n = 0, i = 0;
 	const size_t max = size < 48 ? size - 5 : 40;
 
-	for (; s[i] && n < max; i++)
-		buf[n++] =
-			(unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	for (; s[i] && n < max; i++) {
+		char c = s[i];
+		if ((unsigned char)c < 0x20 || c == 0x7f)
+			c = '?'; /* a control character */
+		buf[n++] = c;
+	}
 	if (s[i]) {
 		/* do not end on half a UTF-8 character */
 		while (n > 0 && ((unsigned char)buf[n - 1] & 0xc0) == 0x80)
@@ -637,6 +643,17 @@ static int is_null(const struct ctx *c)
 }
 
 /* Levenshtein distance, with case and '-'/'_' ignored; a, b short. */
+/* A key's character as distance() compares it: case and '-' against '_'
+ * do not count. */
+static char fold(char c)
+{
+	if (c == '-')
+		return '_';
+	if (c >= 'A' && c <= 'Z')
+		return (char)(c - 'A' + 'a');
+	return c;
+}
+
 static size_t distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b), row[65];
@@ -649,11 +666,7 @@ static size_t distance(const char *a, const char *b)
 		size_t diag = row[0];
 		row[0] = i;
 		for (size_t j = 1; j <= lb; j++) {
-			char x = a[i - 1], y = b[j - 1];
-			x = x == '-'		     ? '_'
-			    : (x >= 'A' && x <= 'Z') ? x + 32
-						     : x;
-			y = y == '-' ? '_' : y;
+			char x = fold(a[i - 1]), y = fold(b[j - 1]);
 			size_t best = diag + (x != y);
 			if (row[j] + 1 < best)
 				best = row[j] + 1;
@@ -1250,7 +1263,7 @@ static unsigned char *slurp(const char *path, size_t *len, char *err,
 	if (n > CONFIG_MAX_BYTES) {
 		snprintf(err, errlen,
 			 "%s: file too large for a configuration (more than "
-			 "%d KiB)",
+			 "%zu KiB)",
 			 path, CONFIG_MAX_BYTES / 1024);
 		free(buf);
 		return NULL;

@@ -62,6 +62,7 @@ static void report(struct program *p, const char *fmt, ...)
 		vsyslog(LOG_ERR, fmt, ap);
 	} else {
 		fputs("tcpfsm: ", stderr);
+		/* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized) */
 		vfprintf(stderr, fmt, ap);
 		fputc('\n', stderr);
 	}

@@ -178,7 +178,7 @@ static size_t format_ipv6(const uint8_t *ip, char *buf)
 	int best = -1, best_len = 0;
 	size_t n = 0;
 
-	for (int i = 0; i < 8; i++)
+	for (size_t i = 0; i < 8; i++)
 		g[i] = (unsigned)ip[2 * i] << 8 | ip[2 * i + 1];
 	for (int i = 0; i < 8;) {
 		int j = i;

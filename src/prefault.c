@@ -28,6 +28,18 @@ struct prefault {
 	size_t sent; /* the owner's copy of want */
 };
 
+/* Faults in n bytes at p for writing; -1 where the kernel cannot. */
+static int populate(char *p, size_t n)
+{
+#ifdef MADV_POPULATE_WRITE
+	return madvise(p, n, MADV_POPULATE_WRITE);
+#else
+	(void)p;
+	(void)n;
+	return -1;
+#endif
+}
+
 static void *run(void *arg)
 {
 	struct prefault *pf = arg;
@@ -45,12 +57,7 @@ static void *run(void *arg)
 		 * it, so it should not hold it for long. */
 		size_t to = pf->want - done > STEP ? done + STEP : pf->want;
 		pthread_mutex_unlock(&pf->lock);
-#ifdef MADV_POPULATE_WRITE
-		int rc = madvise(pf->base + done, to - done,
-				 MADV_POPULATE_WRITE);
-#else
-		int rc = -1;
-#endif
+		int rc = populate(pf->base + done, to - done);
 		pthread_mutex_lock(&pf->lock);
 		if (rc != 0) /* not supported, or no memory: the owner faults
 				its pages itself, as without the helper */

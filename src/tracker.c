@@ -567,15 +567,19 @@ static void evict_one(struct tcpfsm *t)
 	for (unsigned v = 0; v < sizeof victims / sizeof victims[0] && !f; v++)
 		if (t->sq.q[victims[v]].head != NIL)
 			f = ref_flow(&t->ft, t->sq.q[victims[v]].head);
-	int victim_found = f != NULL;
-	/* The idle order is loose by the slack (touch()): of the first few,
-	 * the one seen longest ago. */
-	uint32_t i = t->lru.head;
-	for (int n = 0; !victim_found && i != NIL && n < 8; n++) {
-		struct flow *g = &t->ft.flows[i];
-		if (!f || g->last_ts < f->last_ts)
-			f = g;
-		i = g->lru.next;
+	if (!f && t->lru.head != NIL) {
+		/* The idle order is loose by the slack (touch()): of the
+		 * first few, the one seen longest ago. (The analyzer does not
+		 * know that the pool exists while the tracker does.) */
+		f = &t->ft.flows[t->lru.head];
+		/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference) */
+		uint32_t i = f->lru.next;
+		for (int n = 1; i != NIL && n < 8; n++) {
+			struct flow *g = &t->ft.flows[i];
+			if (g->last_ts < f->last_ts)
+				f = g;
+			i = g->lru.next;
+		}
 	}
 	if (f) {
 		/* In a flood every new SYN evicts one, and the next victims
@@ -840,20 +844,34 @@ static void track(struct tcpfsm *t, const struct segment *seg,
 		raise_alert(t, f, from, ts);
 }
 
-int tcpfsm_feed_decoded(struct tcpfsm *t, int64_t ts, uint32_t caplen, int rc,
-			const struct segment *seg, const struct seg_flow *sf)
+/* A packet that decode_packet() turned down with rc. */
+static int feed_skipped(struct tcpfsm *t, int64_t ts, uint32_t caplen, int rc)
 {
 	t->stats.packets++;
 	t->stats.bytes += caplen;
 	set_clock(t, ts);
-	if (rc) {
-		t->stats.skipped[rc - 1]++;
-		return rc;
-	}
+	t->stats.skipped[rc - 1]++;
+	return rc;
+}
+
+static void feed_segment(struct tcpfsm *t, int64_t ts, uint32_t caplen,
+			 const struct segment *seg, const struct seg_flow *sf)
+{
+	t->stats.packets++;
+	t->stats.bytes += caplen;
+	set_clock(t, ts);
 	t->stats.tcp++;
 	if (seg->options & OPT_MALFORMED)
 		t->stats.bad_tcp_options++;
 	track(t, seg, sf, t->now);
+}
+
+int tcpfsm_feed_decoded(struct tcpfsm *t, int64_t ts, uint32_t caplen, int rc,
+			const struct segment *seg, const struct seg_flow *sf)
+{
+	if (rc)
+		return feed_skipped(t, ts, caplen, rc);
+	feed_segment(t, ts, caplen, seg, sf);
 	return 0;
 }
 
@@ -913,9 +931,11 @@ int tcpfsm_feed(struct tcpfsm *t, int linktype, int64_t ts, const uint8_t *pkt,
 	struct segment seg;
 	struct seg_flow sf;
 	int rc = decode_packet(linktype, pkt, caplen, &seg);
-	if (!rc)
-		tcpfsm_flow_of(&seg, &sf);
-	return tcpfsm_feed_decoded(t, ts, caplen, rc, &seg, &sf);
+	if (rc)
+		return feed_skipped(t, ts, caplen, rc);
+	tcpfsm_flow_of(&seg, &sf);
+	feed_segment(t, ts, caplen, &seg, &sf);
+	return 0;
 }
 
 static int by_id(const void *a, const void *b)
@@ -935,7 +955,9 @@ static int by_id(const void *a, const void *b)
 static struct flow **sorted_flows(const struct tcpfsm *t, size_t *n)
 {
 	const struct flow_table *ft = &t->ft;
-	struct flow **v = malloc((ft->live ? ft->live : 1) * sizeof *v);
+	size_t cap = ft->live ? ft->live : 1;
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers to flows */
+	struct flow **v = malloc(cap * sizeof *v);
 	*n = 0;
 	if (!v)
 		return NULL;
@@ -958,6 +980,7 @@ static struct flow **sorted_flows(const struct tcpfsm *t, size_t *n)
 		v[(*n)++] = f;
 	}
 	if (!sorted)
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 		qsort(v, *n, sizeof *v, by_id);
 	return v;
 }

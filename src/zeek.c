@@ -153,7 +153,9 @@ static void add_history(struct zeek_conn *z, char c)
 
 static char upper_or_lower(int e, char c)
 {
-	return e ? (char)(c - 'A' + 'a') : c;
+	if (e)
+		return (char)(c - 'A' + 'a');
+	return c;
 }
 
 /* TCP_Endpoint::CheckHistory: logs the letter the first time the mask is
@@ -350,6 +352,8 @@ static int32_t update_last_seq(struct zeek_conn *z, int e, uint32_t last,
 	struct zeek_ep *ep = &z->ep[e];
 	int32_t delta = seq_delta(last, ep->last);
 
+	/* Zeek's cases in Zeek's order: the first that holds decides. */
+	/* NOLINTBEGIN(bugprone-branch-clone) */
 	if ((flags & (TH_SYN | TH_RST)) &&
 	    (delta > TOO_LARGE_SEQ_DELTA || delta < -TOO_LARGE_SEQ_DELTA))
 		;
@@ -361,6 +365,7 @@ static int32_t update_last_seq(struct zeek_conn *z, int e, uint32_t last,
 		update_last_seq_raw(ep, last);
 	else if (len > 0)
 		did_rxmit(z, e);
+	/* NOLINTEND(bugprone-branch-clone) */
 	return delta;
 }
 
@@ -584,10 +589,11 @@ static int expired(struct zeek_conn *z, int64_t ts, int64_t inactivity)
 		(z->flags & ZC_INACT5) ? inactivity : ZEEK_HANDSHAKE_INACTIVITY;
 
 	if (z->flags & (ZC_TIMER_ATTEMPT | ZC_TIMER_DELETE)) {
-		int64_t due =
-			z->last - z->timer_back +
-			((z->flags & ZC_TIMER_ATTEMPT) ? ZEEK_ATTEMPT_DELAY
-						       : ZEEK_CLOSE_DELAY);
+		/* Two of Zeek's settings, equal by default. */
+		int64_t delay = ZEEK_CLOSE_DELAY;
+		if (z->flags & ZC_TIMER_ATTEMPT)
+			delay = ZEEK_ATTEMPT_DELAY;
+		int64_t due = z->last - z->timer_back + delay;
 		if (due <= ts) {
 			if (z->flags & ZC_TIMER_DELETE)
 				return 1;
@@ -778,15 +784,15 @@ const char *zeek_conn_state(int os, int rs, uint64_t orig_size,
 	return "OTH";
 }
 
+_Static_assert(MAX_LETTERS < sizeof(((struct tcpfsm_conn_record *)0)->history),
+	       "a record's history holds every letter kept, and its NUL");
+
 void zeek_record(const struct zeek_conn *z, struct tcpfsm_conn_record *rec)
 {
 	const struct zeek_ep *o = &z->ep[0], *r = &z->ep[1];
-	unsigned n = z->nhist < sizeof rec->history - 1
-			     ? z->nhist
-			     : sizeof rec->history - 1;
 
 	memset(rec, 0, sizeof *rec);
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < z->nhist && i < MAX_LETTERS; i++)
 		rec->history[i] = letters[letter_at(z, i) - 1];
 	rec->ts = z->start;
 	rec->duration = z->last - z->start;
@@ -798,6 +804,7 @@ void zeek_record(const struct zeek_conn *z, struct tcpfsm_conn_record *rec)
 	rec->orig_bytes = endpoint_size(o, r);
 	rec->resp_bytes = endpoint_size(r, o);
 	rec->unlogged = z->unlogged;
-	strcpy(rec->conn_state, zeek_conn_state(st(o), st(r), rec->orig_bytes,
-						rec->resp_bytes, rec->history));
+	const char *cs = zeek_conn_state(st(o), st(r), rec->orig_bytes,
+					 rec->resp_bytes, rec->history);
+	memcpy(rec->conn_state, cs, strnlen(cs, sizeof rec->conn_state - 1));
 }
