@@ -100,7 +100,8 @@ struct section {
 	{                                                                      \
 		key, K_DURATION, CFG(member), lo, MAX_DURATION, NULL, NULL     \
 	}
-/* offsetof() takes no parentheses round array: */
+/* No parentheses round array: it ends up in offsetof()'s member designator,
+ * which takes none. */
 /* NOLINTNEXTLINE(bugprone-macro-parentheses) */
 #define STATE_DUR(key, array, state) DUR(key, array[state], 0)
 #define MAP(key, sec)                                                          \
@@ -642,7 +643,6 @@ static int is_null(const struct ctx *c)
 	       !strcmp(v, "Null") || !strcmp(v, "NULL");
 }
 
-/* Levenshtein distance, with case and '-'/'_' ignored; a, b short. */
 /* A key's character as distance() compares it: case and '-' against '_'
  * do not count. */
 static char fold(char c)
@@ -654,6 +654,7 @@ static char fold(char c)
 	return c;
 }
 
+/* Levenshtein distance, with case and '-'/'_' ignored; a, b short. */
 static size_t distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b), row[65];

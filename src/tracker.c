@@ -844,12 +844,17 @@ static void track(struct tcpfsm *t, const struct segment *seg,
 		raise_alert(t, f, from, ts);
 }
 
-/* A packet that decode_packet() turned down with rc. */
-static int feed_skipped(struct tcpfsm *t, int64_t ts, uint32_t caplen, int rc)
+static void count_packet(struct tcpfsm *t, int64_t ts, uint32_t caplen)
 {
 	t->stats.packets++;
 	t->stats.bytes += caplen;
 	set_clock(t, ts);
+}
+
+/* A packet that decode_packet() turned down with rc. */
+static int feed_skipped(struct tcpfsm *t, int64_t ts, uint32_t caplen, int rc)
+{
+	count_packet(t, ts, caplen);
 	t->stats.skipped[rc - 1]++;
 	return rc;
 }
@@ -857,9 +862,7 @@ static int feed_skipped(struct tcpfsm *t, int64_t ts, uint32_t caplen, int rc)
 static void feed_segment(struct tcpfsm *t, int64_t ts, uint32_t caplen,
 			 const struct segment *seg, const struct seg_flow *sf)
 {
-	t->stats.packets++;
-	t->stats.bytes += caplen;
-	set_clock(t, ts);
+	count_packet(t, ts, caplen);
 	t->stats.tcp++;
 	if (seg->options & OPT_MALFORMED)
 		t->stats.bad_tcp_options++;
@@ -979,9 +982,10 @@ static struct flow **sorted_flows(const struct tcpfsm *t, size_t *n)
 			sorted = 0;
 		v[(*n)++] = f;
 	}
-	if (!sorted)
+	if (!sorted) {
 		/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 		qsort(v, *n, sizeof *v, by_id);
+	}
 	return v;
 }
 
