@@ -2,6 +2,7 @@
  * capture.c - libpcap at the edge.
  */
 #include <errno.h>
+#include <net/if.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdio_ext.h>
@@ -133,6 +134,107 @@ int capture_set_filter(struct capture *c, const char *expr)
 		return -1;
 	}
 	pcap_freecode(&prog);
+	return 0;
+}
+
+int capture_check_filter(const char *expr, int snaplen, char *err,
+			 size_t errlen)
+{
+	/* A dead handle compiles as a live one would, with nothing opened:
+	 * Ethernet, as on nearly every span port. */
+	pcap_t *p = pcap_open_dead(DLT_EN10MB, snaplen);
+	struct bpf_program prog;
+	int rc = 0;
+
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (pcap_compile(p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+		snprintf(err, errlen, "%s", pcap_geterr(p));
+		rc = -1;
+	} else {
+		pcap_freecode(&prog);
+	}
+	pcap_close(p);
+	return rc;
+}
+
+int capture_check_interface(const char *iface, char *err, size_t errlen)
+{
+	char perr[PCAP_ERRBUF_SIZE] = "";
+	pcap_if_t *all;
+
+	/* libpcap's list has the pseudo-devices too ("any", "nflog"), which
+	 * if_nametoindex() does not know. */
+	if (pcap_findalldevs(&all, perr) == 0) {
+		int found = 0;
+		for (pcap_if_t *d = all; d && !found; d = d->next)
+			found = strcmp(d->name, iface) == 0;
+		pcap_freealldevs(all);
+		if (found)
+			return 0;
+	}
+	if (if_nametoindex(iface) != 0)
+		return 0;
+	snprintf(err, errlen, "no such interface '%s'%s%s", iface,
+		 perr[0] ? ": " : "", perr);
+	return -1;
+}
+
+int capture_list_interfaces(FILE *out, char *err, size_t errlen)
+{
+	static const struct {
+		bpf_u_int32 bit;
+		const char *name;
+	} flags[] = {
+		{PCAP_IF_UP, "Up"},
+		{PCAP_IF_RUNNING, "Running"},
+		{PCAP_IF_WIRELESS, "Wireless"},
+		{PCAP_IF_LOOPBACK, "Loopback"},
+	};
+	char perr[PCAP_ERRBUF_SIZE] = "";
+	pcap_if_t *all;
+	int i = 0;
+
+	if (pcap_findalldevs(&all, perr) < 0) {
+		snprintf(err, errlen, "%s", perr);
+		return -1;
+	}
+	/* tcpdump's layout, word for word, so that what reads one reads the
+	 * other. */
+	for (pcap_if_t *d = all; d; d = d->next) {
+		fprintf(out, "%d.%s", ++i, d->name);
+		if (d->description)
+			fprintf(out, " (%s)", d->description);
+		if (d->flags) {
+			int any = 0;
+			fputs(" [", out);
+			for (size_t k = 0; k < sizeof flags / sizeof flags[0];
+			     k++)
+				if (d->flags & flags[k].bit)
+					fprintf(out, "%s%s", any++ ? ", " : "",
+						flags[k].name);
+			if (!any)
+				fputs("none", out);
+			bpf_u_int32 st = d->flags & PCAP_IF_CONNECTION_STATUS;
+			int wireless = (d->flags & PCAP_IF_WIRELESS) != 0;
+			if (st == PCAP_IF_CONNECTION_STATUS_UNKNOWN)
+				fputs(wireless ? ", Association status unknown"
+					       : ", Connection status unknown",
+				      out);
+			else if (st == PCAP_IF_CONNECTION_STATUS_CONNECTED)
+				fputs(wireless ? ", Associated" : ", Connected",
+				      out);
+			else if (st == PCAP_IF_CONNECTION_STATUS_DISCONNECTED)
+				fputs(wireless ? ", Not associated"
+					       : ", Disconnected",
+				      out);
+			fputc(']', out);
+		}
+		fputc('\n', out);
+	}
+	pcap_freealldevs(all);
 	return 0;
 }
 

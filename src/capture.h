@@ -7,6 +7,7 @@
 
 #include <pcap/pcap.h>
 #include <signal.h>
+#include <stdio.h>
 
 #include "tcpfsm.h"
 
@@ -38,6 +39,18 @@ int capture_open_live(struct capture *c, const char *iface, int snaplen,
 
 /* Compiles and installs a pcap filter expression; -1 with c->err on error. */
 int capture_set_filter(struct capture *c, const char *expr);
+
+/* Checks made before anything is opened (--check-config, and a daemon
+ * before it detaches): does expr compile for an Ethernet capture of this
+ * snap length, does the interface exist. 0, or -1 with libpcap's reason
+ * in err. */
+int capture_check_filter(const char *expr, int snaplen, char *err,
+			 size_t errlen);
+int capture_check_interface(const char *iface, char *err, size_t errlen);
+
+/* Prints the interfaces libpcap can capture on, as tcpdump -D does:
+ * "1.eth0 [Up, Running, Connected]". 0, or -1 with err. */
+int capture_list_interfaces(FILE *out, char *err, size_t errlen);
 
 enum capture_status {
 	CAPTURE_EOF = 0,     /* the file ended */

@@ -109,11 +109,12 @@ struct section {
 		key, K_MAP, 0, 0, 0, &(sec), NULL                              \
 	}
 
-enum { CF_INTERFACE, CF_FILE }; /* check_capture() needs their marks */
+/* check_capture() needs their marks */
+enum { CF_INTERFACE, CF_FILE, CF_FILTER };
 static const struct field capture_fields[] = {
 	[CF_INTERFACE] = STR("interface", capture.interface),
 	[CF_FILE] = STR("file", capture.file),
-	STR("filter", capture.filter),
+	[CF_FILTER] = STR("filter", capture.filter),
 	{"snaplen", K_UINT32, CFG(capture.snaplen), 64, 262144, NULL, NULL},
 	BOOL("promiscuous", capture.promiscuous),
 	{"buffer_size", K_SIZE, CFG(capture.buffer_size), 1024, MAX_BUFFER_SIZE,
@@ -1179,9 +1180,18 @@ static int check_capture(struct ctx *c, void *base, const char *where,
 			 unsigned seen, const yaml_mark_t *at,
 			 yaml_mark_t start)
 {
-	const struct config *cfg = base;
-	(void)where, (void)seen, (void)start;
+	struct config *cfg = base;
+	(void)where, (void)start;
 
+	/* Kept for the checks that need libpcap (main.c). */
+	if (seen & (1u << CF_INTERFACE))
+		cfg->capture.interface_at = (struct config_mark){
+			(unsigned)at[CF_INTERFACE].line + 1,
+			(unsigned)at[CF_INTERFACE].column + 1};
+	if (seen & (1u << CF_FILTER))
+		cfg->capture.filter_at =
+			(struct config_mark){(unsigned)at[CF_FILTER].line + 1,
+					     (unsigned)at[CF_FILTER].column + 1};
 	if (cfg->capture.interface && cfg->capture.file) {
 		/* both given in this mapping; report the later one */
 		int later = at[CF_FILE].index > at[CF_INTERFACE].index

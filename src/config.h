@@ -47,6 +47,12 @@ struct config {
 		uint32_t snaplen; /* default 256 */
 		int promiscuous;  /* default 1 */
 		uint64_t buffer_size; /* kernel buffer, bytes; default 64 MiB */
+		/* Where the file gave interface and filter (line 0: it did
+		 * not), so that checks made after loading (does the interface
+		 * exist, does the filter compile) can point at the key. */
+		struct config_mark {
+			unsigned line, column; /* from 1 */
+		} interface_at, filter_at;
 	} capture;
 
 	/* tracking and alerts sections: max_connections, idle_timeout,

@@ -194,6 +194,90 @@ static void periodic(struct program *p)
 		ob_flush(&p->out[i].ob);
 }
 
+/* A mistake in a setting, at the key's place when the file gave it:
+ * "FILE:LINE:COLUMN: what", as config_load() words its own. */
+static void report_setting(struct program *p, struct config_mark at,
+			   const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void report_setting(struct program *p, struct config_mark at,
+			   const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (at.line && p->cli.config)
+		report(p, "%s:%u:%u: %s", p->cli.config, at.line, at.column,
+		       msg);
+	else
+		report(p, "%s", msg);
+}
+
+/* What libpcap can tell without opening anything: the filter compiles, the
+ * interface exists. The command line's own values have no place in the
+ * file to point at. */
+static int check_capture_settings(struct program *p)
+{
+	const struct config *c = &p->cfg;
+	char err[PCAP_ERRBUF_SIZE + 256];
+	struct config_mark none = {0, 0};
+
+	if (c->capture.filter &&
+	    capture_check_filter(c->capture.filter, (int)c->capture.snaplen,
+				 err, sizeof err) < 0) {
+		report_setting(p, p->cli.filter ? none : c->capture.filter_at,
+			       "capture.filter '%s': %s", c->capture.filter,
+			       err);
+		return -1;
+	}
+	if (c->capture.interface &&
+	    capture_check_interface(c->capture.interface, err, sizeof err) <
+		    0) {
+		report_setting(
+			p, p->cli.interface ? none : c->capture.interface_at,
+			"capture.interface: %s", err);
+		return -1;
+	}
+	if (daemon_check_user(c->daemon.user, c->daemon.group, 1, err,
+			      sizeof err) < 0) {
+		report(p, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* A daemon's start-up, tried before it detaches (daemon.h). */
+static int preflight(struct program *p)
+{
+	const struct config *c = &p->cfg;
+	struct daemon_path paths[CONFIG_MAX_OUTPUTS + 1];
+	size_t n = 0;
+	char err[1024];
+
+	if (daemon_check_user(c->daemon.user, c->daemon.group,
+			      c->daemon.allow_root, err, sizeof err) < 0 ||
+	    (c->daemon.pidfile &&
+	     daemon_check_pidfile(c->daemon.pidfile, err, sizeof err) < 0)) {
+		report(p, "%s", err);
+		return -1;
+	}
+	for (size_t i = 0; i < c->n_outputs; i++)
+		if (c->outputs[i].type == SINK_FILE)
+			paths[n++] =
+				(struct daemon_path){c->outputs[i].path, 0};
+	if (c->metrics.textfile)
+		paths[n++] = (struct daemon_path){c->metrics.textfile, 1};
+	if (daemon_check_paths(paths, n, c->daemon.user, c->daemon.group,
+			       !p->cli.foreground, err, sizeof err) < 0) {
+		report(p, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
 static int open_capture(struct program *p)
 {
 	const struct config *c = &p->cfg;
@@ -298,13 +382,19 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	apply_cli(&p->cfg, &p->cli);
+	if ((p->cli.check_config || p->cli.daemon) &&
+	    check_capture_settings(p) < 0) {
+		status = 2;
+		goto out;
+	}
 	if (p->cli.check_config) {
 		printf("%s: configuration OK\n", p->cli.config);
 		goto out;
 	}
 
-	/* 2. The capture, while privileged. */
-	if (open_capture(p) < 0) {
+	/* 2. The capture, while privileged; then everything that could fail
+	 * once detached, while a terminal can still be told. */
+	if (open_capture(p) < 0 || (p->cli.daemon && preflight(p) < 0)) {
 		status = 1;
 		goto out;
 	}

@@ -69,6 +69,76 @@ def wait_for(cond, timeout=10):
     return False
 
 
+def refusals(tcpfsm, tmp, check):
+    """Whatever can be checked is checked before detaching: a message on
+    stderr, a non-zero exit, and no daemon left behind. The loopback
+    interface is enough: none of these gets as far as capturing."""
+    pidfile = os.path.join(tmp, "refused.pid")
+    locked = os.path.join(tmp, "locked")
+    os.mkdir(locked, 0o755)  # root's: 'nobody' cannot create files in it
+    cases = (
+        ("no daemon.user, as root", "capture:\n  interface: lo\n",
+         "refusing to run as root"),
+        ("an unknown daemon.user",
+         "capture:\n  interface: lo\ndaemon:\n  user: nosuchuser0\n",
+         "unknown user 'nosuchuser0'"),
+        ("a pidfile in a missing directory",
+         "capture:\n  interface: lo\ndaemon:\n  user: nobody\n"
+         "  pidfile: /nonexistent-dir/tcpfsm.pid\n", "/nonexistent-dir"),
+        ("an output file the daemon user cannot write",
+         f"capture:\n  interface: lo\ndaemon:\n  user: nobody\n"
+         f"outputs:\n  - type: file\n    path: {locked}/events.json\n",
+         f"{locked}/events.json: Permission denied"),
+        ("a metrics textfile in a directory it cannot write",
+         f"capture:\n  interface: lo\ndaemon:\n  user: nobody\n"
+         f"metrics:\n  textfile: {locked}/tcpfsm.prom\n",
+         f"{locked}/tcpfsm.prom"),
+        ("an interface that does not exist",
+         "capture:\n  interface: nosuchif0\ndaemon:\n  user: nobody\n",
+         "nosuchif0"),
+        ("a filter that does not compile",
+         "capture:\n  interface: lo\n  filter: \"tcp port\"\n"
+         "daemon:\n  user: nobody\n", "tcp port"),
+    )
+    for what, text, says in cases:
+        cfg = os.path.join(tmp, "refused.yaml")
+        with open(cfg, "w") as f:
+            f.write(text.replace("daemon:\n", f"daemon:\n  pidfile: "
+                                 f"{pidfile}\n", 1)
+                    if "pidfile" not in text else text)
+        rc = subprocess.run([tcpfsm, "-c", cfg, "--daemon"],
+                            capture_output=True, text=True, timeout=10)
+        time.sleep(0.2)
+        left = os.path.exists(pidfile)
+        if left:  # a daemon got away: stop it
+            try:
+                os.kill(int(open(pidfile).read()), signal.SIGTERM)
+            except (ValueError, OSError):
+                pass
+            os.unlink(pidfile)
+        check(rc.returncode != 0 and says in rc.stderr and not left,
+              f"--daemon refuses before detaching: {what} (exit "
+              f"{rc.returncode}: {rc.stderr.strip()})")
+    check(os.listdir(locked) == [], "the output checks leave no file behind")
+
+    # --check-config asks libpcap too, and points at the key.
+    for what, text, says in (
+            ("a filter that does not compile",
+             "capture:\n  interface: lo\n  filter: \"tcp port\"\n",
+             ":3:3: capture.filter 'tcp port'"),
+            ("an interface that does not exist",
+             "capture:\n  interface: nosuchif0\n",
+             ":2:3: capture.interface: no such interface 'nosuchif0'")):
+        cfg = os.path.join(tmp, "check.yaml")
+        with open(cfg, "w") as f:
+            f.write(text)
+        rc = subprocess.run([tcpfsm, "-c", cfg, "--check-config"],
+                            capture_output=True, text=True, timeout=10)
+        check(rc.returncode == 2 and (cfg + says) in rc.stderr and
+              not rc.stdout, f"--check-config: {what}, FILE:LINE:COLUMN "
+              f"(exit {rc.returncode}: {rc.stderr.strip()})")
+
+
 def main():
     tcpfsm = os.path.abspath(sys.argv[1])
     if os.geteuid() != 0 or not shutil.which("ip"):
@@ -87,6 +157,7 @@ def main():
             failures.append(what)
 
     try:
+        refusals(tcpfsm, tmp, check)
         setup()
         log = os.path.join(tmp, "events.json")
         pidfile = os.path.join(tmp, "tcpfsm.pid")
@@ -124,8 +195,10 @@ metrics:
 stats:
   interval: 1s
 """)
-        check(sh(tcpfsm, "-c", cfg, "--check-config", check=False)
-              .returncode == 0, "--check-config accepts the file")
+        # In the namespace that has the interface: it is checked too.
+        check(sh(*in_ns(NS_S, tcpfsm, "-c", cfg, "--check-config"),
+                 check=False).returncode == 0,
+              "--check-config accepts the file")
         srv = subprocess.Popen(in_ns(NS_S, PY, "-c", SERVER))
         rc = subprocess.run(in_ns(NS_S, tcpfsm, "-c", cfg, "--daemon"),
                             capture_output=True, text=True, timeout=10)
