@@ -1,0 +1,163 @@
+/*
+ * clock.c - the tracker's time, and the timers it fires.
+ *
+ * Time is the packets' time (or what tcpfsm_advance() says): it only moves
+ * forward, and before a packet is tracked every timer due by its timestamp
+ * fires, in deadline order, so that events come out as the hosts lived them.
+ * Four sources of deadlines compete, and run_timers() takes the earliest:
+ *
+ *   - the per-state queues (timers.h): host timeouts and alert thresholds;
+ *   - the head of the idle order (idle.c);
+ *   - the oldest open alert-folding window (alerts.c);
+ *   - the quiet heap: endpoints in doubt, waiting to fall quiet past their
+ *     next retransmission (fsm.c's pending promotions).
+ *
+ * t->next_deadline is a lower bound on all of them, lowered by every timer
+ * set (note_deadline()), so a packet with nothing due costs one comparison.
+ */
+#include "tracker.h"
+
+/* The queues' timeouts from the options. The CLOSED queue's is the linger
+ * of a closed record; other states time out only where the host has a timer
+ * (fsm_table's HOST_TIMEOUT row), and only the states an endpoint can be
+ * stuck in alert. A state with neither and no victims keeps no queue. */
+void set_timeouts(struct tcpfsm *t)
+{
+	for (int s = 0; s < TCPFSM_NSTATES; s++) {
+		int64_t timeout = t->opt.host_timeout[s];
+		int64_t alert = t->opt.alert_after[s];
+		if (s == TCPFSM_CLOSED)
+			timeout = t->opt.closed_linger;
+		else if (!fsm_table[HOST_TIMEOUT][s].cause)
+			timeout = 0;
+		if (!tcpfsm_alert_name(s))
+			alert = 0;
+		t->sq.timeout[s] = timeout > 0 ? timeout : 0;
+		t->sq.alert_after[s] = alert > 0 ? alert : 0;
+		sq_set_queued(&t->sq, &t->ft, s,
+			      timeout > 0 || alert > 0 || is_victim(s));
+	}
+	t->next_deadline = t->now; /* recompute at the next packet or tick */
+}
+
+/* A host timer is due for endpoint ref at time ts. */
+static void fire_timeout(struct tcpfsm *t, uint32_t ref, int64_t ts)
+{
+	struct flow *f = ref_flow(&t->ft, ref);
+	int side = (int)(ref % 2);
+	struct endpoint *e = &f->ep[side], *peer = &f->ep[!side];
+
+	if (e->state == TCPFSM_CLOSED) {
+		/* Linger over: the record goes once both ends lingered. An
+		 * end whose peer is still open leaves the queue; the peer's
+		 * own timer, idleness or eviction will end the record. */
+		if (peer->state == TCPFSM_CLOSED &&
+		    peer->since + t->sq.timeout[TCPFSM_CLOSED] <= ts)
+			end_flow(t, f, ts, TCPFSM_END_CLOSED);
+		else
+			sq_leave(&t->sq, &t->ft, ref, TCPFSM_CLOSED);
+		return;
+	}
+	struct fsm_result res = {0};
+	fsm_apply(f->ep, side, HOST_TIMEOUT, ts, &res);
+	commit(t, f, ts, &res);
+}
+
+/* Endpoint ref has been in state for its alert threshold at time ts. */
+static void fire_alert(struct tcpfsm *t, uint32_t ref, int state, int64_t ts)
+{
+	sq_alert_done(&t->sq, &t->ft, state);
+	alert_came_due(t, ref_flow(&t->ft, ref), (int)(ref % 2), ts);
+}
+
+/* Endpoint side of f waits for its next retransmission until deadline. */
+void wait_for_quiet(struct tcpfsm *t, struct flow *f, int side,
+		    int64_t deadline)
+{
+	struct endpoint *e = &f->ep[side];
+	struct heap_entry h = {deadline, ep_ref(&t->ft, f, side),
+			       ++t->next_ticket};
+
+	if (heap_push(&t->pending, h) < 0) {
+		e->pending = 0; /* no room: no inference from silence */
+		return;
+	}
+	e->ticket = h.ticket;
+	note_deadline(t, deadline);
+}
+
+/* No retransmission came by the deadline: the acknowledgement got through. */
+static void fire_quiet(struct tcpfsm *t, struct heap_entry h, int64_t at)
+{
+	struct flow *f = ref_flow(&t->ft, h.ref);
+	int side = (int)(h.ref % 2);
+	struct endpoint *e = &f->ep[side];
+
+	if (!f->in_use || !e->pending || e->ticket != h.ticket)
+		return; /* overtaken: it retransmitted, moved on, or is gone */
+	struct fsm_result res = {0};
+	fsm_apply(f->ep, side, e->pending, at, &res);
+	commit(t, f, at, &res);
+}
+
+/* Fires, in deadline order, every timer due at or before now. */
+void run_timers(struct tcpfsm *t, int64_t now)
+{
+	while (t->next_deadline <= now) {
+		uint32_t ref = NIL;
+		int state = 0;
+		int64_t due_at;
+		enum sq_due due =
+			sq_next(&t->sq, &t->ft, &ref, &state, &due_at);
+		int64_t idle_at = idle_deadline(t);
+		int64_t fold_at = alert_folding_deadline(t->folding);
+		int64_t quiet_at = t->pending.n
+					   ? heap_top(&t->pending)->deadline
+					   : INT64_MAX;
+
+		int64_t best = due_at < idle_at ? due_at : idle_at;
+		if (fold_at < best)
+			best = fold_at;
+		if (quiet_at < best)
+			best = quiet_at;
+		t->next_deadline = best;
+		if (best > now)
+			break;
+		/* Timeouts shortened by a reconfiguration may be overdue:
+		 * they fire now, not in the past. */
+		int64_t at = best < t->floor ? t->floor : best;
+		/* An idle expiry found late (touch()) is stamped when found:
+		 * events never go back in time. */
+		t->floor = at;
+		if (best == quiet_at) {
+			struct heap_entry h = *heap_top(&t->pending);
+			heap_pop(&t->pending);
+			fire_quiet(t, h, at);
+		} else if (best == fold_at) {
+			int closed;
+			const struct alert_group *g =
+				alert_folding_expire(t->folding, best, &closed);
+			if (g)
+				report_folded(t, g, at);
+		} else if (best == idle_at) {
+			idle_expire_oldest(t, at);
+		} else if (due == SQ_TIMEOUT) {
+			tq_prefetch_next(&t->ft, ref);
+			fire_timeout(t, ref, at);
+		} else {
+			fire_alert(t, ref, state, at);
+		}
+	}
+}
+
+void set_clock(struct tcpfsm *t, int64_t ts)
+{
+	if (ts > t->now)
+		t->now = ts;
+	run_timers(t, t->now);
+}
+
+void tcpfsm_advance(struct tcpfsm *t, int64_t now)
+{
+	set_clock(t, now);
+}

@@ -1,0 +1,266 @@
+/*
+ * events.c - state changes applied, and what the tracker says about them.
+ *
+ * Everything the caller's callback hears passes through here: transitions
+ * (commit() applies a fsm_result: endpoints change timer queues, then the
+ * events follow in order), the end of a record, alerts and their
+ * resolution, aggregates of folded alerts, and the conn.log record of a lone
+ * RST. Each event carries a view of its connection built on the stack for
+ * the duration of the call only, so no caller can keep a pointer into the
+ * pool.
+ *
+ * Alert holding: an alert can come due while an acknowledgement is on its
+ * way to the endpoint (fsm.c's pending promotion). Raising it then would be
+ * wrong half the time, so it is held; the endpoint either falls quiet (it got
+ * the acknowledgement: the hold is dropped as it changes state) or
+ * retransmits (it did not: alert_release_held() raises it then).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "tracker.h"
+
+void conn_view(const struct flow *f, struct tcpfsm_conn *c)
+{
+	c->id = f->id;
+	flow_addr(f, TCPFSM_CLIENT, &c->client);
+	flow_addr(f, TCPFSM_SERVER, &c->server);
+	c->state[0] = f->ep[0].state;
+	c->state[1] = f->ep[1].state;
+	c->first_ts = f->first_ts;
+	c->last_ts = f->last_ts;
+	c->flags = f->conn_flags;
+	if (!(f->ep[0].flags & EP_SEEN) || !(f->ep[1].flags & EP_SEEN))
+		c->flags |= TCPFSM_CONN_ONE_SIDED;
+}
+
+void emit(struct tcpfsm *t, const struct flow *f, struct tcpfsm_event *ev)
+{
+	struct tcpfsm_conn c;
+	if (!t->fn)
+		return;
+	conn_view(f, &c);
+	ev->conn = &c;
+	t->fn(ev, t->user);
+	ev->conn = NULL; /* the view lives only for the call */
+}
+
+/* An alerted endpoint left the state it was stuck in (to: -1, expired). */
+static void resolve(struct tcpfsm *t, struct flow *f, int side, int state,
+		    int to, int64_t since, int64_t ts)
+{
+	struct endpoint *e = &f->ep[side];
+
+	if (!(e->flags & EP_ALERTED))
+		return;
+	e->flags &= (uint16_t)~EP_ALERTED;
+	t->stats.resolved++;
+	struct tcpfsm_event ev = {.type = TCPFSM_EV_RESOLVED,
+				  .ts = ts,
+				  .endpoint = side,
+				  .alert = tcpfsm_alert_name(state),
+				  .state = state,
+				  .since = since,
+				  .duration = ts - since,
+				  .resolved_to = to};
+	emit(t, f, &ev);
+}
+
+/* Endpoint side of f enters state at time ts. */
+void ep_enter(struct tcpfsm *t, struct flow *f, int side, int64_t ts)
+{
+	struct endpoint *e = &f->ep[side];
+
+	e->since = ts;
+	e->flags &= (uint16_t)~EP_ALERT_HELD;
+	sq_enter(&t->sq, &t->ft, ep_ref(&t->ft, f, side), e->state);
+	t->stats.state[side][e->state]++;
+	if (t->sq.timeout[e->state])
+		note_deadline(t, ts + t->sq.timeout[e->state]);
+	if (t->sq.alert_after[e->state])
+		note_deadline(t, ts + t->sq.alert_after[e->state]);
+}
+
+void ep_leave(struct tcpfsm *t, struct flow *f, int side, int state)
+{
+	sq_leave(&t->sq, &t->ft, ep_ref(&t->ft, f, side), state);
+	t->stats.state[side][state]--;
+}
+
+/* Applies the changes fsm produced: each endpoint that moved leaves the
+ * queue of the state it was in before the packet and enters its new one;
+ * then the events, in order, each showing the connection after the packet. */
+void commit(struct tcpfsm *t, struct flow *f, int64_t ts,
+	    const struct fsm_result *res)
+{
+	int before[2] = {-1, -1};
+	int64_t since[2] = {f->ep[0].since, f->ep[1].since};
+
+	for (int i = 0; i < res->n; i++)
+		if (before[res->change[i].side] < 0)
+			before[res->change[i].side] = res->change[i].from;
+	for (int s = 0; s < 2; s++) {
+		if (before[s] < 0)
+			continue;
+		ep_leave(t, f, s, before[s]);
+		ep_enter(t, f, s, ts);
+	}
+	for (int i = 0; i < res->n; i++) {
+		const struct fsm_change *ch = &res->change[i];
+		struct tcpfsm_event ev = {.type = TCPFSM_EV_TRANSITION,
+					  .ts = ts,
+					  .endpoint = ch->side,
+					  .from = ch->from,
+					  .to = ch->to,
+					  .cause = ch->cause};
+		t->stats.transitions++;
+		emit(t, f, &ev);
+		if (ch->from == before[ch->side])
+			resolve(t, f, ch->side, ch->from, ch->to,
+				since[ch->side], ts);
+	}
+}
+
+/* The events of a connection's end, which end_flow() then forgets. */
+void report_end(struct tcpfsm *t, struct flow *f, int64_t ts,
+		enum tcpfsm_end_reason reason)
+{
+	/* Expired or evicted while stuck: the episode ends with the record.
+	 * At the end of a capture it has not ended; it is only unobserved. */
+	if (reason == TCPFSM_END_IDLE || reason == TCPFSM_END_EVICTED)
+		for (int s = 0; s < 2; s++)
+			resolve(t, f, s, f->ep[s].state, -1, f->ep[s].since,
+				ts);
+	if (t->fn) {
+		struct tcpfsm_conn_record rec;
+		zeek_record(&f->zeek, &rec);
+		struct tcpfsm_event ev = {.type = TCPFSM_EV_END,
+					  .ts = ts,
+					  .end_reason = reason,
+					  .record = &rec};
+		emit(t, f, &ev);
+	}
+}
+
+/* The alert for endpoint side of f, stuck in its state, goes out (unless
+ * folded or rate limited). */
+static void raise_alert(struct tcpfsm *t, struct flow *f, int side, int64_t ts)
+{
+	struct endpoint *e = &f->ep[side];
+	int state = e->state;
+
+	e->flags &= (uint16_t)~EP_ALERT_HELD;
+	if (!alert_fold(t->folding, f, side, state, ts)) {
+		t->stats.alerts_folded++;
+		return;
+	}
+	note_deadline(t, alert_folding_deadline(t->folding));
+	if (!alert_rate_allow(t->folding, ts)) {
+		t->stats.alerts_suppressed++;
+		return;
+	}
+	e->flags |= EP_ALERTED;
+	t->stats.alerts++;
+	t->stats.alerts_by_state[state]++;
+	alert_diagnose(f, side, t->diagnosis, sizeof t->diagnosis);
+	struct tcpfsm_event ev = {.type = TCPFSM_EV_ALERT,
+				  .ts = ts,
+				  .endpoint = side,
+				  .alert = tcpfsm_alert_name(state),
+				  .state = state,
+				  .since = e->since,
+				  .duration = ts - e->since,
+				  .diagnosis = t->diagnosis,
+				  .count = 1};
+	emit(t, f, &ev);
+}
+
+/* Endpoint side of f has been in its state for its alert threshold. */
+void alert_came_due(struct tcpfsm *t, struct flow *f, int side, int64_t ts)
+{
+	struct endpoint *e = &f->ep[side];
+
+	if (e->pending) {
+		/* An acknowledgement went its way: if it falls quiet, it got
+		 * it and was never stuck; if it retransmits, alert then. */
+		e->flags |= EP_ALERT_HELD;
+		return;
+	}
+	raise_alert(t, f, side, ts);
+}
+
+/* Endpoint side of f sent a packet: if its alert was held and it is no
+ * longer waiting to fall quiet, it retransmitted after all and the held
+ * alert was right. */
+void alert_release_held(struct tcpfsm *t, struct flow *f, int side, int64_t ts)
+{
+	struct endpoint *s = &f->ep[side];
+	if ((s->flags & EP_ALERT_HELD) && !s->pending)
+		raise_alert(t, f, side, ts);
+}
+
+/* A folding window closed with alerts counted in it: one aggregate alert. */
+void report_folded(struct tcpfsm *t, const struct alert_group *g, int64_t ts)
+{
+	char server[TCPFSM_ADDRSTRLEN], sample[TCPFSM_ADDRSTRLEN];
+	struct tcpfsm_conn c = {.id = g->sample, .client = g->sample_client};
+
+	if (!alert_rate_allow(t->folding, ts)) {
+		t->stats.alerts_suppressed++;
+		return;
+	}
+	t->stats.alerts++;
+	t->stats.alerts_by_state[g->key.state]++;
+	c.server.family = g->key.family;
+	c.server.port = g->key.port;
+	memcpy(c.server.ip, g->key.ip, sizeof c.server.ip);
+	c.state[g->key.side] = g->key.state;
+	tcpfsm_addr_format(&c.server, server);
+	tcpfsm_addr_format(&c.client, sample);
+	snprintf(t->diagnosis, sizeof t->diagnosis,
+		 "%llu more %s endpoints of connections to %s were stuck in "
+		 "%s within %.1f s after the first one alerted (e.g. #%llu "
+		 "from %s)",
+		 (unsigned long long)g->folded, tcpfsm_side_name(g->key.side),
+		 server, tcpfsm_state_name(g->key.state),
+		 (double)(ts - g->opened) / 1e6, (unsigned long long)g->sample,
+		 sample);
+	struct tcpfsm_event ev = {.type = TCPFSM_EV_ALERT,
+				  .ts = ts,
+				  .conn = &c,
+				  .endpoint = g->key.side,
+				  .alert = tcpfsm_alert_name(g->key.state),
+				  .state = g->key.state,
+				  .since = g->opened,
+				  .duration = ts - g->opened,
+				  .diagnosis = t->diagnosis,
+				  .count = g->folded,
+				  .aggregate = 1};
+	if (t->fn)
+		t->fn(&ev, t->user);
+}
+
+/* The conn.log record of a RST that belongs to no tracked connection. */
+void report_lone_rst(struct tcpfsm *t, const struct segment *seg, int64_t ts)
+{
+	struct zeek_conn z;
+	struct tcpfsm_conn_record rec;
+	struct tcpfsm_conn c = {
+		.id = t->next_id++, .first_ts = ts, .last_ts = ts};
+
+	if (!t->fn)
+		return;
+	zeek_init(&z, TCPFSM_CLIENT);
+	zeek_packet(&z, TCPFSM_CLIENT, seg, ts, 0, NULL);
+	zeek_record(&z, &rec);
+	c.client.family = c.server.family = seg->family;
+	memcpy(c.client.ip, seg->src, sizeof c.client.ip);
+	memcpy(c.server.ip, seg->dst, sizeof c.server.ip);
+	c.client.port = seg->sport;
+	c.server.port = seg->dport;
+	struct tcpfsm_event ev = {.type = TCPFSM_EV_ZEEK_RECORD,
+				  .ts = ts,
+				  .conn = &c,
+				  .record = &rec};
+	t->fn(&ev, t->user);
+}

@@ -1,0 +1,176 @@
+/*
+ * identity.c - which connection a segment belongs to.
+ *
+ * A 4-tuple names many connections over time, and the first packet the
+ * sensor sees of one need not be its SYN. Before the state machines (fsm.c)
+ * interpret a segment, this decides whose it is:
+ *
+ *   - an existing record, if the segment continues it (a retransmitted SYN
+ *     included);
+ *   - a new record, when a SYN with a new initial sequence number shows that
+ *     the old connection's host moved on (port reuse): the old record is
+ *     retired first;
+ *   - a new record picked up mid-stream, its roles (client, server) guessed
+ *     from the ports and its endpoints' states from the packet;
+ *   - nothing, for a lone RST (reported as Zeek logs it) or a mid-stream
+ *     packet when mid-stream pick-up is off.
+ *
+ * It sits beside fsm.c because it is inference too: what a packet proves
+ * about connections the sensor did not see begin or end.
+ */
+#include "tracker.h"
+
+/* Which side starts a connection first seen mid-stream: the one on the
+ * ephemeral-looking port (the higher one, or any above 1023 facing one
+ * below), and on a tie the one seen first. */
+static int midstream_sender_is_client(const struct segment *seg)
+{
+	if ((seg->sport < 1024) != (seg->dport < 1024))
+		return seg->dport < 1024;
+	if (seg->sport != seg->dport)
+		return seg->sport > seg->dport;
+	return 1;
+}
+
+/* How long a connection's record must be silent before a SYN with a new
+ * sequence number is taken to start another connection on its 4-tuple. */
+#define STALE_AFTER SECONDS(30)
+
+/* Neither closed nor waiting out 2MSL: the connection may still be live. */
+static int is_open(const struct endpoint *e)
+{
+	return e->state != TCPFSM_CLOSED && e->state != TCPFSM_LISTEN &&
+	       e->state != TCPFSM_TIME_WAIT;
+}
+
+/* Does this SYN start a new connection on the 4-tuple of an old one? A host
+ * sends a SYN with a new initial sequence number only from a new socket, so
+ * the old connection is over on its side (even if its end went unseen),
+ * unless this is the second SYN of a simultaneous open. But a SYN that hits
+ * a connection still live on both sides is answered by a challenge ACK
+ * (RFC 5961), not taken: so is a blind, spoofed one. Only a record silent
+ * for STALE_AFTER is given up for it. Returns 1 for a new connection, 0
+ * otherwise; *ignored says the SYN was refused as a blind one. */
+static int starts_new_connection(const struct flow *f, int from,
+				 const struct segment *seg, int64_t ts,
+				 int *ignored)
+{
+	const struct endpoint *s = &f->ep[from], *r = &f->ep[!from];
+
+	*ignored = 0;
+	if ((seg->flags & (TH_SYN | TH_ACK)) != TH_SYN)
+		return 0;
+	if (s->flags & EP_SENT_SYN) {
+		if (seg->seq == s->isn)
+			return 0; /* a retransmission */
+	} else if (r->state == TCPFSM_SYN_SENT ||
+		   r->state == TCPFSM_SYN_RECEIVED) {
+		return 0; /* the SYNs of a simultaneous open crossed */
+	}
+	if (is_open(s) && is_open(r) && ts - f->last_ts < STALE_AFTER) {
+		*ignored = 1;
+		return 0;
+	}
+	return 1;
+}
+
+/* Closes what is still open of an old connection whose 4-tuple a new SYN
+ * takes over, and forgets it. The transitions are written out here rather
+ * than taken from fsm_table: all of them in this one function. */
+static void retire(struct tcpfsm *t, struct flow *f, int64_t ts)
+{
+	struct fsm_result res = {0};
+
+	for (int s = 0; s < 2; s++) {
+		struct endpoint *e = &f->ep[s];
+		if (e->state == TCPFSM_CLOSED)
+			continue;
+		res.change[res.n++] = (struct fsm_change){
+			(uint8_t)s, e->state, TCPFSM_CLOSED,
+			"4-tuple reused by a new connection"};
+		e->state = TCPFSM_CLOSED;
+	}
+	commit(t, f, ts, &res);
+	end_flow(t, f, ts, TCPFSM_END_REUSED);
+}
+
+/* First packet of a flow that is not a SYN: set both endpoints up as the
+ * packet implies, before the state machine sees it. */
+static void pick_up(struct tcpfsm *t, struct flow *f, int from,
+		    const struct segment *seg, int64_t ts)
+{
+	struct fsm_result res = {0};
+	struct endpoint *r = &f->ep[!from];
+
+	if ((seg->flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK)) {
+		/* A lone SYN/ACK: its receiver sent the SYN. */
+		r->isn = seg->ack - 1;
+		r->snd_nxt = seg->ack;
+		r->flags |= EP_SENT_SYN;
+		fsm_apply(f->ep, !from, INFER_SYN, ts, &res);
+	} else if (!(seg->flags & TH_RST)) {
+		f->conn_flags |= TCPFSM_CONN_PARTIAL;
+		for (int s = 0; s < 2; s++) {
+			f->ep[s].flags |= EP_ACKED_PEER_SYN;
+			fsm_apply(f->ep, s, MIDSTREAM, ts, &res);
+		}
+		if (seg->flags & TH_ACK) {
+			r->snd_nxt = seg->ack;
+		}
+	}
+	commit(t, f, ts, &res);
+}
+
+/* The flow seg belongs to, creating (and setting up) one when it starts a
+ * connection; NULL when it is to be no connection's. *from: the sender's
+ * side; *ignored: a SYN refused on a live connection (counted by the
+ * caller, which still shows it to the Zeek view). */
+struct flow *identify(struct tcpfsm *t, const struct segment *seg,
+		      const struct seg_flow *sf, int64_t ts, int *from,
+		      int *ignored)
+{
+	int sender_is_lo = sf->sender_is_lo;
+	struct flow *f = flow_lookup(&t->ft, &sf->key, sf->hash);
+
+	*from = 0;
+	*ignored = 0;
+	if (f && idle_overdue(t, f, ts)) {
+		/* Idle, but not yet reached in the loose idle order (see
+		 * touch()): it ends now, before this packet, which starts a
+		 * new connection as it would have on time. */
+		end_flow(t, f, ts, TCPFSM_END_IDLE);
+		f = NULL;
+	}
+	if (f) {
+		*from = (sender_is_lo == f->client_is_lo) ? TCPFSM_CLIENT
+							  : TCPFSM_SERVER;
+		if (starts_new_connection(f, *from, seg, ts, ignored)) {
+			retire(t, f, ts);
+			f = NULL;
+		}
+	}
+	if (f)
+		return f;
+	/* Lone RSTs (scans' answers, backscatter) are not connections to
+	 * track, but Zeek logs each as a record of one packet. */
+	if (seg->flags & TH_RST) {
+		report_lone_rst(t, seg, ts);
+		return NULL;
+	}
+	if (!(seg->flags & TH_SYN) && !t->opt.midstream)
+		return NULL;
+	int client;
+	if (seg->flags & TH_SYN)
+		client = (seg->flags & TH_ACK) ? 0 : 1;
+	else
+		client = midstream_sender_is_client(seg);
+	f = new_flow(t, &sf->key, sf->hash,
+		     client ? sender_is_lo : !sender_is_lo, ts);
+	if (!f)
+		return NULL;
+	*from = client ? TCPFSM_CLIENT : TCPFSM_SERVER;
+	zeek_init(&f->zeek, *from);
+	if (!(seg->flags & TH_SYN) || (seg->flags & TH_ACK))
+		pick_up(t, f, *from, seg, ts);
+	return f;
+}

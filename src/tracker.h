@@ -1,0 +1,100 @@
+/*
+ * tracker.h - the tracker's own state, shared by the files that make it up.
+ *
+ * Private to libtcpfsm: the public face is include/tcpfsm.h. The tracker is
+ * split by responsibility, each file a layer that calls only the layers
+ * below it, so that a packet's path runs downwards:
+ *
+ *   tracker.c   the public API: open, feed, finish, list; one packet's path
+ *   identity.c  which connection a segment belongs to: port reuse versus
+ *               retransmission, mid-stream pick-up and roles, retirement
+ *   clock.c     time: timers fired in deadline order, the quiet heap
+ *   idle.c      flows' lives: creation, the idle order, eviction, the end
+ *   events.c    state changes applied and reported; alerts raised or held
+ *   options.c   the defaults
+ *   prefetch.c  cache warming and pool access for a reader thread (feed.h)
+ *
+ * Below them all: flow.c (the table), timers.c (the queues), fsm.c (the
+ * machines), alerts.c (folding), listeners.c, zeek.c.
+ */
+#ifndef TCPFSM_TRACKER_H
+#define TCPFSM_TRACKER_H
+
+#include <stdint.h>
+
+#include "alerts.h"
+#include "decode.h"
+#include "feed.h"
+#include "flow.h"
+#include "fsm.h"
+#include "listeners.h"
+#include "tcpfsm.h"
+#include "timers.h"
+
+struct tcpfsm {
+	struct tcpfsm_options opt;
+	struct flow_table ft;
+	struct state_queues sq; /* endpoints, by the state they are in */
+	struct list lru;	/* flows, least recently seen first */
+	struct alert_folding *folding;
+	struct heap pending; /* endpoints in doubt waiting to fall quiet */
+	struct listeners listeners;
+	uint32_t next_ticket;
+	int64_t now;
+	int64_t next_deadline; /* no timer fires before this */
+	int64_t floor;	       /* no timer event is stamped before this */
+	uint64_t next_id;
+	tcpfsm_event_fn fn;
+	void *user;
+	struct tcpfsm_stats stats;
+	char diagnosis[512];
+};
+
+#define SECONDS(s) ((int64_t)(s)*1000000)
+
+/* Every timer scheduled lowers the next deadline: run_timers() looks at the
+ * queues only once it has passed. */
+static inline void note_deadline(struct tcpfsm *t, int64_t deadline)
+{
+	if (deadline < t->next_deadline)
+		t->next_deadline = deadline;
+}
+
+/* events.c: state changes and what is reported of them. */
+void conn_view(const struct flow *f, struct tcpfsm_conn *c);
+void emit(struct tcpfsm *t, const struct flow *f, struct tcpfsm_event *ev);
+void ep_enter(struct tcpfsm *t, struct flow *f, int side, int64_t ts);
+void ep_leave(struct tcpfsm *t, struct flow *f, int side, int state);
+void commit(struct tcpfsm *t, struct flow *f, int64_t ts,
+	    const struct fsm_result *res);
+void report_end(struct tcpfsm *t, struct flow *f, int64_t ts,
+		enum tcpfsm_end_reason reason);
+void report_folded(struct tcpfsm *t, const struct alert_group *g, int64_t ts);
+void report_lone_rst(struct tcpfsm *t, const struct segment *seg, int64_t ts);
+void alert_came_due(struct tcpfsm *t, struct flow *f, int side, int64_t ts);
+void alert_release_held(struct tcpfsm *t, struct flow *f, int side, int64_t ts);
+
+/* idle.c: flows created, kept in idle order, evicted and ended. */
+int is_victim(int state);
+struct flow *new_flow(struct tcpfsm *t, const struct flow_key *key,
+		      uint32_t hash, int client_is_lo, int64_t ts);
+void end_flow(struct tcpfsm *t, struct flow *f, int64_t ts,
+	      enum tcpfsm_end_reason reason);
+void touch(struct tcpfsm *t, struct flow *f, int64_t ts);
+int idle_overdue(const struct tcpfsm *t, const struct flow *f, int64_t ts);
+int64_t idle_deadline(const struct tcpfsm *t);
+void idle_expire_oldest(struct tcpfsm *t, int64_t at);
+
+/* clock.c: time moves forward and timers fire. */
+void set_timeouts(struct tcpfsm *t);
+void set_clock(struct tcpfsm *t, int64_t ts);
+void run_timers(struct tcpfsm *t, int64_t now);
+void wait_for_quiet(struct tcpfsm *t, struct flow *f, int side,
+		    int64_t deadline);
+
+/* identity.c: the connection a segment belongs to. */
+struct flow *identify(struct tcpfsm *t, const struct segment *seg,
+		      const struct seg_flow *sf, int64_t ts, int *from,
+		      int *ignored);
+
+#endif
