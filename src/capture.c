@@ -316,6 +316,31 @@ static enum capture_status run_reader(struct capture *c, struct tcpfsm *t,
 	return CAPTURE_INTERRUPTED;
 }
 
+/* A file read on this thread (a pipe, a FIFO, a terminal: a capture
+ * arriving as it is made, e.g. ssh router tcpdump -U -w -) hands each
+ * packet over as soon as it is read: stdio's read(2) returns what the pipe
+ * holds rather than waiting to fill its buffer, so only the packet's own
+ * bytes are waited for. What this adds is noticing when the input has
+ * nothing more ready, so that the events so far are written out (the
+ * caller flushes on CAPTURE_IDLE), and waiting for more in poll(2), where
+ * a signal is seen at once, rather than inside a read. Returns 1 when a
+ * read will find bytes (or the end), 0 the first time it would wait, -1
+ * after waiting a while in vain. */
+static int input_ready(struct capture *c)
+{
+	FILE *fp = pcap_file(c->pcap);
+
+	/* Bytes in stdio's buffer (glibc's FILE): no system call. */
+	if (!fp || fp->_IO_read_ptr < fp->_IO_read_end)
+		return 1;
+	struct pollfd pfd = {.fd = fileno(fp), .events = POLLIN};
+	if (poll(&pfd, 1, 0) > 0)
+		return 1;
+	if (!c->idle_told)
+		return 0;
+	return poll(&pfd, 1, LIVE_TICK_MS) > 0 ? 1 : -1; /* EINTR: -1 */
+}
+
 enum capture_status capture_run(struct capture *c, struct tcpfsm *t,
 				const volatile sig_atomic_t *interrupt)
 {
@@ -332,9 +357,19 @@ enum capture_status capture_run(struct capture *c, struct tcpfsm *t,
 	int64_t tick_at = c->live ? capture_wall_clock() + 1000000 : INT64_MAX;
 
 	while (!*interrupt) {
+		if (!c->live) {
+			int ready = input_ready(c);
+			if (ready < 0) /* nothing yet: signals get a turn */
+				continue;
+			if (ready == 0) {
+				c->idle_told = 1;
+				return CAPTURE_IDLE;
+			}
+		}
 		int rc = pcap_next_ex(c->pcap, &h, &data);
 		if (rc == 1) {
 			c->records++;
+			c->idle_told = 0;
 			tcpfsm_feed(t, c->dlt,
 				    (int64_t)h->ts.tv_sec * 1000000 +
 					    h->ts.tv_usec,

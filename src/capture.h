@@ -21,6 +21,7 @@ struct capture {
 	char *stdio_buf;       /* the file's stdio buffer (capture.c) */
 	struct reader *reader; /* a file read ahead on a second thread */
 	int no_reader;	       /* ... or not: a pipe, or no thread */
+	int idle_told;	       /* CAPTURE_IDLE returned since the last packet */
 	/* The tracker's pool warmer, or NULL: not the capture's own (its
 	 * owner stops it before freeing the tracker), only told how far the
 	 * pool is used as packets go in. */
@@ -56,14 +57,16 @@ enum capture_status {
 	CAPTURE_EOF = 0,     /* the file ended */
 	CAPTURE_INTERRUPTED, /* *interrupt was set (a signal) */
 	CAPTURE_TICK,	     /* live: a second of wall time went by */
+	CAPTURE_IDLE,	     /* a pipe has nothing more ready: time to flush */
 	CAPTURE_ERROR,	     /* reading failed: c->err says where and why */
 };
 
-/* Feeds packets to t until the file ends, *interrupt is set, or (live) a
- * second has passed, so that the caller can do periodic work; call again to
- * go on. Live, the tracker's clock also advances with the wall clock when
- * the link is quiet. On CAPTURE_ERROR (e.g. a truncated file) every packet
- * before the fault was fed. */
+/* Feeds packets to t until the file ends, *interrupt is set, (live) a
+ * second has passed, so that the caller can do periodic work, or (a pipe,
+ * a FIFO, a terminal) the input has nothing more ready, so that the caller
+ * can show what came so far; call again to go on. Live, the tracker's clock
+ * also advances with the wall clock when the link is quiet. On CAPTURE_ERROR
+ * (e.g. a truncated file) every packet before the fault was fed. */
 enum capture_status capture_run(struct capture *c, struct tcpfsm *t,
 				const volatile sig_atomic_t *interrupt);
 

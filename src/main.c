@@ -323,6 +323,9 @@ static int run(struct program *p)
 		}
 		if (p->cap.live)
 			periodic(p);
+		else if (rc == CAPTURE_IDLE)
+			for (size_t i = 0; i < p->n_out; i++)
+				ob_flush(&p->out[i].ob);
 		if (rc == CAPTURE_ERROR) {
 			report(p, "%s", p->cap.err);
 			status = 1;
@@ -356,6 +359,11 @@ static void install_signals(void)
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
+	/* A read from a pipe interrupted half-way through a record would
+	 * lose its place in the capture: restart it. The waits that must
+	 * see a signal at once (poll, the reader's timed wait) return
+	 * anyway. */
+	sa.sa_flags = SA_RESTART;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);

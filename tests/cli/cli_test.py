@@ -4,9 +4,77 @@
 """
 import json
 import os
+import select
+import struct
 import subprocess
 import sys
 import tempfile
+import time
+
+
+def records(path):
+    """A classic pcap file as its global header and its records' bytes."""
+    data = open(path, "rb").read()
+    head, off, out = data[:24], 24, []
+    end = "<" if data[:4] == b"\xd4\xc3\xb2\xa1" else ">"
+    while off + 16 <= len(data):
+        caplen = struct.unpack(end + "I", data[off + 8:off + 12])[0]
+        out.append(data[off:off + 16 + caplen])
+        off += 16 + caplen
+    return head, out
+
+
+def lines_within(proc, seconds):
+    """What proc wrote on stdout within seconds (it may not have ended)."""
+    got, end = b"", time.time() + seconds
+    fd = proc.stdout.fileno()
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], max(0, end - time.time()))
+        if not r:
+            break
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        got += chunk
+        if b"SYN_SENT" in got:
+            break
+    return got
+
+
+def slow_fifo(tcpfsm, demo, check, *args):
+    """A capture arriving through a FIFO a packet at a time, as from
+    `ssh router tcpdump -U -w -`: each packet's events come out while the
+    writer still holds the FIFO open, not when it closes."""
+    head, recs = records(demo)
+    with tempfile.TemporaryDirectory() as tmp:
+        fifo = os.path.join(tmp, "capture.fifo")
+        os.mkfifo(fifo)
+        proc = subprocess.Popen([tcpfsm, "-r", fifo, *args],
+                                stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        with open(fifo, "wb", buffering=0) as w:
+            w.write(head)
+            early = b""
+            for i, rec in enumerate(recs):
+                w.write(rec)
+                time.sleep(0.01)
+                if i < 20:  # the first SYN is among them
+                    early += lines_within(proc, 0.05)
+                if b"SYN_SENT" in early:
+                    break
+            early += lines_within(proc, 3)
+            rest = recs[i + 1:]
+            for rec in rest:
+                w.write(rec)
+        out, err = proc.communicate(timeout=30)
+    whole = subprocess.run([tcpfsm, "-r", demo, *args],
+                           capture_output=True).stdout
+    check(b"SYN_SENT" in early,
+          f"a FIFO fed slowly: the first transition comes out before the "
+          f"writer closes {' '.join(args)}".rstrip())
+    check(proc.returncode == 0 and early + out == whole,
+          f"a FIFO fed slowly: the same events as the file "
+          f"{' '.join(args)}".rstrip())
 
 
 def main():
@@ -116,6 +184,8 @@ def main():
     snap = run("-r", demo, "--snapshot").stdout.decode()
     check("connections open at" in snap and "LISTEN" in snap,
           "--snapshot lists open connections and listeners")
+    slow_fifo(tcpfsm, demo, check)
+    slow_fifo(tcpfsm, demo, check, "--format", "json")
     print(f"{len(checks)} checks, {len(failures)} failed")
     return 1 if failures else 0
 
