@@ -9,15 +9,20 @@
 #include "tcpfsm.h"
 
 /* A decoded TCP segment's connection as the flow table files it: the
- * canonical key, which way the segment went, and the key's hash. */
+ * canonical key, which way the segment went, and the key's hash under
+ * seed. */
 struct seg_flow {
 	struct flow_key key;
 	uint32_t hash;
 	int sender_is_lo;
+	uint64_t seed;
 };
 
-/* Fills sf for seg. Pure: the reader thread computes it once the tracker
- * exists, so that the tracker's thread does not. */
+/* Fills sf for seg, hashed with the process's default seed (flow.h), which
+ * is the first tracker's: the reader thread computes it, so that the
+ * tracker's thread does not. A tracker with a seed of its own (any but the
+ * first in the process) hashes the key again when it is fed; the
+ * prefetches below then warm the wrong lines, which costs time only. */
 void tcpfsm_flow_of(const struct segment *seg, struct seg_flow *sf);
 
 /* As tcpfsm_feed(), with the packet already decoded: rc and seg are what

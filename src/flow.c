@@ -2,6 +2,7 @@
  * flow.c - canonical flow keys, the uthash table and the flow pool.
  */
 #include <endian.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,17 +17,46 @@
 #include "flow.h"
 
 /*
- * The hash: five 64-bit words of the key mixed with a per-process random
- * seed, so that an attacker who chooses addresses and ports cannot aim
- * packets at one bucket. Bucket order never shows in the output (records are
- * reported in creation order), so the seed costs no determinism.
+ * The hash: five 64-bit words of the key mixed with a random seed, so that
+ * an attacker who chooses addresses and ports cannot aim packets at one
+ * bucket. Bucket order never shows in the output (records are reported in
+ * creation order), so the seed costs no determinism.
+ *
+ * Each table has its own seed, drawn when it is made and kept for its life:
+ * a table's flows are filed under hashes of its seed, and changing the seed
+ * under them would lose them all. The first table's seed is also the
+ * process's default (flow_default_seed()), for a reader thread that hashes
+ * keys before it knows which table they are for (feed.h).
  */
-static uint64_t hash_seed = 0x9e3779b97f4a7c15u;
+static _Atomic uint64_t default_seed;
+static atomic_flag default_taken = ATOMIC_FLAG_INIT; /* by a table */
 
-uint32_t flow_key_hash(const struct flow_key *key)
+static uint64_t draw_seed(void)
+{
+	uint64_t seed;
+	if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) !=
+	    (ssize_t)sizeof seed)
+		seed = 0x9e3779b97f4a7c15u; /* no entropy yet: still a table */
+	return seed | 1;		    /* never 0: 0 means none drawn */
+}
+
+uint64_t flow_default_seed(void)
+{
+	uint64_t seed =
+		atomic_load_explicit(&default_seed, memory_order_relaxed);
+	if (seed)
+		return seed;
+	uint64_t none = 0, drawn = draw_seed();
+	/* The first to draw wins; a loser takes the winner's seed. */
+	if (atomic_compare_exchange_strong(&default_seed, &none, drawn))
+		return drawn;
+	return none;
+}
+
+uint32_t flow_key_hash_seeded(uint64_t seed, const struct flow_key *key)
 {
 	uint64_t w[sizeof(struct flow_key) / 8];
-	uint64_t h = hash_seed;
+	uint64_t h = seed;
 
 	memcpy(w, key, sizeof w);
 	for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
@@ -38,9 +68,11 @@ uint32_t flow_key_hash(const struct flow_key *key)
 }
 
 /* Every lookup and insertion brings its hash (flow_key_hash()); uthash's
- * own never runs. */
+ * own never runs, and would not compile if a macro here came to use it:
+ * without the table's seed it could only file flows where no lookup finds
+ * them. */
 #undef HASH_FUNCTION
-#define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = flow_key_hash(keyptr))
+#define HASH_FUNCTION(keyptr, keylen, hashv) uthash_hashes_with_no_seed
 
 static inline int cmp_u64(uint64_t x, uint64_t y)
 {
@@ -133,10 +165,11 @@ int flow_table_init(struct flow_table *ft, uint32_t capacity)
 	memset(ft, 0, sizeof *ft);
 	if (capacity == 0)
 		capacity = 1;
-	uint64_t seed;
-	if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) ==
-	    (ssize_t)sizeof seed)
-		hash_seed = seed | 1;
+	/* The first table takes the process's default seed, which a reader
+	 * thread may already hash with; every later one draws its own. */
+	ft->seed = atomic_flag_test_and_set(&default_taken)
+			   ? draw_seed()
+			   : flow_default_seed();
 	/* Memory is spent as flows are first used, up to the bound. */
 	ft->flows = flow_mem_alloc((size_t)capacity * sizeof *ft->flows);
 	if (!ft->flows)

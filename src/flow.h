@@ -98,14 +98,26 @@ struct flow_table {
 	uint32_t used;	    /* flows handed out, live or freed */
 	uint32_t free_head; /* freed flows, linked by lru_next */
 	uint32_t live;
+	uint64_t seed; /* of its hash, for its whole life (flow.c) */
 };
 
 /* Builds the canonical key of seg; *sender_is_lo tells which way it went. */
 void flow_key_make(const struct segment *seg, struct flow_key *key,
 		   int *sender_is_lo);
 
-/* The table's hash of a key: seeded per process (flow.c). */
-uint32_t flow_key_hash(const struct flow_key *key);
+/* A key's hash under seed. */
+uint32_t flow_key_hash_seeded(uint64_t seed, const struct flow_key *key);
+
+/* The table's hash of a key: seeded per table (flow.c). */
+static inline uint32_t flow_key_hash(const struct flow_table *ft,
+				     const struct flow_key *key)
+{
+	return flow_key_hash_seeded(ft->seed, key);
+}
+
+/* The seed of the first table made in the process (drawn now if none is
+ * made yet): for hashing keys on a thread that has no table at hand. */
+uint64_t flow_default_seed(void);
 
 int flow_table_init(struct flow_table *ft, uint32_t capacity);
 void flow_table_destroy(struct flow_table *ft);

@@ -13,10 +13,17 @@
  */
 #include "tracker.h"
 
-void tcpfsm_flow_of(const struct segment *seg, struct seg_flow *sf)
+void seg_flow_make(uint64_t seed, const struct segment *seg,
+		   struct seg_flow *sf)
 {
 	flow_key_make(seg, &sf->key, &sf->sender_is_lo);
-	sf->hash = flow_key_hash(&sf->key);
+	sf->hash = flow_key_hash_seeded(seed, &sf->key);
+	sf->seed = seed;
+}
+
+void tcpfsm_flow_of(const struct segment *seg, struct seg_flow *sf)
+{
+	seg_flow_make(flow_default_seed(), seg, sf);
 }
 
 void tcpfsm_prefetch_bucket(const struct tcpfsm *t, uint32_t hash)

@@ -164,8 +164,16 @@ static void feed_segment(struct tcpfsm *t, int64_t ts, uint32_t caplen,
 int tcpfsm_feed_decoded(struct tcpfsm *t, int64_t ts, uint32_t caplen, int rc,
 			const struct segment *seg, const struct seg_flow *sf)
 {
+	struct seg_flow own;
+
 	if (rc)
 		return feed_skipped(t, ts, caplen, rc);
+	if (sf->seed != t->ft.seed) { /* hashed for another table */
+		own = *sf;
+		own.hash = flow_key_hash(&t->ft, &own.key);
+		own.seed = t->ft.seed;
+		sf = &own;
+	}
 	feed_segment(t, ts, caplen, seg, sf);
 	return 0;
 }
@@ -178,7 +186,7 @@ int tcpfsm_feed(struct tcpfsm *t, int linktype, int64_t ts, const uint8_t *pkt,
 	int rc = decode_packet(linktype, pkt, caplen, &seg);
 	if (rc)
 		return feed_skipped(t, ts, caplen, rc);
-	tcpfsm_flow_of(&seg, &sf);
+	seg_flow_make(t->ft.seed, &seg, &sf);
 	feed_segment(t, ts, caplen, &seg, &sf);
 	return 0;
 }

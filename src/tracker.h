@@ -92,6 +92,10 @@ void run_timers(struct tcpfsm *t, int64_t now);
 void wait_for_quiet(struct tcpfsm *t, struct flow *f, int side,
 		    int64_t deadline);
 
+/* prefetch.c: sf for seg, its key hashed with seed. */
+void seg_flow_make(uint64_t seed, const struct segment *seg,
+		   struct seg_flow *sf);
+
 /* identity.c: the connection a segment belongs to. */
 struct flow *identify(struct tcpfsm *t, const struct segment *seg,
 		      const struct seg_flow *sf, int64_t ts, int *from,

@@ -201,32 +201,35 @@ static void test_table(void **state)
 	flow_key_make(&s1, &k[1], &lo);
 	flow_key_make(&s2, &k[2], &lo);
 
-	assert_null(flow_lookup(&ft, &k[0], flow_key_hash(&k[0])));
-	struct flow *f0 = flow_insert(&ft, &k[0], flow_key_hash(&k[0]));
+	assert_null(flow_lookup(&ft, &k[0], flow_key_hash(&ft, &k[0])));
+	struct flow *f0 = flow_insert(&ft, &k[0], flow_key_hash(&ft, &k[0]));
 	assert_non_null(f0);
-	struct flow *f1 = flow_insert(&ft, &k[1], flow_key_hash(&k[1]));
+	struct flow *f1 = flow_insert(&ft, &k[1], flow_key_hash(&ft, &k[1]));
 	assert_non_null(f1);
 	assert_ptr_not_equal(f0, f1);
 	/* Full. */
-	assert_null(flow_insert(&ft, &k[2], flow_key_hash(&k[2])));
-	assert_ptr_equal(flow_lookup(&ft, &k[0], flow_key_hash(&k[0])), f0);
-	assert_ptr_equal(flow_lookup(&ft, &k[1], flow_key_hash(&k[1])), f1);
-	assert_null(flow_lookup(&ft, &k[2], flow_key_hash(&k[2])));
+	assert_null(flow_insert(&ft, &k[2], flow_key_hash(&ft, &k[2])));
+	assert_ptr_equal(flow_lookup(&ft, &k[0], flow_key_hash(&ft, &k[0])),
+			 f0);
+	assert_ptr_equal(flow_lookup(&ft, &k[1], flow_key_hash(&ft, &k[1])),
+			 f1);
+	assert_null(flow_lookup(&ft, &k[2], flow_key_hash(&ft, &k[2])));
 
 	/* The reverse direction's key finds the same flow. */
 	struct segment r0 = seg4(ADDR4_B, 80, ADDR4_A, 40000);
 	struct flow_key kr;
 	flow_key_make(&r0, &kr, &lo);
-	assert_ptr_equal(flow_lookup(&ft, &kr, flow_key_hash(&kr)), f0);
+	assert_ptr_equal(flow_lookup(&ft, &kr, flow_key_hash(&ft, &kr)), f0);
 
 	/* Removed flows are recycled, zeroed. */
 	f0->id = 99;
 	flow_remove(&ft, f0);
-	assert_null(flow_lookup(&ft, &k[0], flow_key_hash(&k[0])));
-	struct flow *f2 = flow_insert(&ft, &k[2], flow_key_hash(&k[2]));
+	assert_null(flow_lookup(&ft, &k[0], flow_key_hash(&ft, &k[0])));
+	struct flow *f2 = flow_insert(&ft, &k[2], flow_key_hash(&ft, &k[2]));
 	assert_ptr_equal(f2, f0);
 	assert_int_equal(f2->id, 0);
-	assert_ptr_equal(flow_lookup(&ft, &k[2], flow_key_hash(&k[2])), f2);
+	assert_ptr_equal(flow_lookup(&ft, &k[2], flow_key_hash(&ft, &k[2])),
+			 f2);
 	assert_int_equal(ft.live, 2);
 
 	/* flow_addr gives each side back. */
@@ -246,13 +249,15 @@ static void test_table(void **state)
 	flow_table_destroy(&ft);
 }
 
-/* The table's hash of seg's flow, as the reader thread computes it. */
-static uint32_t flow_hash_of(const struct segment *seg)
+/* The table's hash of seg's flow. */
+static uint32_t flow_hash_of(const struct flow_table *ft,
+			     const struct segment *seg)
 {
-	struct seg_flow sf;
+	struct flow_key k;
+	int lo;
 
-	tcpfsm_flow_of(seg, &sf);
-	return sf.hash;
+	flow_key_make(seg, &k, &lo);
+	return flow_key_hash(ft, &k);
 }
 
 /* The table grows as flows come (a bucket per flow at most, on average);
@@ -267,26 +272,26 @@ static void test_growth_and_prefetch(void **state)
 	enum { N = 5000 };
 	assert_int_equal(flow_table_init(&ft, N), 0);
 	struct segment s = seg4(ADDR4_A, 40000, ADDR4_B, 80);
-	flow_prefetch_bucket(&ft, flow_hash_of(&s)); /* no table yet */
-	flow_prefetch_head(&ft, flow_hash_of(&s));
-	flow_prefetch_flow(&ft, flow_hash_of(&s));
+	flow_prefetch_bucket(&ft, flow_hash_of(&ft, &s)); /* no table yet */
+	flow_prefetch_head(&ft, flow_hash_of(&ft, &s));
+	flow_prefetch_flow(&ft, flow_hash_of(&ft, &s));
 	int heads = 0;
 	for (uint32_t i = 0; i < N; i++) {
 		struct flow_key k;
 		int lo;
 		s = seg4(ADDR4_A, (uint16_t)(1024 + i), ADDR4_B, 80);
 		flow_key_make(&s, &k, &lo);
-		struct flow *f = flow_insert(&ft, &k, flow_key_hash(&k));
+		struct flow *f = flow_insert(&ft, &k, flow_key_hash(&ft, &k));
 		assert_non_null(f);
-		assert_int_equal(f->hh.hashv, flow_hash_of(&s));
+		assert_int_equal(f->hh.hashv, flow_hash_of(&ft, &s));
 		struct segment back = seg4(ADDR4_B, 80, ADDR4_A, s.sport);
-		assert_int_equal(flow_hash_of(&back), f->hh.hashv);
+		assert_int_equal(flow_hash_of(&ft, &back), f->hh.hashv);
 		/* A new flow heads its bucket's chain, unless the buckets
 		 * just doubled and their chains were dealt out again. */
 		const struct flow *h = flow_peek(&ft, f->hh.hashv);
 		assert_true(!h || h->hh.hashv == f->hh.hashv);
 		heads += h == f;
-		uint32_t stale = flow_hash_of(&back) ^ (i * 2654435761u);
+		uint32_t stale = flow_hash_of(&ft, &back) ^ (i * 2654435761u);
 		flow_prefetch_bucket(&ft, stale);
 		flow_prefetch_head(&ft, stale);
 		flow_prefetch_flow(&ft, stale);
