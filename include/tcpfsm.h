@@ -201,6 +201,17 @@ enum tcpfsm_skip_reason {
 	TCPFSM_SKIP_TCP_TRUNCATED, /* TCP header cut by the snap length */
 	TCPFSM_SKIP_TCP_MALFORMED, /* data offset below 5 or past the datagram
 				    */
+	/* A tunnel's header (GRE, ERSPAN, UDP, VXLAN, Geneve, Teredo, AYIYA)
+	 * cut by the snap length. */
+	TCPFSM_SKIP_TUNNEL_TRUNCATED,
+	/* A tunnel's header that breaks its own rules: reserved GRE flags,
+	 * a Geneve version, a VXLAN without its I flag, a UDP length past
+	 * the datagram, an inner IP version its outer header did not say. */
+	TCPFSM_SKIP_TUNNEL_MALFORMED,
+	/* A tunnel not decoded: GRE routing or versions above 1, or a
+	 * payload type (Aruba, WCCP, ...) other than IP, MPLS or Ethernet. */
+	TCPFSM_SKIP_TUNNEL_UNSUPPORTED,
+	TCPFSM_SKIP_TUNNEL_DEPTH, /* more tunnels nested than followed (4) */
 	TCPFSM_SKIP_NREASONS
 };
 
@@ -226,6 +237,9 @@ struct tcpfsm_stats {
 	uint64_t state[2][TCPFSM_NSTATES]; /* endpoints by side and state now */
 	uint64_t alerts_by_state[TCPFSM_NSTATES]; /* alert events by kind */
 	uint64_t bytes;				  /* captured bytes fed */
+	/* Listening sockets proven after the listener table was full
+	 * (65536 addresses), and so not listed by tcpfsm_foreach_listener(). */
+	uint64_t listeners_dropped;
 	/* Not the tracker's own: left zero by it, for the capturing program to
 	 * fill from libpcap before reporting (pcap_stats(3)). */
 	uint64_t pcap_received, pcap_dropped, pcap_if_dropped;

@@ -116,6 +116,10 @@ const char *tcpfsm_skip_reason_name(enum tcpfsm_skip_reason reason)
 		[TCPFSM_SKIP_NOT_TCP] = "not_tcp",
 		[TCPFSM_SKIP_TCP_TRUNCATED] = "tcp_truncated",
 		[TCPFSM_SKIP_TCP_MALFORMED] = "tcp_malformed",
+		[TCPFSM_SKIP_TUNNEL_TRUNCATED] = "tunnel_truncated",
+		[TCPFSM_SKIP_TUNNEL_MALFORMED] = "tunnel_malformed",
+		[TCPFSM_SKIP_TUNNEL_UNSUPPORTED] = "unsupported_tunnel",
+		[TCPFSM_SKIP_TUNNEL_DEPTH] = "tunnel_too_deep",
 	};
 	return (unsigned)reason < TCPFSM_SKIP_NREASONS ? names[reason] : "?";
 }

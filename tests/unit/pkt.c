@@ -12,11 +12,11 @@ const uint8_t ADDR6_A[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
 const uint8_t ADDR6_B[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
 
 const uint8_t SYN_OPTIONS[20] = {
-	2, 4, 0x05, 0xb4,	   /* MSS 1460 */
-	4, 2,			   /* SACK permitted */
-	8, 10, 0, 0, 0, 100, 0, 0, 0, 0, /* timestamps 100, 0 */
-	1,			   /* NOP */
-	3, 3, 7,		   /* window scale 7 */
+	2, 4,  0x05, 0xb4,		       /* MSS 1460 */
+	4, 2,				       /* SACK permitted */
+	8, 10, 0,    0,	   0, 100, 0, 0, 0, 0, /* timestamps 100, 0 */
+	1,				       /* NOP */
+	3, 3,  7,			       /* window scale 7 */
 };
 
 static void put16(uint8_t *p, uint32_t v)
@@ -112,10 +112,10 @@ void wrap_ipv6(struct pkt *p, const struct ip6_spec *s)
 	for (size_t i = 0; i < s->n_ext; i++) {
 		const struct ip6_ext *x = &s->ext[i];
 		e[0] = i + 1 < s->n_ext ? s->ext[i + 1].type
-					     : (s->next ? s->next : 6);
+					: (s->next ? s->next : 6);
 		int hdrlen = x->hdrlen;
 		if (hdrlen < 0)
-			hdrlen = x->type == 51 ? (int)(x->len / 4) - 2
+			hdrlen = x->type == 51	 ? (int)(x->len / 4) - 2
 				 : x->type == 44 ? 0
 						 : (int)(x->len / 8) - 1;
 		e[1] = (uint8_t)hdrlen;
@@ -129,14 +129,24 @@ void wrap_ipv6(struct pkt *p, const struct ip6_spec *s)
 void wrap_eth(struct pkt *p, uint16_t ethertype, const uint16_t *tags,
 	      size_t ntags)
 {
-	uint8_t *h = prepend(p, 14 + 4 * ntags);
-	static const uint8_t dst[6] = {2, 0, 0, 0, 0, 2}, src[6] = {2, 0, 0, 0, 0, 1};
+	size_t taglen = 0;
+	for (size_t i = 0; i < ntags; i++)
+		taglen += tags[i] == 0x8926 ? 6 : 4;
+	uint8_t *h = prepend(p, 14 + taglen);
+	static const uint8_t dst[6] = {2, 0, 0, 0, 0, 2},
+			     src[6] = {2, 0, 0, 0, 0, 1};
 	memcpy(h, dst, 6);
 	memcpy(h + 6, src, 6);
 	uint8_t *q = h + 12;
-	for (size_t i = 0; i < ntags; i++, q += 4) {
+	for (size_t i = 0; i < ntags; i++) {
 		put16(q, tags[i]);
-		put16(q + 2, (uint32_t)(100 + i));
+		if (tags[i] == 0x8926) { /* VN-Tag: D, P, vif ids */
+			put32(q + 2, 0x80010002u);
+			q += 6;
+		} else {
+			put16(q + 2, (uint32_t)(100 + i));
+			q += 4;
+		}
 	}
 	put16(q, ethertype);
 }
@@ -181,7 +191,8 @@ void wrap_fabricpath(struct pkt *p)
 void wrap_fddi(struct pkt *p)
 {
 	uint8_t *h = prepend(p, 13);
-	static const uint8_t dst[6] = {2, 0, 0, 0, 0, 2}, src[6] = {2, 0, 0, 0, 0, 1};
+	static const uint8_t dst[6] = {2, 0, 0, 0, 0, 2},
+			     src[6] = {2, 0, 0, 0, 0, 1};
 	h[0] = 0x50; /* frame control: async LLC frame */
 	memcpy(h + 1, dst, 6);
 	memcpy(h + 7, src, 6);
@@ -190,8 +201,8 @@ void wrap_fddi(struct pkt *p)
 void wrap_sll(struct pkt *p, uint16_t proto)
 {
 	uint8_t *h = prepend(p, 16);
-	put16(h + 2, 1);  /* ARPHRD_ETHER */
-	put16(h + 4, 6);  /* address length */
+	put16(h + 2, 1); /* ARPHRD_ETHER */
+	put16(h + 4, 6); /* address length */
 	h[6] = 2;
 	put16(h + 14, proto);
 }
@@ -200,9 +211,9 @@ void wrap_sll2(struct pkt *p, uint16_t proto)
 {
 	uint8_t *h = prepend(p, 20);
 	put16(h, proto);
-	put32(h + 4, 2);  /* interface index */
-	put16(h + 8, 1);  /* ARPHRD_ETHER */
-	h[11] = 6;	  /* address length */
+	put32(h + 4, 2); /* interface index */
+	put16(h + 8, 1); /* ARPHRD_ETHER */
+	h[11] = 6;	 /* address length */
 	h[12] = 2;
 }
 
@@ -217,4 +228,175 @@ void wrap_null(struct pkt *p, uint32_t af, int big_endian)
 		h[2] = (uint8_t)(af >> 16);
 		h[3] = (uint8_t)(af >> 24);
 	}
+}
+
+void wrap_pbb(struct pkt *p, const uint16_t *btags, size_t nbtags)
+{
+	uint8_t *h = prepend(p, 4);
+	put32(h, 0x00012345); /* priority 0, I-SID 0x12345 */
+	wrap_eth(p, 0x88e7, btags, nbtags);
+}
+
+void wrap_ppp(struct pkt *p, uint16_t proto, int acfc, int pfc)
+{
+	size_t plen = pfc && (proto & 1) && proto < 0x100 ? 1 : 2;
+	uint8_t *h = prepend(p, (acfc ? 0 : 2) + plen);
+	if (!acfc) {
+		*h++ = 0xff;
+		*h++ = 0x03;
+	}
+	if (plen == 1)
+		h[0] = (uint8_t)proto;
+	else
+		put16(h, proto);
+}
+
+void wrap_chdlc(struct pkt *p, uint16_t ethertype)
+{
+	uint8_t *h = prepend(p, 4);
+	h[0] = 0x0f;
+	put16(h + 2, ethertype);
+}
+
+/* NFLOG's TLV fields are in the capturing host's byte order. */
+static void put16_host(uint8_t *p, uint16_t v)
+{
+	memcpy(p, &v, 2);
+}
+
+void wrap_nflog(struct pkt *p, uint8_t af, size_t prefix_len)
+{
+	size_t inner = p->len;
+	size_t pad = (4 - inner % 4) % 4;
+	pkt_append(p, 0, pad);
+	uint8_t *h = prepend(p, 4);
+	put16_host(h, (uint16_t)(4 + inner));
+	put16_host(h + 2, 9);
+	if (prefix_len) {
+		size_t step = (4 + prefix_len + 3) / 4 * 4;
+		h = prepend(p, step);
+		put16_host(h, (uint16_t)(4 + prefix_len));
+		put16_host(h + 2, 10); /* NFULA_PREFIX */
+		memset(h + 4, 'x', prefix_len);
+	}
+	h = prepend(p, 4);
+	h[0] = af;
+	h[1] = 0; /* version */
+	put16(h + 2, 7);
+}
+
+void wrap_pktap(struct pkt *p, uint32_t dlt)
+{
+	uint8_t *h = prepend(p, 108);
+	h[0] = 108; /* little-endian length */
+	h[4] = 1;   /* a packet follows */
+	h[8] = (uint8_t)dlt;
+	h[9] = (uint8_t)(dlt >> 8);
+	memcpy(h + 12, "en0", 3);
+}
+
+void wrap_gre(struct pkt *p, const struct gre_spec *g)
+{
+	size_t hlen =
+		4 + 4 * (size_t)(!!g->csum + !!g->key + !!g->seq + !!g->ack);
+	uint8_t *h = prepend(p, hlen);
+	uint16_t flags =
+		(uint16_t)((g->csum ? 0x8000 : 0) | (g->key ? 0x2000 : 0) |
+			   (g->seq ? 0x1000 : 0) | (g->ack ? 0x0080 : 0) |
+			   (g->version & 7) | g->extra_flags);
+	put16(h, flags);
+	put16(h + 2, g->proto);
+	uint8_t *q = h + 4;
+	if (g->csum)
+		q += 4;
+	if (g->key) {
+		put32(q, g->key_value);
+		q += 4;
+	}
+	if (g->seq) {
+		put32(q, 77);
+		q += 4;
+	}
+	if (g->ack)
+		put32(q, 76);
+}
+
+void wrap_erspan2(struct pkt *p)
+{
+	uint8_t *h = prepend(p, 8);
+	put16(h, 0x1000 | 100); /* version 1 (type II), VLAN 100 */
+	put16(h + 2, 0x0123);	/* session 0x123 */
+}
+
+void wrap_erspan3(struct pkt *p, int subheader)
+{
+	if (subheader) {
+		uint8_t *s = prepend(p, 8);
+		put32(s, 0x0000000f);
+	}
+	uint8_t *h = prepend(p, 12);
+	put16(h, 0x2000 | 100); /* version 2 (type III) */
+	put16(h + 2, 0x0123);
+	put32(h + 4, 123456); /* timestamp */
+	h[11] = subheader ? 1 : 0;
+}
+
+void wrap_udp(struct pkt *p, uint16_t sport, uint16_t dport)
+{
+	size_t inner = p->len;
+	uint8_t *h = prepend(p, 8);
+	put16(h, sport);
+	put16(h + 2, dport);
+	put16(h + 4, (uint32_t)(8 + inner));
+}
+
+void wrap_vxlan(struct pkt *p, uint32_t vni)
+{
+	uint8_t *h = prepend(p, 8);
+	h[0] = 0x08;
+	put32(h + 4, vni << 8);
+}
+
+void wrap_geneve(struct pkt *p, uint16_t proto, int opt_words, uint32_t vni)
+{
+	size_t olen = 4 * (size_t)opt_words;
+	uint8_t *h = prepend(p, 8 + olen);
+	h[0] = (uint8_t)(opt_words & 0x3f);
+	put16(h + 2, proto);
+	put32(h + 4, vni << 8);
+	/* One option of all the words: class, type, length. */
+	if (opt_words) {
+		put16(h + 8, 0x0101);
+		h[10] = 0x01;
+		h[11] = (uint8_t)((opt_words - 1) & 0x1f);
+	}
+}
+
+void wrap_teredo(struct pkt *p, int auth, int origin)
+{
+	if (origin) {
+		uint8_t *o = prepend(p, 8);
+		put16(o, 0);
+		put16(o + 2, 0xffff ^ 40000);
+		put32(o + 4, 0xffffffffu ^ 0xc0000201u);
+	}
+	if (auth) {
+		/* Client id 3 bytes, authentication value 5, then nonce 8 and
+		 * confirmation 1. */
+		uint8_t *a = prepend(p, 4 + 3 + 5 + 9);
+		a[1] = 1;
+		a[2] = 3;
+		a[3] = 5;
+	}
+}
+
+void wrap_ayiya(struct pkt *p, uint8_t next, int opcode)
+{
+	/* Identity of 2^4 = 16 bytes, signature of 5 words = 20 bytes. */
+	uint8_t *h = prepend(p, 8 + 16 + 20);
+	h[0] = 0x41; /* identity length 4 (2^4), type 1 */
+	h[1] = 0x52; /* signature 5 words, hash 2 */
+	h[2] = (uint8_t)(0x10 | (opcode & 0x0f)); /* auth 1, opcode */
+	h[3] = next;
+	put32(h + 4, 1700000000u);
 }
