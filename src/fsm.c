@@ -8,10 +8,32 @@
  *  - what the receiver got is assumed when the segment passes, and corrected
  *    when a retransmission proves otherwise (a client resending its SYN after
  *    a SYN/ACK went by never got that SYN/ACK);
+ *  - a receiver that must answer at once (a SYN is answered by a SYN/ACK, a
+ *    SYN/ACK by an ACK, a FIN by its ACK within the delayed-ACK bound) is
+ *    not assumed to have received: its answer says so when it passes, a
+ *    moment later, and waiting that moment beats taking a state back. No
+ *    answer means no delivery, unless the sender then falls quiet past its
+ *    retransmission timeout: the segment arrived and the sensor missed the
+ *    answer (expect_answer());
+ *  - a receiver that need not answer (the final ACK of the handshake, the
+ *    ACK of a FIN, a RST) is assumed to have received when the segment
+ *    passes, until its own retransmission proves otherwise;
  *  - once a loss toward an endpoint is proven, it is "in doubt": nothing more
  *    is assumed delivered to it until its own acknowledgements say so. A
  *    lossy path would otherwise make the belief flap with every retransmitted
  *    copy.
+ *
+ * Identical on the wire for a while, and read the way that is right more
+ * often:
+ *  - a SYN/ACK (or FIN) lost after the sensor, and one delivered whose answer
+ *    the sensor missed: both show no answer. Read as lost (sensors lose far
+ *    fewer packets than paths do) until the sender's silence past its
+ *    retransmission timeout says it arrived;
+ *  - a final ACK lost after the sensor, and one delivered: nothing answers
+ *    either. Read as delivered until the server resends its SYN/ACK, about a
+ *    second later (it is lost far more rarely than it arrives);
+ *  - a SYN/ACK lost before the sensor looks like a SYN lost after it: the
+ *    server is read as CLOSED (no sign of it on the wire).
  */
 #include "fsm.h"
 
@@ -219,11 +241,14 @@ void fsm_apply(struct endpoint ep[2], int side, enum fsm_input in, int64_t now,
 	}
 	if (in == QUIET_ACK_OF_SYN || in == QUIET_ACK_OF_FIN)
 		e->flags &= (uint16_t)~EP_DOUBT;
-	e->pending = 0; /* whatever it waited for is overtaken */
 	if (res->n < FSM_MAX_CHANGES)
 		res->change[res->n++] = (struct fsm_change){
 			(uint8_t)side, e->state, cell->to, cell->cause};
 	e->state = cell->to;
+	/* What it waited for is overtaken unless it still means a move from
+	 * here (a FIN that reached a host which then sent its own). */
+	if (e->pending && !fsm_table[e->pending][e->state].cause)
+		e->pending = 0;
 }
 
 /* Delivers an acknowledgement of r's SYN or FIN (assumption `in`). To an
@@ -235,6 +260,7 @@ static void deliver_ack(struct endpoint ep[2], int side, enum fsm_input in,
 {
 	struct endpoint *r = &ep[side];
 
+	r->assumed_ts = now; /* a retransmission crossing it proves nothing */
 	if (!(r->flags & EP_DOUBT) || !fsm_table[quiet][r->state].cause) {
 		fsm_apply(ep, side, in, now, res);
 		return;
@@ -248,8 +274,74 @@ static void deliver_ack(struct endpoint ep[2], int side, enum fsm_input in,
 	if (deadline <= now)
 		deadline = now + r->gap;
 	r->pending = (uint8_t)quiet;
-	res->pend_side = side;
-	res->pend_deadline = deadline;
+	res->pend_deadline[side] = deadline;
+}
+
+/* How long a sender leaves a SYN, SYN/ACK or FIN unacknowledged before it
+ * sends it again: Linux and RFC 6298 start a SYN's and SYN/ACK's timer at
+ * 1 s, a FIN's at the 200 ms minimum plus the round trip. Once it has
+ * retransmitted, each interval doubles the last. The bounds are generous:
+ * taken too short, a late retransmission would take a state back. */
+#define SYN_RTO_BOUND 1500000 /* µs */
+#define FIN_RTO_BOUND 1000000 /* µs */
+
+static int64_t sender_retransmission_deadline(const struct endpoint *s,
+					      const struct endpoint *r,
+					      int64_t now)
+{
+	if (s->gap)
+		return now + 5 * (int64_t)s->gap / 2;
+	int64_t rtt = (int64_t)s->rtt + r->rtt;
+	return now + (3 * rtt > FIN_RTO_BOUND ? 3 * rtt : FIN_RTO_BOUND);
+}
+
+/* A host in SYN_SENT that has not received the SYN/ACK (or, in a
+ * simultaneous open, the peer's SYN) sends its own SYN again when its timer
+ * runs out: silence past that is the proof it got it, whether or not its
+ * sender resends (the answer may be lost before the sensor, and then the
+ * sender resends though the receiver has it). */
+static int64_t own_retransmission_deadline(const struct endpoint *r,
+					   int64_t now)
+{
+	int64_t due = r->tx_ts + (r->gap ? 5 * (int64_t)r->gap / 2
+					 : SYN_RTO_BOUND + r->rtt);
+	return due > now ? due : now + (r->gap ? r->gap : SYN_RTO_BOUND);
+}
+
+/* A segment that ep[side] must answer at once passed toward it (input `in`
+ * if it arrives). Its answer, when it passes, moves it (SND_SYNACK,
+ * SND_ACK_SYN, SND_ACK_FIN); until then it did not receive. If instead its
+ * sender falls quiet past its retransmission timeout, the segment arrived
+ * and the sensor missed the answer: `in` applies then. */
+static void expect_answer(struct endpoint ep[2], int side, enum fsm_input in,
+			  int64_t now, struct fsm_result *res)
+{
+	struct endpoint *r = &ep[side], *s = &ep[!side];
+
+	if (!fsm_table[in][r->state].cause)
+		return;
+	/* Nothing of its direction seen: its answer cannot be either (a
+	 * one-sided capture). The segment is taken as delivered. */
+	if (!(r->flags & EP_SEEN)) {
+		fsm_apply(ep, side, in, now, res);
+		return;
+	}
+	r->assumed_ts = now; /* a retransmission crossing it proves nothing */
+	if (r->pending && r->pending != in)
+		return; /* it waits on something else: its answer will tell */
+	r->pending = (uint8_t)in;
+	res->pend_deadline[side] =
+		in == RCV_FIN ? sender_retransmission_deadline(s, r, now)
+			      : own_retransmission_deadline(r, now);
+}
+
+/* A copy of the segment ep[side] waited to answer: the first did not
+ * arrive (or its sender would not resend it), so what was pending on it
+ * waits on this copy now. */
+static void resent_toward(struct endpoint *r, enum fsm_input in)
+{
+	if (r->pending == in)
+		r->pending = 0;
 }
 
 /* No stack retransmits within a millisecond, nor before a round trip to its
@@ -345,6 +437,10 @@ static void handle_syn(struct endpoint ep[2], int from,
 	if (in == SND_SYNACK && (r->flags & EP_SENT_SYN))
 		set_rtt(s, now, r->tx_ts);
 	note_copy(s, retx, now);
+	/* A copy that crossed what it waits to receive: its next copy is due
+	 * later now. */
+	if (retx && (s->pending == RCV_SYN || s->pending == RCV_SYNACK))
+		res->pend_deadline[from] = own_retransmission_deadline(s, now);
 
 	s->isn = seg->seq;
 	s->flags |= EP_SENT_SYN | (synack ? EP_SENT_SYNACK : 0);
@@ -354,17 +450,26 @@ static void handle_syn(struct endpoint ep[2], int from,
 	}
 	fsm_apply(ep, from, in, now, res);
 
-	if (in == SND_SYN) {
-		fsm_apply(ep, !from, RCV_SYN, now, res);
+	if (in == SND_SYN || in == SND_SYN_RETX) {
+		/* A host in SYN_SENT answers a SYN with its SYN/ACK. */
+		expect_answer(ep, !from, RCV_SYN, now, res);
 		/* SYNs that crossed: the peer's, seen earlier, arrives next. */
-		if (r->state == TCPFSM_SYN_SENT ||
-		    r->state == TCPFSM_SYN_RECEIVED)
-			fsm_apply(ep, from, RCV_SYN, now, res);
+		if (in == SND_SYN && (r->state == TCPFSM_SYN_SENT ||
+				      r->state == TCPFSM_SYN_RECEIVED))
+			expect_answer(ep, from, RCV_SYN, now, res);
+		return;
 	}
 	/* A SYN/ACK counts only if it acknowledges the receiver's SYN. */
-	else if (in == SND_SYNACK && (r->flags & EP_SENT_SYN) &&
-		 seg->ack == r->isn + 1)
-		fsm_apply(ep, !from, RCV_SYNACK, now, res);
+	if (!(r->flags & EP_SENT_SYN) || seg->ack != r->isn + 1)
+		return;
+	/* Its ACK passed first (the capture reordered them): it has it. (In
+	 * a simultaneous open, its own SYN/ACK already acknowledged this SYN:
+	 * only its answer to the SYN/ACK will tell.) */
+	if (r->state == TCPFSM_SYN_SENT && (r->flags & EP_SENT_ACK) &&
+	    seq_geq(r->ack, s->isn + 1))
+		fsm_apply(ep, !from, SND_ACK_SYN, now, res);
+	else
+		expect_answer(ep, !from, RCV_SYNACK, now, res);
 }
 
 /* The acknowledgement number: certain news of what the sender received, and
@@ -417,8 +522,11 @@ static void handle_fin(struct endpoint ep[2], int from,
 		note_copy(s, 1, now);
 		fsm_apply(ep, from, SND_FIN_RETX, now, res);
 		/* Unacknowledged by a receiver we can see: it never got it. */
-		if ((r->flags & EP_SEEN) && !(r->flags & EP_ACKED_PEER_FIN))
+		if ((r->flags & EP_SEEN) && !(r->flags & EP_ACKED_PEER_FIN)) {
 			fsm_apply(ep, !from, RCV_FIN_UNACKED, now, res);
+			resent_toward(r, RCV_FIN);
+			expect_answer(ep, !from, RCV_FIN, now, res);
+		}
 		return;
 	}
 	int crossing =
@@ -428,7 +536,13 @@ static void handle_fin(struct endpoint ep[2], int from,
 	s->fin_seq = fin_seq;
 	s->flags |= EP_SENT_FIN;
 	fsm_apply(ep, from, crossing ? SND_FIN_CROSSED : SND_FIN, now, res);
-	fsm_apply(ep, !from, RCV_FIN, now, res);
+	/* Its ACK passed first (the capture reordered them): it has it. */
+	if ((r->flags & EP_SENT_ACK) && seq_geq(r->ack, fin_seq + 1)) {
+		r->flags |= EP_ACKED_PEER_FIN;
+		fsm_apply(ep, !from, SND_ACK_FIN, now, res);
+		return;
+	}
+	expect_answer(ep, !from, RCV_FIN, now, res);
 }
 
 /* Sequence bookkeeping that every segment contributes. */
@@ -459,7 +573,7 @@ void fsm_segment(struct endpoint ep[2], int from, const struct segment *seg,
 
 	res->n = 0;
 	res->rst_ignored = 0;
-	res->pend_side = -1;
+	res->pend_deadline[0] = res->pend_deadline[1] = 0;
 
 	if (seg->flags & TH_RST) {
 		if (!rst_acceptable(s, r, seg)) {

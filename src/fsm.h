@@ -71,11 +71,12 @@ struct fsm_result {
 	int n;
 	struct fsm_change change[FSM_MAX_CHANGES];
 	int rst_ignored; /* a RST outside the receiver's window (RFC 5961) */
-	/* An endpoint in doubt was sent an acknowledgement: if it has not
-	 * retransmitted again by pend_deadline, it got it (ep.pending says
-	 * which input then applies). pend_side is -1 when there is none. */
-	int pend_side;
-	int64_t pend_deadline;
+	/* An endpoint now waits for silence: if no copy of the segment it
+	 * waits on comes by pend_deadline[side], ep[side].pending applies (an
+	 * endpoint in doubt was sent an acknowledgement and stops
+	 * retransmitting; or a segment that must be answered passed toward it,
+	 * no answer was seen, and its sender stops retransmitting). 0: none. */
+	int64_t pend_deadline[2];
 };
 
 /* Applies one input at time now to endpoint ep[side]; records a change in

@@ -97,6 +97,7 @@ static void note_listener(struct tcpfsm *t, const struct flow *f, int from,
 			listeners_note(&t->listeners, &a,
 				       synack ? TCPFSM_LISTEN : TCPFSM_CLOSED,
 				       ts);
+			t->stats.listeners_dropped = t->listeners.dropped;
 		}
 	}
 }
@@ -130,8 +131,9 @@ static void track(struct tcpfsm *t, const struct segment *seg,
 	fsm_segment(f->ep, from, seg, ts, &res);
 	if (res.rst_ignored)
 		t->stats.rst_out_of_window++;
-	if (res.pend_side >= 0)
-		wait_for_quiet(t, f, res.pend_side, res.pend_deadline);
+	for (int side = 0; side < 2; side++)
+		if (res.pend_deadline[side])
+			wait_for_quiet(t, f, side, res.pend_deadline[side]);
 	commit(t, f, ts, &res);
 	alert_release_held(t, f, from, ts);
 }
@@ -265,16 +267,11 @@ void tcpfsm_foreach_listener(const struct tcpfsm *t,
 void tcpfsm_finish(struct tcpfsm *t)
 {
 	size_t n;
-	int closed = 1;
 
 	run_timers(t, t->now);
 	/* Folding windows still open: say now how many they hold. */
-	while (closed) {
-		const struct alert_group *g =
-			alert_folding_expire(t->folding, INT64_MAX, &closed);
-		if (g)
-			report_folded(t, g, t->now);
-	}
+	while (fold_expire(t, INT64_MAX, t->now))
+		;
 	struct flow **v = sorted_flows(t, &n);
 	if (v) {
 		/* Flows recycled from the pool lie in no order in memory, and

@@ -358,15 +358,16 @@ static void test_alert_enabled_by_reconfigure(void **state)
 	o.alert_after[TCPFSM_FIN_WAIT_2] = 0;
 	o.host_timeout[TCPFSM_FIN_WAIT_2] = 0;
 	tcpfsm_reconfigure(s.t, &o);
-	sim_advance(&s, 61 * SEC - 1);
+	/* Each client entered CLOSE_WAIT when it acknowledged the FIN. */
+	sim_advance(&s, 61 * SEC + MS - 1);
 	assert_int_equal(s.nalerts, 0);
-	sim_advance(&s, 61 * SEC);
+	sim_advance(&s, 61 * SEC + MS);
 	assert_int_equal(s.nalerts, 1);
 	assert_string_equal(s.alerts[0].kind, "close_wait_stuck");
 	assert_non_null(strstr(s.alerts[0].diagnosis, "10.0.0.1:40001 "));
-	sim_advance(&s, 62 * SEC - 1);
+	sim_advance(&s, 62 * SEC + MS - 1);
 	assert_int_equal(s.nalerts, 1);
-	sim_advance(&s, 62 * SEC);
+	sim_advance(&s, 62 * SEC + MS);
 	assert_int_equal(s.nalerts, 2);
 	assert_non_null(strstr(s.alerts[1].diagnosis, "10.0.0.1:40000 "));
 	sim_advance(&s, 200 * SEC);
