@@ -110,6 +110,32 @@ def synthetic_bases():
     return out
 
 
+def tunnel_bases():
+    """(name, linktype, [(ts, frame)]): conversations through each tunnel,
+    IPv4 and IPv6 inside, over Ethernet and IPv4."""
+    out = []
+    for kind in ("ipip", "gre", "erspan", "vxlan", "geneve"):
+        frames = []
+        for (c, s4), (c6, s6) in zip(P.conversation(4, sport=40000),
+                                     P.conversation(6, sport=40001)):
+            frames.append(P.tunnelled(kind, 4, P.ip(4, c, s4)))
+            frames.append(P.tunnelled(kind, 6, P.ip(6, c6, s6)))
+        out.append(("syn-" + kind, P.DLT_EN10MB,
+                    [(T0 + i * 1000, f) for i, f in enumerate(frames)]))
+    return out
+
+
+def tunnel_truncations(corpus, name, dlt, recs):
+    """The first packet (a SYN) and the second (IPv6 inside) cut at every
+    byte: the tunnel headers are beyond what locate() follows."""
+    trunc = []
+    for ts, d in recs[:2]:
+        for n in range(len(d)):
+            trunc.append((ts, d[:n], len(d)))
+    corpus.pcap(name + ".trunc.pcap", dlt, trunc,
+                "tunnelled headers cut at every byte")
+
+
 def file_bases(paths):
     out = []
     for name, path in paths:
@@ -446,6 +472,9 @@ def generate(outdir, paths):
         # alike; the point is what tcpfsm reports and keeps).
         if name in ("syn-eth", "syn-raw", "syn-sll2", "pcaps-demo"):
             structure_mutations(corpus, name, dlt, recs)
+    for name, dlt, recs in tunnel_bases():
+        corpus.pcap(name + ".pcap", dlt, recs, "good capture")
+        tunnel_truncations(corpus, name, dlt, recs)
     corpus.save_manifest()
     return corpus.manifest
 

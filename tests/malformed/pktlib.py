@@ -20,6 +20,9 @@ DLT_LINUX_SLL = 113
 DLT_IPV4 = 228
 DLT_IPV6 = 229
 DLT_LINUX_SLL2 = 276
+DLT_PPP = 9
+DLT_NFLOG = 239
+DLT_PKTAP = 258
 
 FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
 
@@ -491,3 +494,61 @@ def pcapng_epb(data, ts_us, iface=0, caplen=None, length=None):
 def pcapng_file(linktype, recs):
     return pcapng_shb() + pcapng_idb(linktype) + b"".join(
         pcapng_epb(d, ts) for ts, d in recs)
+
+
+# ------------------------------------------------------------------ tunnels
+
+V4_TA = bytes([192, 0, 2, 1])
+V4_TB = bytes([192, 0, 2, 2])
+
+
+def udp(sport, dport, payload):
+    return struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+
+
+def vxlan(vni, frame):
+    return struct.pack("!II", 0x08000000, vni << 8) + frame
+
+
+def geneve(proto, vni, payload, opt_words=0):
+    opts = b""
+    if opt_words:
+        opts = struct.pack("!HBB", 0x0101, 1, opt_words - 1)
+        opts += b"\0" * (4 * opt_words - 4)
+    return struct.pack("!BBHI", opt_words, 0, proto, vni << 8) + opts + payload
+
+
+def gre(proto, payload, key=None, seq=None):
+    flags = (0x2000 if key is not None else 0) | \
+        (0x1000 if seq is not None else 0)
+    h = struct.pack("!HH", flags, proto)
+    if key is not None:
+        h += struct.pack("!I", key)
+    if seq is not None:
+        h += struct.pack("!I", seq)
+    return h + payload
+
+
+def erspan2(frame, session=0x123):
+    return struct.pack("!HHI", 0x1000 | 100, session, 0) + frame
+
+
+def tunnelled(kind, family, datagram):
+    """An Ethernet frame carrying datagram (of family) through a tunnel
+    over IPv4: ipip, gre, erspan, vxlan, geneve."""
+    et = 0x0800 if family == 4 else 0x86DD
+    if kind == "ipip":
+        outer = ipv4(V4_TA, V4_TB, datagram, proto=4 if family == 4 else 41)
+    elif kind == "gre":
+        outer = ipv4(V4_TA, V4_TB, gre(et, datagram, key=7), proto=47)
+    elif kind == "erspan":
+        outer = ipv4(V4_TA, V4_TB,
+                     gre(0x88BE, erspan2(eth(et, datagram)), seq=1), proto=47)
+    elif kind == "vxlan":
+        outer = ipv4(V4_TA, V4_TB,
+                     udp(51000, 4789, vxlan(42, eth(et, datagram))), proto=17)
+    else:
+        outer = ipv4(V4_TA, V4_TB,
+                     udp(51000, 6081, geneve(0x6558, 42, eth(et, datagram),
+                                             opt_words=2)), proto=17)
+    return eth(0x0800, outer)
