@@ -134,11 +134,11 @@ void run_timers(struct tcpfsm *t, int64_t now)
 			heap_pop(&t->pending);
 			fire_quiet(t, h, at);
 		} else if (best == fold_at) {
-			int closed;
-			const struct alert_group *g =
-				alert_folding_expire(t->folding, best, &closed);
-			if (g)
-				report_folded(t, g, at);
+			/* Windows opened at one instant close at one: all
+			 * of them now (groups are kept in the order they
+			 * opened, so none later is taken). */
+			while (fold_expire(t, best, at))
+				;
 		} else if (best == idle_at) {
 			idle_expire_oldest(t, at);
 		} else if (due == SQ_TIMEOUT) {

@@ -200,7 +200,8 @@ void alert_release_held(struct tcpfsm *t, struct flow *f, int side, int64_t ts)
 }
 
 /* A folding window closed with alerts counted in it: one aggregate alert. */
-void report_folded(struct tcpfsm *t, const struct alert_group *g, int64_t ts)
+static void report_folded(struct tcpfsm *t, const struct alert_group *g,
+			  int64_t ts)
 {
 	char server[TCPFSM_ADDRSTRLEN], sample[TCPFSM_ADDRSTRLEN];
 	struct tcpfsm_conn c = {.id = g->sample, .client = g->sample_client};
@@ -238,6 +239,19 @@ void report_folded(struct tcpfsm *t, const struct alert_group *g, int64_t ts)
 				  .aggregate = 1};
 	if (t->fn)
 		t->fn(&ev, t->user);
+}
+
+/* Closes the oldest folding window if it is over by now, reporting its
+ * aggregate (if it folded anything) stamped at. Returns 0 when no window
+ * was over: the caller's loop is done. */
+int fold_expire(struct tcpfsm *t, int64_t now, int64_t at)
+{
+	int closed;
+	const struct alert_group *g =
+		alert_folding_expire(t->folding, now, &closed);
+	if (g)
+		report_folded(t, g, at);
+	return closed;
 }
 
 /* The conn.log record of a RST that belongs to no tracked connection. */

@@ -21,7 +21,8 @@ struct listeners {
 	struct listener *pool; /* LISTENERS_MAX entries, touched as used */
 	struct listener *hash;
 	uint32_t used;
-	uint64_t dropped; /* proofs not recorded: the table was full */
+	uint64_t dropped; /* proofs not recorded: the table was full (reported
+			     as tcpfsm_stats.listeners_dropped) */
 };
 
 int listeners_init(struct listeners *l);

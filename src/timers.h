@@ -72,16 +72,6 @@ static inline void tq_prefetch_next(const struct flow_table *ft, uint32_t ref)
 void lru_append(struct list *l, struct flow_table *ft, struct flow *f);
 void lru_remove(struct list *l, struct flow_table *ft, struct flow *f);
 
-/* Moves f to the tail (most recently seen). */
-static inline void lru_touch(struct list *l, struct flow_table *ft,
-			     struct flow *f)
-{
-	if (l->tail != flow_index(ft, f)) {
-		lru_remove(l, ft, f);
-		lru_append(l, ft, f);
-	}
-}
-
 /*
  * The per-state queues. Each state has two timeouts that count from the
  * moment an endpoint entered it: the host's own timer (the endpoint moves to

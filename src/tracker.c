@@ -131,9 +131,8 @@ static void track(struct tcpfsm *t, const struct segment *seg,
 	fsm_segment(f->ep, from, seg, ts, &res);
 	if (res.rst_ignored)
 		t->stats.rst_out_of_window++;
-	for (int side = 0; side < 2; side++)
-		if (res.pend_deadline[side])
-			wait_for_quiet(t, f, side, res.pend_deadline[side]);
+	if (res.pend_side >= 0)
+		wait_for_quiet(t, f, res.pend_side, res.pend_deadline);
 	commit(t, f, ts, &res);
 	alert_release_held(t, f, from, ts);
 }

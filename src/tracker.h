@@ -69,7 +69,7 @@ void commit(struct tcpfsm *t, struct flow *f, int64_t ts,
 	    const struct fsm_result *res);
 void report_end(struct tcpfsm *t, struct flow *f, int64_t ts,
 		enum tcpfsm_end_reason reason);
-void report_folded(struct tcpfsm *t, const struct alert_group *g, int64_t ts);
+int fold_expire(struct tcpfsm *t, int64_t now, int64_t at);
 void report_lone_rst(struct tcpfsm *t, const struct segment *seg, int64_t ts);
 void alert_came_due(struct tcpfsm *t, struct flow *f, int side, int64_t ts);
 void alert_release_held(struct tcpfsm *t, struct flow *f, int side, int64_t ts);
