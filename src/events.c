@@ -190,12 +190,14 @@ void alert_came_due(struct tcpfsm *t, struct flow *f, int side, int64_t ts)
 }
 
 /* Endpoint side of f sent a packet: if its alert was held and it is no
- * longer waiting to fall quiet, it retransmitted after all and the held
- * alert was right. */
-void alert_release_held(struct tcpfsm *t, struct flow *f, int side, int64_t ts)
+ * longer waiting to fall quiet, or the packet was a retransmission (which,
+ * even crossing the latest copy toward it, proves the earlier copies never
+ * arrived), the held alert was right. */
+void alert_release_held(struct tcpfsm *t, struct flow *f, int side,
+			int retransmitted, int64_t ts)
 {
 	struct endpoint *s = &f->ep[side];
-	if ((s->flags & EP_ALERT_HELD) && !s->pending)
+	if ((s->flags & EP_ALERT_HELD) && (!s->pending || retransmitted))
 		raise_alert(t, f, side, ts);
 }
 

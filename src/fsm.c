@@ -430,8 +430,10 @@ static void handle_syn(struct endpoint ep[2], int from,
 	int retx = in == SND_SYN_RETX || in == SND_SYNACK_RETX;
 	if (retx && is_duplicate(s, now))
 		return;
-	if (retx)
+	if (retx) {
 		count(&s->syn_retx);
+		res->retransmitted = 1;
+	}
 	/* The sensor to the server and back: its first SYN/ACK answers the
 	 * last SYN seen. */
 	if (in == SND_SYNACK && (r->flags & EP_SENT_SYN))
@@ -462,6 +464,10 @@ static void handle_syn(struct endpoint ep[2], int from,
 	/* A SYN/ACK counts only if it acknowledges the receiver's SYN. */
 	if (!(r->flags & EP_SENT_SYN) || seg->ack != r->isn + 1)
 		return;
+	/* Sent again to a receiver we can see that never acknowledged it:
+	 * the path toward it loses packets. */
+	if (retx && (r->flags & EP_SEEN) && !(r->flags & EP_ACKED_PEER_SYN))
+		r->flags |= EP_DOUBT;
 	/* Its ACK passed first (the capture reordered them): it has it. (In
 	 * a simultaneous open, its own SYN/ACK already acknowledged this SYN:
 	 * only its answer to the SYN/ACK will tell.) */
@@ -519,10 +525,13 @@ static void handle_fin(struct endpoint ep[2], int from,
 		if (is_duplicate(s, now))
 			return;
 		count(&s->fin_retx);
+		res->retransmitted = 1;
 		note_copy(s, 1, now);
 		fsm_apply(ep, from, SND_FIN_RETX, now, res);
-		/* Unacknowledged by a receiver we can see: it never got it. */
+		/* Unacknowledged by a receiver we can see: it never got it,
+		 * and the path toward it loses packets. */
 		if ((r->flags & EP_SEEN) && !(r->flags & EP_ACKED_PEER_FIN)) {
+			r->flags |= EP_DOUBT;
 			fsm_apply(ep, !from, RCV_FIN_UNACKED, now, res);
 			resent_toward(r, RCV_FIN);
 			expect_answer(ep, !from, RCV_FIN, now, res);
@@ -573,6 +582,7 @@ void fsm_segment(struct endpoint ep[2], int from, const struct segment *seg,
 
 	res->n = 0;
 	res->rst_ignored = 0;
+	res->retransmitted = 0;
 	res->pend_deadline[0] = res->pend_deadline[1] = 0;
 
 	if (seg->flags & TH_RST) {

@@ -70,7 +70,8 @@ struct fsm_change {
 struct fsm_result {
 	int n;
 	struct fsm_change change[FSM_MAX_CHANGES];
-	int rst_ignored; /* a RST outside the receiver's window (RFC 5961) */
+	int rst_ignored;   /* a RST outside the receiver's window (RFC 5961) */
+	int retransmitted; /* the sender sent its SYN, SYN/ACK or FIN again */
 	/* An endpoint now waits for silence: if no copy of the segment it
 	 * waits on comes by pend_deadline[side], ep[side].pending applies (an
 	 * endpoint in doubt was sent an acknowledgement and stops

@@ -131,10 +131,11 @@ static void track(struct tcpfsm *t, const struct segment *seg,
 	fsm_segment(f->ep, from, seg, ts, &res);
 	if (res.rst_ignored)
 		t->stats.rst_out_of_window++;
-	if (res.pend_side >= 0)
-		wait_for_quiet(t, f, res.pend_side, res.pend_deadline);
+	for (int side = 0; side < 2; side++)
+		if (res.pend_deadline[side])
+			wait_for_quiet(t, f, side, res.pend_deadline[side]);
 	commit(t, f, ts, &res);
-	alert_release_held(t, f, from, ts);
+	alert_release_held(t, f, from, res.retransmitted, ts);
 }
 
 static void count_packet(struct tcpfsm *t, int64_t ts, uint32_t caplen)

@@ -72,7 +72,8 @@ void report_end(struct tcpfsm *t, struct flow *f, int64_t ts,
 int fold_expire(struct tcpfsm *t, int64_t now, int64_t at);
 void report_lone_rst(struct tcpfsm *t, const struct segment *seg, int64_t ts);
 void alert_came_due(struct tcpfsm *t, struct flow *f, int side, int64_t ts);
-void alert_release_held(struct tcpfsm *t, struct flow *f, int side, int64_t ts);
+void alert_release_held(struct tcpfsm *t, struct flow *f, int side,
+			int retransmitted, int64_t ts);
 
 /* idle.c: flows created, kept in idle order, evicted and ended. */
 int is_victim(int state);
