@@ -182,6 +182,29 @@ int capture_check_interface(const char *iface, char *err, size_t errlen)
 	return -1;
 }
 
+char *capture_interface_by_number(unsigned n, char *err, size_t errlen)
+{
+	char perr[PCAP_ERRBUF_SIZE] = "";
+	pcap_if_t *all;
+	char *name = NULL;
+	unsigned i = 0;
+
+	if (pcap_findalldevs(&all, perr) < 0) {
+		snprintf(err, errlen, "%s", perr);
+		return NULL;
+	}
+	for (pcap_if_t *d = all; d && !name; d = d->next)
+		if (++i == n && !(name = strdup(d->name)))
+			snprintf(err, errlen, "out of memory");
+	pcap_freealldevs(all);
+	if (!name && i < n)
+		snprintf(err, errlen,
+			 "no interface number %u (tcpfsm -D "
+			 "lists %u)",
+			 n, i);
+	return name;
+}
+
 int capture_list_interfaces(FILE *out, char *err, size_t errlen)
 {
 	static const struct {
@@ -346,7 +369,8 @@ enum capture_status capture_run(struct capture *c, struct tcpfsm *t,
 {
 	if (!c->reader && !c->no_reader) {
 		if (read_ahead(c))
-			c->reader = reader_start(c->pcap, c->dlt, c->name);
+			c->reader = reader_start(c->pcap, c->dlt, c->name,
+						 c->limit);
 		c->no_reader = !c->reader;
 	}
 	if (c->reader)
@@ -357,6 +381,8 @@ enum capture_status capture_run(struct capture *c, struct tcpfsm *t,
 	int64_t tick_at = c->live ? capture_wall_clock() + 1000000 : INT64_MAX;
 
 	while (!*interrupt) {
+		if (c->limit && c->records >= c->limit)
+			return CAPTURE_EOF; /* -c: enough */
 		if (!c->live) {
 			int ready = input_ready(c);
 			if (ready < 0) /* nothing yet: signals get a turn */

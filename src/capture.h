@@ -18,6 +18,7 @@ struct capture {
 	int fd;		       /* live: to wait on when nothing is buffered */
 	const char *name;      /* file or interface, for messages */
 	uint64_t records;      /* records read so far */
+	uint64_t limit;	       /* stop after this many records; 0: never */
 	char *stdio_buf;       /* the file's stdio buffer (capture.c) */
 	struct reader *reader; /* a file read ahead on a second thread */
 	int no_reader;	       /* ... or not: a pipe, or no thread */
@@ -48,6 +49,10 @@ int capture_set_filter(struct capture *c, const char *expr);
 int capture_check_filter(const char *expr, int snaplen, char *err,
 			 size_t errlen);
 int capture_check_interface(const char *iface, char *err, size_t errlen);
+
+/* The name of the interface numbered n in capture_list_interfaces()'s
+ * list (tcpdump -i 2), malloc'ed; NULL with err if there is none. */
+char *capture_interface_by_number(unsigned n, char *err, size_t errlen);
 
 /* Prints the interfaces libpcap can capture on, as tcpdump -D does:
  * "1.eth0 [Up, Running, Connected]". 0, or -1 with err. */

@@ -1,6 +1,16 @@
 /*
  * cli.c - the command line, in the manner of tcpdump: options, then an
  * optional filter expression.
+ *
+ * A network engineer's fingers know tcpdump's letters, so every letter
+ * tcpdump has means here what it means there (-c count, -F filter file,
+ * -s snap length, -D, -l, -n, -q, -t..., -v), and tcpfsm's own settings
+ * are long options. The configuration file's letter is -g, which tcpdump
+ * 4.99 does not use (of its other free letters, -k and -P are taken by
+ * Apple's tcpdump and -o by OpenBSD's). -c FILE and -F FORMAT, this
+ * program's older spellings, are still understood when they cannot be
+ * tcpdump's (a file for -c, a format name that is no file for -F), with a
+ * word on standard error.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -8,23 +18,49 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
 static const char usage[] =
-	"Usage: tcpfsm [options] -r FILE [filter expression]\n"
-	"       tcpfsm [options] -i INTERFACE [filter expression]\n"
-	"       tcpfsm -c FILE [--daemon [--foreground]] [options]\n"
+	"Usage: tcpfsm [-Dlnqtv] [-c COUNT] [-F FILE] [-s SNAPLEN] [options]\n"
+	"              -r FILE [expression]\n"
+	"       tcpfsm [options] -i INTERFACE [expression]\n"
+	"       tcpfsm -g CONFIG [--daemon [--foreground]] [options]\n"
 	"\n"
 	"Infers the RFC 793 state of both endpoints of every TCP connection\n"
-	"and prints each state change as it happens.\n"
+	"and prints each state change as it happens. Options that tcpdump has\n"
+	"mean what they mean in tcpdump.\n"
 	"\n"
-	"  -r, --read FILE         read a pcap or pcapng file (- for stdin)\n"
-	"  -i, --interface IFACE   capture live on IFACE\n"
-	"  -F, --format FORMAT     text (default), json (one object a line),\n"
-	"                          or zeek (Zeek's conn.log)\n"
-	"  -c, --config FILE       read settings from a YAML file (see\n"
+	"  -r, --read FILE         read a pcap or pcapng file (- for stdin, "
+	"or\n"
+	"                          a pipe: events come as packets arrive)\n"
+	"  -i, --interface IFACE   capture live on IFACE (or its number in "
+	"-D)\n"
+	"  -c COUNT                exit after COUNT packets\n"
+	"  -s, --snapshot-length SNAPLEN\n"
+	"                          live: bytes of each packet to capture\n"
+	"                          (0: 262144; default 256, headers only)\n"
+	"  -F FILE                 read the filter expression from FILE\n"
+	"  -D, --list-interfaces   list the interfaces to capture on, and "
+	"exit\n"
+	"  -l                      write standard output a line at a time "
+	"(the\n"
+	"                          default on a terminal)\n"
+	"  -n, -nn                 accepted: tcpfsm never resolves names\n"
+	"  -t                      text: no time stamp\n"
+	"  -tt                     text: seconds since the epoch\n"
+	"  -ttt                    text: time since the previous line\n"
+	"  -tttt                   text: date and time of day (the default\n"
+	"                          once the capture spans more than a day)\n"
+	"  -ttttt                  text: time since the first line\n"
+	"  -v                      more detail: each connection's packets and\n"
+	"                          bytes, the endpoints by state at the end\n"
+	"  -q                      quieter: alerts, resolved and stats only\n"
+	"  -g, --config FILE       read settings from a YAML file (see\n"
 	"                          tcpfsm(8)); options given here override it\n"
+	"      --format FORMAT     text (default), json (one object a line),\n"
+	"                          or zeek (Zeek's conn.log)\n"
 	"      --check-config      validate the configuration and exit\n"
 	"      --daemon            run unattended: detach, write the pidfile,\n"
 	"                          drop root after opening the capture\n"
@@ -41,10 +77,10 @@ static const char usage[] =
 	"CLOSE_WAIT=5m;\n"
 	"                          0 disables); repeatable\n"
 	"  -h, --help              show this help\n"
-	"  -V, --version           show the version\n"
+	"      --version           show the version\n"
 	"\n"
-	"The filter expression is a pcap filter, as with tcpdump, e.g.\n"
-	"  tcpfsm -r capture.pcap 'port 443'\n"
+	"The expression is a pcap filter, as with tcpdump, e.g.\n"
+	"  tcpfsm -nr capture.pcap 'port 443'\n"
 	"Times are UTC. Exit status: 0 success, 1 runtime error, 2 usage "
 	"error.\n";
 
@@ -75,6 +111,59 @@ static char *join_words(int n, char **words)
 	return s;
 }
 
+/* -F FILE: the whole file is the expression, '#' to the end of a line a
+ * comment, as tcpdump reads it. NULL with errno on failure. */
+static char *read_filter_file(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *text = NULL;
+	size_t len = 0, cap = 0;
+	int c, comment = 0;
+
+	if (!fp)
+		return NULL;
+	while ((c = getc(fp)) != EOF) {
+		if (c == '#')
+			comment = 1;
+		else if (c == '\n')
+			comment = 0;
+		if (len + 2 > cap) {
+			char *more = realloc(text, cap = cap ? 2 * cap : 256);
+			if (!more) {
+				free(text);
+				fclose(fp);
+				errno = ENOMEM;
+				return NULL;
+			}
+			text = more;
+		}
+		text[len++] = comment ? ' ' : (char)c;
+	}
+	int failed = ferror(fp);
+	fclose(fp);
+	if (failed) {
+		free(text);
+		errno = EIO;
+		return NULL;
+	}
+	if (!text && !(text = calloc(1, 1)))
+		return NULL;
+	text[len] = '\0';
+	return text;
+}
+
+/* A whole decimal number from 1 up to max; 0 if it is not one. */
+static uint64_t parse_count(const char *arg, uint64_t max)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)arg[0]))
+		return 0;
+	errno = 0;
+	unsigned long long v = strtoull(arg, &end, 10);
+	return errno || *end || v > max ? 0 : (uint64_t)v;
+}
+
 /* "SYN_SENT=3s" (state names in either case). */
 static int parse_alert(struct cli *cli, const char *arg)
 {
@@ -103,13 +192,20 @@ int cli_parse(struct cli *cli, int argc, char **argv)
 		OPT_ALERT,
 		OPT_CHECK,
 		OPT_DAEMON,
-		OPT_FOREGROUND
+		OPT_FOREGROUND,
+		OPT_FORMAT,
+		OPT_VERSION
 	};
+	/* tcpdump's long names where it has them (--list-interfaces,
+	 * --snapshot-length); --version has no letter, as in tcpdump, whose
+	 * -V reads a list of files. */
 	static const struct option longopts[] = {
 		{"read", required_argument, NULL, 'r'},
 		{"interface", required_argument, NULL, 'i'},
-		{"format", required_argument, NULL, 'F'},
-		{"config", required_argument, NULL, 'c'},
+		{"snapshot-length", required_argument, NULL, 's'},
+		{"list-interfaces", no_argument, NULL, 'D'},
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"config", required_argument, NULL, 'g'},
 		{"check-config", no_argument, NULL, OPT_CHECK},
 		{"daemon", no_argument, NULL, OPT_DAEMON},
 		{"foreground", no_argument, NULL, OPT_FOREGROUND},
@@ -118,9 +214,10 @@ int cli_parse(struct cli *cli, int argc, char **argv)
 		{"max-connections", required_argument, NULL, OPT_MAX_CONN},
 		{"alert", required_argument, NULL, OPT_ALERT},
 		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
+		{"version", no_argument, NULL, OPT_VERSION},
 		{NULL, 0, NULL, 0},
 	};
+	const char *filter_file = NULL;
 	int c;
 
 	memset(cli, 0, sizeof *cli);
@@ -130,8 +227,10 @@ int cli_parse(struct cli *cli, int argc, char **argv)
 		cli->alert_after[i] = -1;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":r:i:F:c:hV", longopts, NULL)) !=
-	       -1) {
+	/* Letters as getopt(3) takes them, like tcpdump: -nnr FILE and
+	 * -lnr FILE are -n -n -r FILE and -l -n -r FILE. */
+	while ((c = getopt_long(argc, argv, ":r:i:c:s:F:g:Dlnqtvh", longopts,
+				NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			cli->read_file = optarg;
@@ -139,7 +238,83 @@ int cli_parse(struct cli *cli, int argc, char **argv)
 		case 'i':
 			cli->interface = optarg;
 			break;
+		case 'c':
+			cli->count = parse_count(optarg, UINT64_MAX);
+			if (cli->count)
+				break;
+			/* -c was the configuration's letter before it was
+			 * tcpdump's count: a file still works, with a
+			 * word. */
+			if (!isdigit((unsigned char)optarg[0]) &&
+			    access(optarg, R_OK) == 0) {
+				fprintf(stderr,
+					"tcpfsm: -c takes a packet count, as "
+					"in tcpdump; reading %s as the "
+					"configuration (give it with -g or "
+					"--config)\n",
+					optarg);
+				cli->config = optarg;
+				break;
+			}
+			return usage_error("-c takes a packet count from 1",
+					   optarg);
+		case 's': {
+			uint64_t v = strcmp(optarg, "0") == 0
+					     ? 262144
+					     : parse_count(optarg, 262144);
+			if (v < 64)
+				return usage_error("-s takes a snap length "
+						   "from 64 to 262144 (0: "
+						   "262144)",
+						   optarg);
+			cli->snaplen = (uint32_t)v;
+			break;
+		}
 		case 'F':
+			/* -F was the format's letter before it was tcpdump's
+			 * filter file: a format name that is no file still
+			 * works, with a word. */
+			if ((strcmp(optarg, "text") == 0 ||
+			     strcmp(optarg, "json") == 0 ||
+			     strcmp(optarg, "zeek") == 0) &&
+			    access(optarg, F_OK) != 0) {
+				fprintf(stderr,
+					"tcpfsm: -F reads the filter from a "
+					"file, as in tcpdump; taking %s as "
+					"--format %s\n",
+					optarg, optarg);
+				cli->format = optarg[0] == 't'	 ? FORMAT_TEXT
+					      : optarg[0] == 'j' ? FORMAT_JSON
+								 : FORMAT_ZEEK;
+				cli->format_set = 1;
+				break;
+			}
+			filter_file = optarg;
+			break;
+		case 'g':
+			cli->config = optarg;
+			break;
+		case 'D':
+			cli->list_interfaces = 1;
+			break;
+		case 'l':
+			cli->line_buffered = 1;
+			break;
+		case 'n': /* names are never resolved */
+			break;
+		case 'q':
+			cli->quiet = 1;
+			break;
+		case 't':
+			if (++cli->tflag > 5)
+				return usage_error("only -t, -tt, -ttt, -tttt "
+						   "and -ttttt are supported",
+						   NULL);
+			break;
+		case 'v':
+			cli->verbose++;
+			break;
+		case OPT_FORMAT:
 			if (strcmp(optarg, "text") == 0)
 				cli->format = FORMAT_TEXT;
 			else if (strcmp(optarg, "json") == 0)
@@ -151,9 +326,6 @@ int cli_parse(struct cli *cli, int argc, char **argv)
 					"unknown format (text, json or zeek)",
 					optarg);
 			cli->format_set = 1;
-			break;
-		case 'c':
-			cli->config = optarg;
 			break;
 		case OPT_CHECK:
 			cli->check_config = 1;
@@ -180,11 +352,8 @@ int cli_parse(struct cli *cli, int argc, char **argv)
 					optarg);
 			break;
 		case OPT_MAX_CONN: {
-			char *end;
-			errno = 0;
-			unsigned long long v = strtoull(optarg, &end, 10);
-			if (errno || *end || end == optarg || v == 0 ||
-			    v > UINT32_MAX / 2 || optarg[0] == '-')
+			uint64_t v = parse_count(optarg, UINT32_MAX / 2);
+			if (!v)
 				return usage_error(
 					"--max-connections takes a number "
 					"from 1 to 2147483647",
@@ -203,27 +372,50 @@ int cli_parse(struct cli *cli, int argc, char **argv)
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
-		case 'V':
+		case OPT_VERSION:
 			printf("tcpfsm %s\n", TCPFSM_VERSION);
 			return 0;
 		case ':':
-			return usage_error("option needs a value",
-					   argv[optind - 1]);
-		default:
-			return usage_error("unknown option", argv[optind - 1]);
+		default: {
+			/* Name the option itself: a letter inside -nnX is no
+			 * word of argv, and a long option has no letter. */
+			char opt[3] = {'-', (char)optopt, '\0'};
+			const char *word = argv[optind - 1];
+			const char *name =
+				optopt > 0 && optopt < 256 &&
+						strncmp(word, "--", 2) != 0
+					? opt
+					: word;
+			return usage_error(c == ':' ? "option needs a value"
+						    : "unknown option",
+					   name);
+		}
 		}
 	}
+	if (cli->list_interfaces)
+		return -1;
 	if (!cli->read_file && !cli->interface && !cli->config)
 		return usage_error("nothing to read: give -r FILE, -i "
-				   "INTERFACE or -c CONFIG",
+				   "INTERFACE or -g CONFIG",
 				   NULL);
 	if (cli->check_config && !cli->config)
-		return usage_error("--check-config needs -c FILE", NULL);
+		return usage_error("--check-config needs -g FILE", NULL);
 	if (cli->foreground && !cli->daemon)
 		return usage_error("--foreground goes with --daemon", NULL);
 	if (cli->read_file && cli->interface)
 		return usage_error("-r and -i exclude each other", NULL);
-	if (optind < argc) {
+	if (filter_file && optind < argc)
+		return usage_error("-F FILE and an expression on the command "
+				   "line exclude each other",
+				   NULL);
+	if (filter_file) {
+		cli->filter = read_filter_file(filter_file);
+		if (!cli->filter) {
+			fprintf(stderr, "tcpfsm: %s: %s\n", filter_file,
+				strerror(errno));
+			return 1;
+		}
+	} else if (optind < argc) {
 		cli->filter = join_words(argc - optind, argv + optind);
 		if (!cli->filter) {
 			fputs("tcpfsm: out of memory\n", stderr);

@@ -1,5 +1,6 @@
 /*
- * cli.h - the command line.
+ * cli.h - the command line: tcpdump's options, where tcpdump has one, mean
+ * what they mean there; tcpfsm's own are long options (and -g).
  */
 #ifndef TCPFSM_CLI_H
 #define TCPFSM_CLI_H
@@ -11,13 +12,20 @@
 struct cli {
 	const char *read_file; /* -r: a pcap or pcapng file, "-" for stdin */
 	const char *interface; /* -i: capture live */
-	char *filter;	       /* trailing words: a pcap filter expression */
-	const char *config;    /* -c: the configuration file */
-	int check_config;      /* --check-config: validate it and exit */
-	int daemon;	       /* --daemon: run unattended */
-	int foreground;	       /* --foreground: as a daemon, but attached */
+	char *filter; /* trailing words or -F FILE: a pcap filter expression */
+	const char *config;  /* -g, --config: the configuration file */
+	uint64_t count;	     /* -c: stop after this many packets; 0: never */
+	uint32_t snaplen;    /* -s: live snap length; 0: the configuration's */
+	int list_interfaces; /* -D */
+	int line_buffered;   /* -l: standard output a line at a time */
+	int tflag;	     /* how many -t: the text time stamp (text.h) */
+	int verbose;	     /* how many -v */
+	int quiet;	     /* -q: alerts, resolved and stats only */
+	int check_config;    /* --check-config: validate it and exit */
+	int daemon;	     /* --daemon: run unattended */
+	int foreground;	     /* --foreground: as a daemon, but attached */
 	enum output_format format;
-	int format_set; /* -F given: it overrides the file's outputs */
+	int format_set; /* --format given: it overrides the file's outputs */
 	int snapshot;	/* --snapshot: table of open connections at the end */
 	int color;	/* -1 auto (a terminal), 0 never, 1 always */
 	uint32_t max_connections;

@@ -22,6 +22,7 @@
 #include "feed.h"
 #include "metrics.h"
 #include "output/output.h"
+#include "output/text.h"
 #include "prefault.h"
 #include "tcpfsm.h"
 
@@ -45,7 +46,10 @@ struct program {
 	struct output out[CONFIG_MAX_OUTPUTS];
 	size_t n_out;
 	struct tcpfsm *t;
-	int detached;	    /* stderr is gone: report to syslog */
+	int detached; /* stderr is gone: report to syslog */
+	/* Standard output a line at a time: -l, or a terminal (as tcpdump,
+	 * and stdio, do) */
+	int line_buffered;
 	int64_t next_stats; /* wall time of the next periodic stats event */
 	int64_t next_metrics;
 };
@@ -72,8 +76,11 @@ static void report(struct program *p, const char *fmt, ...)
 static void on_event(const struct tcpfsm_event *ev, void *user)
 {
 	struct program *p = user;
-	for (size_t i = 0; i < p->n_out; i++)
+	for (size_t i = 0; i < p->n_out; i++) {
 		output_deliver(&p->out[i], ev);
+		if (p->line_buffered && p->out[i].sink == SINK_STDOUT)
+			ob_flush(&p->out[i].ob);
+	}
 }
 
 /* Folds the command line into the configuration: the command line wins. */
@@ -103,6 +110,15 @@ static void apply_cli(struct config *cfg, const struct cli *cli)
 						 : SINK_TEXT;
 		cfg->outputs[0].events = EVENTS_ALL;
 	}
+	/* -q: what needs a person's attention, on the terminal's output. */
+	if (cli->quiet)
+		for (size_t i = 0; i < cfg->n_outputs; i++)
+			if (cfg->outputs[i].type == SINK_STDOUT)
+				cfg->outputs[i].events &= EVENTS_ALERT |
+							  EVENTS_RESOLVED |
+							  EVENTS_STATS;
+	if (cli->snaplen)
+		cfg->capture.snaplen = cli->snaplen;
 	if (cli->max_connections)
 		cfg->tracker.max_connections = cli->max_connections;
 	for (int s = 0; s < TCPFSM_NSTATES; s++)
@@ -135,8 +151,11 @@ static void emit_stats(struct program *p)
 {
 	struct tcpfsm_stats st = *tcpfsm_stats(p->t);
 	capture_counters(&p->cap, &st);
-	for (size_t i = 0; i < p->n_out; i++)
+	for (size_t i = 0; i < p->n_out; i++) {
 		output_deliver_stats(&p->out[i], &st, tcpfsm_now(p->t));
+		if (p->line_buffered && p->out[i].sink == SINK_STDOUT)
+			ob_flush(&p->out[i].ob);
+	}
 }
 
 static void write_metrics(struct program *p)
@@ -246,6 +265,26 @@ static int check_capture_settings(struct program *p)
 		report(p, "%s", err);
 		return -1;
 	}
+	return 0;
+}
+
+/* -i 2: the second interface tcpfsm -D lists, as in tcpdump (interface
+ * names do not start with a digit). */
+static int interface_by_number(struct program *p)
+{
+	const char *name = p->cfg.capture.interface;
+	char err[PCAP_ERRBUF_SIZE + 64];
+
+	if (!name || !*name || strspn(name, "0123456789") != strlen(name))
+		return 0;
+	char *real = capture_interface_by_number(
+		(unsigned)strtoul(name, NULL, 10), err, sizeof err);
+	if (!real) {
+		report(p, "-i %s: %s", name, err);
+		return -1;
+	}
+	free(p->cfg.capture.interface);
+	p->cfg.capture.interface = real;
 	return 0;
 }
 
@@ -380,6 +419,14 @@ int main(int argc, char **argv)
 	int rc = cli_parse(&p->cli, argc, argv);
 	if (rc >= 0)
 		return rc;
+	if (p->cli.list_interfaces) {
+		if (capture_list_interfaces(stdout, err, sizeof err) == 0)
+			return 0;
+		fprintf(stderr, "tcpfsm: %s\n", err);
+		return 1;
+	}
+	text_configure((enum text_time)p->cli.tflag, p->cli.verbose);
+	p->line_buffered = p->cli.line_buffered || isatty(STDOUT_FILENO);
 
 	/* 1. Configuration: everything is checked before anything starts. */
 	config_defaults(&p->cfg);
@@ -390,6 +437,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	apply_cli(&p->cfg, &p->cli);
+	if (interface_by_number(p) < 0) {
+		status = 2;
+		goto out;
+	}
 	if ((p->cli.check_config || p->cli.daemon) &&
 	    check_capture_settings(p) < 0) {
 		status = 2;
@@ -406,6 +457,7 @@ int main(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
+	p->cap.limit = p->cli.count;
 
 	/* 3. Detach, pidfile, give up root. */
 	if (p->cli.daemon && !p->cli.foreground) {

@@ -25,6 +25,7 @@ struct reader {
 	pcap_t *pcap;
 	int dlt;
 	const char *name;
+	uint64_t limit; /* records to read; 0: all */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t filled, emptied;
@@ -83,6 +84,10 @@ static void *run(void *arg)
 		while (b->n < RD_BLOCK) {
 			struct pcap_pkthdr *h;
 			const u_char *data;
+			if (r->limit && records == r->limit) {
+				rc = PCAP_ERROR_BREAK; /* an end, as EOF */
+				break;
+			}
 			rc = pcap_next_ex(r->pcap, &h, &data);
 			if (rc != 1)
 				break;
@@ -110,7 +115,8 @@ static void *run(void *arg)
 	return NULL;
 }
 
-struct reader *reader_start(pcap_t *p, int dlt, const char *name)
+struct reader *reader_start(pcap_t *p, int dlt, const char *name,
+			    uint64_t limit)
 {
 	struct reader *r = calloc(1, sizeof *r);
 
@@ -119,6 +125,7 @@ struct reader *reader_start(pcap_t *p, int dlt, const char *name)
 	r->pcap = p;
 	r->dlt = dlt;
 	r->name = name;
+	r->limit = limit;
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->filled, NULL);
 	pthread_cond_init(&r->emptied, NULL);

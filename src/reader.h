@@ -33,9 +33,11 @@ struct rd_block {
 struct reader;
 
 /* Starts reading p (a file of link type dlt, filter installed) on a thread
- * of its own; name is for messages. NULL if the thread cannot start (the
- * caller then reads on its own thread). */
-struct reader *reader_start(pcap_t *p, int dlt, const char *name);
+ * of its own, up to limit records (0: all, else the file ends there, as
+ * tcpdump -c ends it); name is for messages. NULL if the thread cannot
+ * start (the caller then reads on its own thread). */
+struct reader *reader_start(pcap_t *p, int dlt, const char *name,
+			    uint64_t limit);
 
 enum rd_status {
 	RD_BLOCK_READY = 0, /* *block holds packets */

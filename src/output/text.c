@@ -5,10 +5,127 @@
  *
  *   19:31:06.123456 #1    10.0.0.1:40000 > 10.0.0.2:80   client CLOSED       ->
  * SYN_SENT     sent SYN
+ *
+ * The time of day alone is ambiguous once a capture spans days: from the
+ * first line more than a day after the first event, every line carries
+ * the date as tcpdump -tttt writes it (the lines before cannot be taken
+ * back; a file read once and a pipe alike are written as they are read).
  */
 #include <string.h>
 
+#include "decimal.h"
 #include "output.h"
+#include "text.h"
+
+#define DAY_US ((int64_t)86400 * 1000000)
+
+static enum text_time time_format;
+static int verbose;
+/* The first event's time (any output), and whether lines carry the date
+ * since: one decision for every output. */
+static int64_t first_ts;
+static int have_first, dated;
+/* -ttt: each output's previous line, by output (a few at most). */
+static struct {
+	const struct output *o;
+	int64_t prev;
+} last_line[16];
+
+void text_configure(enum text_time t, int v)
+{
+	time_format = t;
+	verbose = v;
+}
+
+/* The time of the previous line o wrote (ts itself for its first), and
+ * remembers ts as the next one's. */
+static int64_t previous(const struct output *o, int64_t ts)
+{
+	size_t n = sizeof last_line / sizeof last_line[0], i;
+
+	for (i = 0; i < n && last_line[i].o && last_line[i].o != o; i++)
+		;
+	if (i == n) /* more outputs than slots: share the last */
+		i = n - 1;
+	int64_t prev = last_line[i].o ? last_line[i].prev : ts;
+	last_line[i].o = o;
+	last_line[i].prev = ts;
+	return prev;
+}
+
+/* "YYYY-MM-DD " for a UTC day number (days since 1970-01-01), by Howard
+ * Hinnant's civil_from_days. */
+static void put_date(struct outbuf *ob, int64_t days)
+{
+	char text[12] = "YYYY-MM-DD ";
+	int64_t z = days + 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	uint64_t doe = (uint64_t)(z - era * 146097);
+	uint64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t y = (int64_t)yoe + era * 400;
+	uint64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	uint64_t mp = (5 * doy + 2) / 153;
+	uint64_t d = doy - (153 * mp + 2) / 5 + 1;
+	uint64_t m = mp < 10 ? mp + 3 : mp - 9;
+
+	y += m <= 2;
+	dec_fixed(text, (uint32_t)(y < 0 ? 0 : y % 10000), 4);
+	dec_fixed(text + 5, (uint32_t)m, 2);
+	dec_fixed(text + 8, (uint32_t)d, 2);
+	ob_write(ob, text, sizeof text - 1);
+}
+
+/* A duration as HH:MM:SS.ffffff, as tcpdump -ttt writes it (more digits
+ * of hours when it needs them). */
+static void put_delta(struct outbuf *ob, int64_t us)
+{
+	uint64_t t = (uint64_t)(us < 0 ? 0 : us);
+	uint64_t hours = t / 3600000000u;
+	char text[14] = ":mm:ss.ffffff";
+
+	if (hours < 10)
+		ob_putc(ob, '0');
+	ob_uint(ob, hours);
+	dec_fixed(text + 1, (uint32_t)(t / 60000000u % 60), 2);
+	dec_fixed(text + 4, (uint32_t)(t / 1000000u % 60), 2);
+	dec_fixed(text + 7, (uint32_t)(t % 1000000u), 6);
+	ob_write(ob, text, sizeof text - 1);
+}
+
+/* The line's time stamp and the space after it (nothing with -t). */
+static void stamp(struct output *o, int64_t ts)
+{
+	struct outbuf *ob = &o->ob;
+
+	if (!have_first) {
+		have_first = 1;
+		first_ts = ts;
+	}
+	switch (time_format) {
+	case TEXT_TIME_NONE:
+		return;
+	case TEXT_TIME_EPOCH:
+		ob_seconds(ob, ts);
+		break;
+	case TEXT_TIME_DELTA:
+		put_delta(ob, ts - previous(o, ts));
+		break;
+	case TEXT_TIME_SINCE_FIRST:
+		put_delta(ob, ts - first_ts);
+		break;
+	case TEXT_TIME_AUTO:
+	case TEXT_TIME_DATE:
+		if (time_format == TEXT_TIME_DATE || dated ||
+		    ts - first_ts > DAY_US) {
+			dated = 1;
+			put_date(ob, ts >= 0 ? ts / DAY_US
+					     : -((-ts + DAY_US - 1) / DAY_US));
+		}
+		ob_clock(ob, ts);
+		break;
+	}
+	ob_putc(ob, ' ');
+}
 
 #define ADDR_WIDTH  21 /* "255.255.255.255:65535" */
 #define STATE_WIDTH 12 /* "SYN_RECEIVED" */
@@ -49,8 +166,7 @@ static void conn_prefix(struct output *o, const struct tcpfsm_event *ev)
 	struct outbuf *ob = &o->ob;
 
 	id[1 + fmt_uint(id + 1, ev->conn->id)] = '\0';
-	ob_clock(ob, ev->ts);
-	ob_putc(ob, ' ');
+	stamp(o, ev->ts);
 	ob_pad(ob, id, -5);
 	ob_putc(ob, ' ');
 	tcpfsm_addr_format(&ev->conn->client, a);
@@ -59,6 +175,26 @@ static void conn_prefix(struct output *o, const struct tcpfsm_event *ev)
 	tcpfsm_addr_format(&ev->conn->server, a);
 	ob_pad(ob, a, -ADDR_WIDTH);
 	ob_putc(ob, ' ');
+}
+
+/* -v: what each side sent, as conn.log counts it (orig: the client
+ * unless Zeek's rules flipped it). */
+static void record_detail(struct outbuf *ob, const struct tcpfsm_conn_record *r)
+{
+	ob_puts(ob, " orig ");
+	ob_uint(ob, r->orig_pkts);
+	ob_puts(ob, " pkts ");
+	ob_uint(ob, r->orig_bytes);
+	ob_puts(ob, " B, resp ");
+	ob_uint(ob, r->resp_pkts);
+	ob_puts(ob, " pkts ");
+	ob_uint(ob, r->resp_bytes);
+	ob_puts(ob, " B");
+	if (r->missed_bytes) {
+		ob_puts(ob, ", ");
+		ob_uint(ob, r->missed_bytes);
+		ob_puts(ob, " B missed by the sensor");
+	}
 }
 
 void text_event(struct output *o, const struct tcpfsm_event *ev)
@@ -106,6 +242,8 @@ void text_event(struct output *o, const struct tcpfsm_event *ev)
 				ob_puts(ob, ev->record->history);
 			}
 			ob_putc(ob, ']');
+			if (verbose)
+				record_detail(ob, ev->record);
 		}
 		break;
 	case TCPFSM_EV_ALERT:
@@ -212,4 +350,27 @@ void text_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts)
 	}
 	if (any)
 		ob_putc(ob, '\n');
+	if (!verbose)
+		return;
+	/* -v: the endpoints as they stand, as netstat would count them. */
+	for (int side = 0; side < 2; side++) {
+		any = 0;
+		for (int s = 0; s < TCPFSM_NSTATES; s++) {
+			if (!st->state[side][s])
+				continue;
+			if (!any) {
+				ob_puts(ob, "# ");
+				ob_puts(ob, tcpfsm_side_name(side));
+				ob_puts(ob, "s now: ");
+			} else {
+				ob_puts(ob, ", ");
+			}
+			ob_puts(ob, tcpfsm_state_name(s));
+			ob_putc(ob, ' ');
+			ob_uint(ob, st->state[side][s]);
+			any = 1;
+		}
+		if (any)
+			ob_putc(ob, '\n');
+	}
 }

@@ -77,6 +77,162 @@ def slow_fifo(tcpfsm, demo, check, *args):
           f"{' '.join(args)}".rstrip())
 
 
+def write_pcap(path, head, recs):
+    with open(path, "wb") as f:
+        f.write(head)
+        for r in recs:
+            f.write(r)
+
+
+def shifted(rec, seconds, end="<"):
+    """A record with its time stamp moved on by seconds."""
+    sec = struct.unpack(end + "I", rec[:4])[0]
+    return struct.pack(end + "I", sec + seconds) + rec[4:]
+
+
+def tcpdump_flags(tcpfsm, demo, run, check):
+    """tcpdump's letters mean what they mean in tcpdump."""
+    plain = run("-r", demo).stdout
+    for args in (["-nnr", demo], ["-lnr", demo], ["-n", "-r", demo],
+                 ["-nn", "-r", demo], ["-l", "-r", demo]):
+        r = run(*args)
+        check(r.returncode == 0 and r.stdout == plain,
+              f"{' '.join(args[:-1])} FILE parses as tcpdump's getopt does")
+    r = run("-nn", "-r", "/nonexistent/x")
+    check(r.returncode == 1 and b"/nonexistent/x" in r.stderr and
+          b"unknown option" not in r.stderr, "-nn -r x: x is the file")
+    for args, name in ((["-nX", "-r", demo], b"-X"), (["-K", "-r", demo],
+                                                        b"-K"),
+                       (["-V"], b"-V"), (["--nosuch"], b"--nosuch")):
+        r = run(*args)
+        check(r.returncode == 2 and
+              r.stderr.startswith(b"tcpfsm: unknown option: " + name +
+                                  b" "),
+              f"an unknown option is named: {name.decode()}")
+    r = run("-r", demo, "-c")
+    check(r.returncode == 2 and b"needs a value: -c" in r.stderr,
+          "a missing value names the option")
+
+    # -c N: exactly N packets, from a file (read ahead) or a pipe.
+    for n in (1, 30, 85):
+        js = run("-r", demo, "-c", str(n), "--format", "json").stdout
+        stats = json.loads(js.splitlines()[-1])
+        with open(demo, "rb") as f:
+            piped = run("-r", "-", "-c", str(n), "--format", "json",
+                        stdin=f).stdout
+        check(stats["packets"] == n and piped == js,
+              f"-c {n}: stops after {n} packets ({stats['packets']})")
+    check(run("-r", demo, "-c", "0").returncode == 2 and
+          run("-r", demo, "-c", "x").returncode == 2,
+          "-c takes a packet count from 1")
+
+    check(run("-r", demo, "-s", "0").returncode == 0 and
+          run("-r", demo, "-s", "128").returncode == 0 and
+          run("-r", demo, "-s", "10").returncode == 2,
+          "-s SNAPLEN: 0 or 64 to 262144")
+
+    r = run("-D")
+    lines = r.stdout.decode().splitlines()
+    check(r.returncode == 0 and lines and
+          all(l.startswith(f"{i + 1}.") for i, l in enumerate(lines)),
+          "-D lists interfaces, numbered")
+    td = subprocess.run(["tcpdump", "-D"], capture_output=True) \
+        if os.path.exists("/usr/bin/tcpdump") else None
+    if td and td.returncode == 0:
+        check(td.stdout == r.stdout, "-D prints what tcpdump -D prints")
+
+    # -t family: the first transition line's stamp.
+    def first(*args):
+        out = run("-r", demo, *args).stdout.decode().splitlines()
+        return out[0], out[1]
+    import re
+    for args, pattern, what in (
+            ([], r"^\d\d:\d\d:\d\d\.\d{6} #1 ", "time of day"),
+            (["-t"], r"^#1 ", "-t: no time stamp"),
+            (["-tt"], r"^\d{10}\.\d{6} #1 ", "-tt: epoch seconds"),
+            (["-ttt"], r"^00:00:00\.000000 #1 ", "-ttt: delta"),
+            (["-tttt"], r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6} #1 ",
+             "-tttt: date and time"),
+            (["-ttttt"], r"^00:00:00\.000000 #1 ",
+             "-ttttt: since the first")):
+        line, second = first(*args)
+        check(re.match(pattern, line) is not None, f"{what}: {line[:30]}")
+    _, second = first("-ttt")
+    check(second.startswith("00:00:00.000030 "),
+          f"-ttt: the second line's delta ({second[:16]})")
+    check(run("-r", demo, "-tttttt").returncode == 2, "-tttttt refused")
+
+    v = run("-r", demo, "-v").stdout.decode()
+    check(" pkts " in v and "# clients now:" in v and
+          "# servers now:" in v, "-v: packets per side and endpoints")
+    q = run("-r", demo, "-q").stdout.decode()
+    check("ALERT" in q and "->" not in q.replace("-> record", "") and
+          " end " not in q and q.rstrip().splitlines()[-1].startswith("#"),
+          "-q: alerts and stats only")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        ff = os.path.join(tmp, "filter")
+        with open(ff, "w") as f:
+            f.write("# the stuck one\ntcp port 8080  # and nothing else\n")
+        r = run("-r", demo, "-F", ff)
+        check(r.returncode == 0 and
+              r.stdout == run("-r", demo, "tcp", "port", "8080").stdout and
+              b":8080" in r.stdout, "-F FILE: the filter from a file")
+        check(run("-r", demo, "-F", ff, "port", "80").returncode == 2,
+              "-F FILE and an expression exclude each other")
+        cfg = os.path.join(tmp, "c.yaml")
+        with open(cfg, "w") as f:
+            f.write("outputs:\n  - type: stdout\n    format: json\n")
+        g = run("-g", cfg, "-r", demo)
+        check(g.returncode == 0 and g.stdout.startswith(b'{"ts":') and
+              g.stdout == run("--config", cfg, "-r", demo).stdout,
+              "-g FILE and --config FILE read the configuration")
+        old = run("-c", cfg, "-r", demo)
+        check(old.returncode == 0 and old.stdout == g.stdout and
+              b"-c takes a packet count" in old.stderr,
+              "-c FILE, the old spelling, still reads it, with a word")
+    old = run("-r", demo, "-F", "json")
+    check(old.returncode == 0 and old.stdout ==
+          run("-r", demo, "--format", "json").stdout and
+          b"--format json" in old.stderr,
+          "-F json, the old spelling, still works, with a word")
+
+    helptext = run("--help").stdout.decode()
+    missing = [f for f in ("-r,", "-i,", "-c COUNT", "-s,", "-F FILE",
+                           "-D,", "-l ", "-n, -nn", "-t ", "-tt ",
+                           "-ttt ", "-tttt ", "-ttttt", "-v ", "-q ",
+                           "-g, --config", "--format", "--check-config",
+                           "--daemon", "--foreground", "--snapshot ",
+                           "--color", "--max-connections", "--alert",
+                           "-h, --help", "--version")
+               if f not in helptext]
+    check(not missing, f"--help lists every flag {missing or ''}")
+
+
+def dates(tcpfsm, demo, run, check):
+    """A capture that spans days: the date appears once it matters."""
+    head, recs = records(demo)
+    with tempfile.TemporaryDirectory() as tmp:
+        long = os.path.join(tmp, "days.pcap")
+        half = len(recs) // 2
+        write_pcap(long, head, recs[:half] +
+                   [shifted(r, 2 * 86400) for r in recs[half:]])
+        lines = run("-r", long).stdout.decode().splitlines()
+        import re
+        dated = [bool(re.match(r"\d{4}-\d\d-\d\d \d\d:", l))
+                 for l in lines if not l.startswith("#")]
+        check(dated and not dated[0] and dated[-1] and
+              dated == sorted(dated),
+              "more than a day: lines carry the date from then on")
+        short = run("-r", demo).stdout.decode().splitlines()
+        check(not any(re.match(r"\d{4}-", l) for l in short),
+              "within a day: the time of day only")
+        always = run("-r", demo, "-tttt").stdout.decode().splitlines()
+        check(all(re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6} ",
+                           l) for l in always if not l.startswith("#")),
+              "-tttt: the date on every line")
+
+
 def main():
     tcpfsm, pcaps = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     gen = os.path.abspath(sys.argv[3])
@@ -101,7 +257,7 @@ def main():
     for args, what in ((["--bogus"], "an unknown option"),
                        (["-r"], "a missing value"),
                        ([], "nothing to read"),
-                       (["-r", demo, "-F", "xml"], "an unknown format"),
+                       (["-r", demo, "--format", "xml"], "an unknown format"),
                        (["-r", demo, "--alert", "ESTABLISHED=3s"],
                         "an alert on a state that cannot be stuck"),
                        (["-r", demo, "--max-connections", "0"],
@@ -124,12 +280,12 @@ def main():
         check(r.returncode == 1 and b"filter" in r.stderr,
               "bad filter expression: exit 1, says so")
 
-    whole = run("-r", demo, "-F", "json")
+    whole = run("-r", demo, "--format", "json")
     check(whole.returncode == 0, "reads the demo capture")
     with open(demo, "rb") as f:
-        piped = run("-r", "-", "-F", "json", stdin=f)
+        piped = run("-r", "-", "--format", "json", stdin=f)
     check(piped.stdout == whole.stdout, "-r - reads standard input alike")
-    again = run("-r", demo, "-F", "json")
+    again = run("-r", demo, "--format", "json")
     check(again.stdout == whole.stdout, "same file, same output")
 
     # A file is read ahead on a second thread, a pipe is not: the same
@@ -142,18 +298,18 @@ def main():
 
         def through_pipe(path):
             cat = subprocess.Popen(["cat", path], stdout=subprocess.PIPE)
-            r = run("-r", "-", "-F", "json", stdin=cat.stdout)
+            r = run("-r", "-", "--format", "json", stdin=cat.stdout)
             cat.wait()
             return r
 
-        direct, piped = run("-r", big, "-F", "json"), through_pipe(big)
+        direct, piped = run("-r", big, "--format", "json"), through_pipe(big)
         check(direct.returncode == 0 and direct.stdout.count(b"\n") > 10000
               and direct.stdout == piped.stdout,
               "a 30k-packet file read ahead gives what a pipe gives")
         cut = os.path.join(tmp, "cut.pcap")
         with open(big, "rb") as src, open(cut, "wb") as dst:
             dst.write(src.read(os.path.getsize(big) // 2))
-        direct, piped = run("-r", cut, "-F", "json"), through_pipe(cut)
+        direct, piped = run("-r", cut, "--format", "json"), through_pipe(cut)
         msg = direct.stderr.decode()
         check(direct.returncode == 1 and piped.returncode == 1 and
               "after record" in msg and cut in msg and
@@ -169,7 +325,7 @@ def main():
           "every JSON line is an object with ts and type")
     ports = {e["server"] for e in events if e["type"] == "transition"}
     filtered = [json.loads(l) for l in
-                run("-r", demo, "-F", "json", "tcp", "port", "8080")
+                run("-r", demo, "--format", "json", "tcp", "port", "8080")
                 .stdout.splitlines()]
     fports = {e["server"] for e in filtered if e["type"] == "transition"}
     check(len(ports) > 1 and fports and
@@ -184,6 +340,8 @@ def main():
     snap = run("-r", demo, "--snapshot").stdout.decode()
     check("connections open at" in snap and "LISTEN" in snap,
           "--snapshot lists open connections and listeners")
+    tcpdump_flags(tcpfsm, demo, run, check)
+    dates(tcpfsm, demo, run, check)
     slow_fifo(tcpfsm, demo, check)
     slow_fifo(tcpfsm, demo, check, "--format", "json")
     print(f"{len(checks)} checks, {len(failures)} failed")
