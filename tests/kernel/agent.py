@@ -34,6 +34,27 @@ Addresses are printed as a.b.c.d:port or [v6]:port.
   forget NAME                         drop our reference without close():
                                       the socket stays open, owned by no one
   state                               list our sockets
+  sockopt NAME OPT VALUE              setsockopt: rcvbuf, sndbuf (SO_RCVBUF/
+                                      SO_SNDBUF bytes; the kernel doubles
+                                      them), keepalive (0/1), keepidle,
+                                      keepintvl (s), keepcnt, nodelay (0/1);
+                                      on a listener before the SYN arrives,
+                                      accepted sockets inherit it
+  sendn NAME TOTAL SIZE TIMEOUT       write TOTAL bytes in writes of SIZE
+                                      (NAME may be a pattern), as far as the
+                                      socket takes them within TIMEOUT;
+                                      answers "NAME SENT" per socket
+  pump NAME TOTAL SIZE [GAP]          the same in a background thread, one
+                                      write of SIZE every GAP s (default 0:
+                                      as fast as the socket takes them)
+  sink NAME [DELAY [RATE]]            background thread reading NAME after
+                                      DELAY s at RATE bytes/s (0 = as fast as
+                                      possible) until EOF or close
+  bg NAME TIMEOUT                     wait up to TIMEOUT for NAME's
+                                      background pump to finish; answers the
+                                      bytes pumped and sunk so far
+  tcpinfo NAME                        TCP_INFO: state rto_us rtt_us
+                                      retransmits probes backoff unacked
 Python standard library only.
 """
 import errno
@@ -41,10 +62,22 @@ import select
 import socket
 import struct
 import sys
+import threading
 import time
 
 socks = {}  # name -> socket
 held = []  # sockets that were "forgotten" but must stay open
+bgs = {}  # name -> {"pump": thread, "sink": thread, "sent": n, "got": n}
+
+SOCKOPTS = {
+    "rcvbuf": (socket.SOL_SOCKET, socket.SO_RCVBUF),
+    "sndbuf": (socket.SOL_SOCKET, socket.SO_SNDBUF),
+    "keepalive": (socket.SOL_SOCKET, socket.SO_KEEPALIVE),
+    "keepidle": (socket.IPPROTO_TCP, socket.TCP_KEEPIDLE),
+    "keepintvl": (socket.IPPROTO_TCP, socket.TCP_KEEPINTVL),
+    "keepcnt": (socket.IPPROTO_TCP, socket.TCP_KEEPCNT),
+    "nodelay": (socket.IPPROTO_TCP, socket.TCP_NODELAY),
+}
 
 
 def fmt(sa):
@@ -131,6 +164,76 @@ def do_accept(lname, name, timeout):
     s.setblocking(False)
     socks[name] = s
     return "%s %s %s" % (name, fmt(s.getsockname()), fmt(s.getpeername()))
+
+
+def write_n(s, total, size, deadline, gap=0.0, count=None):
+    """Write total bytes in writes of size; stop at the deadline (None:
+    never). Returns the bytes written; count(n) is called after each write."""
+    sent = 0
+    chunk = b"x" * size
+    while sent < total:
+        n = min(size, total - sent)
+        buf = memoryview(chunk)[:n]
+        while len(buf):
+            left = None if deadline is None else deadline - time.time()
+            if left is not None and left <= 0:
+                return sent
+            _, w, _ = select.select([], [s], [], 0.5 if left is None else min(left, 0.5))
+            if not w:
+                continue
+            try:
+                k = s.send(buf)
+            except (BlockingIOError, InterruptedError):
+                continue
+            except OSError:
+                return sent
+            buf = buf[k:]
+            sent += k
+            if count:
+                count(k)
+        if gap:
+            time.sleep(gap)
+    return sent
+
+
+def bgstate(name):
+    return bgs.setdefault(name, {"pump": None, "sink": None, "sent": 0, "got": 0,
+                                 "eof": False})
+
+
+def pump(name, s, total, size, gap):
+    b = bgstate(name)
+
+    def count(k):
+        b["sent"] += k
+    write_n(s, total, size, None, gap, count)
+
+
+def sink(name, s, delay, rate):
+    b = bgstate(name)
+    time.sleep(delay)
+    t0 = time.time()
+    while True:
+        if rate:
+            ahead = b["got"] / rate - (time.time() - t0)
+            if ahead > 0:
+                time.sleep(ahead)
+        try:
+            r, _, _ = select.select([s], [], [], 0.5)
+        except (OSError, ValueError):
+            return
+        if not r:
+            continue
+        try:
+            d = s.recv(min(65536, int(rate / 10) or 1) if rate else 65536)
+        except (BlockingIOError, InterruptedError):
+            continue
+        except OSError:
+            return
+        if not d:
+            b["eof"] = True
+            return
+        b["got"] += len(d)
 
 
 def handle(words, rest):
@@ -222,6 +325,56 @@ def handle(words, rest):
         for n in names(words[1]):
             held.append(socks.pop(n))
         return "done"
+    if cmd == "sockopt":
+        level, opt = SOCKOPTS[words[2]]
+        for n in names(words[1]):
+            socks[n].setsockopt(level, opt, int(words[3]))
+        return "%s %s %s" % (words[1], words[2], socks[names(words[1])[0]].getsockopt(level, opt))
+    if cmd == "sendn":
+        total, size, timeout = int(words[2]), int(words[3]), float(words[4])
+        deadline = time.time() + timeout
+        return " | ".join("%s %d" % (n, write_n(socks[n], total, size, deadline))
+                          for n in names(words[1]))
+    if cmd == "pump":
+        total, size = int(words[2]), int(words[3])
+        gap = float(words[4]) if len(words) > 4 else 0.0
+        for n in names(words[1]):
+            th = threading.Thread(target=pump, args=(n, socks[n], total, size, gap),
+                                  daemon=True)
+            bgstate(n)["pump"] = th
+            th.start()
+        return "started"
+    if cmd == "sink":
+        delay = float(words[2]) if len(words) > 2 else 0.0
+        rate = float(words[3]) if len(words) > 3 else 0.0
+        for n in names(words[1]):
+            th = threading.Thread(target=sink, args=(n, socks[n], delay, rate), daemon=True)
+            bgstate(n)["sink"] = th
+            th.start()
+        return "started"
+    if cmd == "bg":
+        deadline = time.time() + float(words[2])
+        out = []
+        for n in names(words[1]):
+            b = bgstate(n)
+            if b["pump"] is not None:
+                b["pump"].join(max(0.0, deadline - time.time()))
+            out.append("%s sent %d got %d%s%s" % (
+                n, b["sent"], b["got"], " eof" if b["eof"] else "",
+                " pumping" if b["pump"] is not None and b["pump"].is_alive() else ""))
+        return " | ".join(out)
+    if cmd == "tcpinfo":
+        out = []
+        for n in names(words[1]):
+            ti = socks[n].getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+            st, ca, retr, probes, backoff = struct.unpack_from("BBBBB", ti, 0)
+            rto, = struct.unpack_from("I", ti, 8)
+            unacked, = struct.unpack_from("I", ti, 24)
+            rtt, rttvar = struct.unpack_from("II", ti, 68)
+            out.append("%s state %d rto_us %d rtt_us %d rttvar_us %d retransmits %d probes %d "
+                       "backoff %d unacked %d" % (n, st, rto, rtt, rttvar, retr, probes,
+                                                  backoff, unacked))
+        return " | ".join(out)
     if cmd == "state":
         out = []
         for n in sorted(socks, key=natkey):
