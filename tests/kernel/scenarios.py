@@ -6,7 +6,12 @@ removes nft drop rules (ctx.drop(name, at, match) / ctx.undrop(name); `at` is
 one of record's PLACES: router:c2s, router:s2c, client:in, client:out,
 server:in, server:out), and states what the recording must show
 (ctx.expect(conn, host, state, stuck)), which endpoints the wire cannot
-decide (ctx.ambiguous(conn, host, why, states)) and free notes (ctx.note).
+decide (ctx.ambiguous(conn, host, why, states)), the ESTABLISHED stalls the
+tracker must alert on (ctx.expect_alert(conn, host, kind, side); with
+conn None: none is due, a control) and free notes (ctx.note). A function's
+`path_delay` attribute, (client side ms, server side ms), puts delay lines
+on the path; variant(base, suffix, delay, what, **params) registers
+base_suffix, the same function with other parameters and a delay.
 The docstring's first paragraph is the scenario's description; later
 paragraphs become "details" in scenario.json.
 
