@@ -926,6 +926,34 @@ def stall_mtu_blackhole(ctx):
 
 
 @scenario
+def stall_mtu_blackhole_before_sensor(ctx):
+    """An MTU black hole before the sensor: server->client packets longer than
+    1000 bytes (IP length) are dropped between the server and the sensor;
+    the server's small writes pass (the client SACKs those above the hole),
+    its large segment never reaches the sensor or the client and is
+    retransmitted for ever. Both ESTABLISHED; the server is the stuck
+    sender.
+
+    TCP_NODELAY on the server. After the request/answer: a write of 200
+    bytes (passes, acknowledged), 0.5 s later one of 1400 bytes (one
+    segment, dropped in the router's forward chain before the sensor) and at
+    once three of 200 bytes. The client's acknowledgement number stays at
+    the start of the hole. Held 9 s after the large write."""
+    _open(ctx)
+    ctx.s.cmd("sockopt ac1 nodelay 1")
+    ctx.drop("big", "router:s2c", "tcp sport 80 ip length > 1000")
+    ctx.sleep(0.5)
+    ctx.s.cmd("sendn ac1 200 200 2")
+    ctx.sleep(0.5)
+    ctx.s.cmd("sendn ac1 1400 1400 2")
+    for _ in range(3):
+        ctx.s.cmd("sendn ac1 200 200 2")
+    ctx.sleep(9.0)
+    _est(ctx)
+    ctx.expect_alert("c1", "server", "mtu_blackhole", "before_sensor")
+
+
+@scenario
 def control_bulk_loss(ctx):
     """Control (no alert due): a bulk transfer of 1.5 MB client->server through
     1 % random loss after the sensor; fast retransmits and SACK recover, the
