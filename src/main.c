@@ -170,6 +170,16 @@ static void write_metrics(struct program *p)
 		report(p, "metrics: %s", err);
 }
 
+/* Reading a capture file loses no alert: folding still groups them (each
+ * aggregate says how many), but the rate limit, which guards a live
+ * sensor's outputs against a flood, would drop some for good; the reader
+ * of a file has all the time it needs. Rate 0 is no limit. */
+static void offline_lossless(const struct program *p, struct config *cfg)
+{
+	if (!p->cap.live)
+		cfg->tracker.alert_rate = 0;
+}
+
 /* SIGHUP: reopen the outputs (logrotate), then re-read the configuration;
  * a bad new configuration is reported and the running one kept. */
 static void reload(struct program *p)
@@ -189,6 +199,7 @@ static void reload(struct program *p)
 		return;
 	}
 	apply_cli(&fresh, &p->cli);
+	offline_lossless(p, &fresh);
 	close_outputs(p);
 	config_free(&p->cfg);
 	p->cfg = fresh;
@@ -458,6 +469,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	p->cap.limit = p->cli.count;
+	offline_lossless(p, &p->cfg);
 
 	/* 3. Detach, pidfile, give up root. */
 	if (p->cli.daemon && !p->cli.foreground) {

@@ -233,6 +233,75 @@ def dates(tcpfsm, demo, run, check):
               "-tttt: the date on every line")
 
 
+def checksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def syn_packet(src, dst, sport, dport, seq):
+    """An Ethernet frame with a TCP SYN, checksums right."""
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, 0, 5 << 4, 0x02,
+                      64240, 0, 0)
+    pseudo = src + dst + struct.pack("!BBH", 0, 6, len(tcp))
+    tcp = tcp[:16] + struct.pack("!H", checksum(pseudo + tcp)) + tcp[18:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0, 64, 6,
+                     0, src, dst)
+    ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
+    eth = b"\x02\0\0\0\0\x02" + b"\x02\0\0\0\0\x01" + b"\x08\x00"
+    return eth + ip + tcp
+
+
+def stuck_capture(path, n):
+    """n clients each sending one SYN, within half a second, to a server
+    of its own that never answers: n SYN_SENT alerts three seconds later,
+    none folded into another's (folding groups by server), far beyond the
+    default rate limit (100 a second). A packet 10 s on lets them fire."""
+    head = struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)
+    t0 = 1700000000
+    recs = []
+    for i in range(n):
+        pkt = syn_packet(bytes([10, 1, i >> 8, i & 255]),
+                         bytes([10, 2, i >> 8, i & 255]), 40000, 80, i)
+        us = i * 500000 // n
+        recs.append(struct.pack("<IIII", t0, us, len(pkt), len(pkt)) + pkt)
+    last = syn_packet(bytes([10, 3, 0, 1]), bytes([10, 4, 0, 1]), 40000, 80,
+                      7)
+    recs.append(struct.pack("<IIII", t0 + 10, 0, len(last), len(last)) +
+                last)
+    write_pcap(path, head, recs)
+
+
+def offline_alerts(tcpfsm, run, check):
+    """Reading a file loses no alert to the rate limit."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cap = os.path.join(tmp, "stuck.pcap")
+        stuck_capture(cap, 1000)
+        r = run("-r", cap, "--format", "json")
+        events = [json.loads(l) for l in r.stdout.splitlines()]
+        alerts = [e for e in events if e["type"] == "alert"]
+        stats = events[-1] if events else {}
+        check(r.returncode == 0 and len(alerts) == 1000 and
+              stats.get("alerts_suppressed") == 0,
+              f"offline: 1000 stuck clients, 1000 alerts, none suppressed "
+              f"({len(alerts)}, {stats.get('alerts_suppressed')} "
+              f"suppressed)")
+        with open(cap, "rb") as f:
+            piped = run("-r", "-", "--format", "json", stdin=f)
+        check(piped.stdout == r.stdout, "offline through a pipe: the same")
+        cfg = os.path.join(tmp, "rate.yaml")
+        with open(cfg, "w") as f:
+            f.write("alerts:\n  rate_limit: 10\n")
+        r = run("-g", cfg, "-r", cap, "--format", "json")
+        n = sum(1 for l in r.stdout.splitlines()
+                if json.loads(l)["type"] == "alert")
+        check(r.returncode != 0 or n == 1000,
+              f"offline: a configured rate limit drops nothing ({n})")
+
+
 def main():
     tcpfsm, pcaps = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     gen = os.path.abspath(sys.argv[3])
@@ -341,6 +410,7 @@ def main():
     check("connections open at" in snap and "LISTEN" in snap,
           "--snapshot lists open connections and listeners")
     tcpdump_flags(tcpfsm, demo, run, check)
+    offline_alerts(tcpfsm, run, check)
     dates(tcpfsm, demo, run, check)
     slow_fifo(tcpfsm, demo, check)
     slow_fifo(tcpfsm, demo, check, "--format", "json")
