@@ -22,6 +22,12 @@
 extern "C" {
 #endif
 
+/* libtcpfsm is built with its symbols hidden: what is declared here, and
+ * only that, is exported from the shared library. */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
 #define TCPFSM_VERSION "0.1.0"
 
 /* RFC 793 connection states, as netstat/ss name them. */
@@ -240,6 +246,12 @@ struct tcpfsm_stats {
 	/* Listening sockets proven after the listener table was full
 	 * (65536 addresses), and so not listed by tcpfsm_foreach_listener(). */
 	uint64_t listeners_dropped;
+	/* The sensor's own losses, estimated as Zeek's capture-loss does:
+	 * acknowledgements that acknowledged new data (acks), those of them
+	 * that covered data the sensor never saw (gaps: the sensor missed the
+	 * packets), and the bytes missed. gaps / acks estimates the share of
+	 * packets the sensor misses. */
+	uint64_t acks, gaps, missed_bytes;
 	/* Not the tracker's own: left zero by it, for the capturing program to
 	 * fill from libpcap before reporting (pcap_stats(3)). */
 	uint64_t pcap_received, pcap_dropped, pcap_if_dropped;
@@ -299,6 +311,10 @@ const struct tcpfsm_stats *tcpfsm_stats(const struct tcpfsm *t);
 
 /* The tracker's clock: the latest time fed or advanced to (µs). */
 int64_t tcpfsm_now(const struct tcpfsm *t);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }
