@@ -137,7 +137,9 @@ static char *read_filter_file(const char *path)
 			}
 			text = more;
 		}
-		text[len++] = comment ? ' ' : (char)c;
+		if (comment)
+			c = ' ';
+		text[len++] = (char)c;
 	}
 	int failed = ferror(fp);
 	fclose(fp);

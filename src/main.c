@@ -237,6 +237,7 @@ static void report_setting(struct program *p, struct config_mark at,
 	va_list ap;
 
 	va_start(ap, fmt);
+	/* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized) */
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	if (at.line && p->cli.config)
