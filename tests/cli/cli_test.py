@@ -112,6 +112,15 @@ def tcpdump_flags(tcpfsm, demo, run, check):
     r = run("-r", demo, "-c")
     check(r.returncode == 2 and b"needs a value: -c" in r.stderr,
           "a missing value names the option")
+    r = run("-w", "out.pcap", "-r", demo)
+    check(r.returncode == 2 and b"unknown option: -w" in r.stderr,
+          "-w is not there (no stub)")
+    r = run("-i", "9999")
+    check(r.returncode == 2 and b"no interface number 9999" in r.stderr,
+          "-i N: a number beyond -D's list is refused")
+    r = run("-i", "nosuchif0")
+    check(r.returncode == 1 and b"nosuchif0" in r.stderr,
+          "-i NAME: an unknown interface is named")
 
     # -c N: exactly N packets, from a file (read ahead) or a pipe.
     for n in (1, 30, 85):
