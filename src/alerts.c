@@ -16,6 +16,36 @@ static const char *times(unsigned n, char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * A host stuck in a state it should pass through shows it by its own
+ * retransmissions: a SYN_SENT host resends its SYN, a SYN_RECEIVED host its
+ * SYN/ACK, and FIN_WAIT_1, CLOSING and LAST_ACK their FIN. Without one, the
+ * answer it waited for most likely reached it and the sensor missed it (or
+ * cannot see that direction). A CLOSE_WAIT host shows it by sending no FIN,
+ * and its FIN_WAIT_2 peer by receiving none: that silence is evidence only
+ * where the sensor sees the host's direction and has missed nothing of it.
+ */
+int alert_has_evidence(const struct flow *f, int side)
+{
+	const struct endpoint *e = &f->ep[side], *p = &f->ep[!side];
+
+	switch (e->state) {
+	case TCPFSM_SYN_SENT:
+	case TCPFSM_SYN_RECEIVED:
+		return e->syn_retx > 0;
+	case TCPFSM_FIN_WAIT_1:
+	case TCPFSM_CLOSING:
+	case TCPFSM_LAST_ACK:
+		return e->fin_retx > 0;
+	case TCPFSM_CLOSE_WAIT:
+		return (e->flags & EP_SEEN) && !(e->flags & EP_GAP);
+	case TCPFSM_FIN_WAIT_2:
+		return (p->flags & EP_SEEN) && !(p->flags & EP_GAP);
+	default:
+		return 1;
+	}
+}
+
 void alert_diagnose(const struct flow *f, int side, char *buf, size_t size)
 {
 	const struct endpoint *e = &f->ep[side], *p = &f->ep[!side];

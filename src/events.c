@@ -180,9 +180,10 @@ void alert_came_due(struct tcpfsm *t, struct flow *f, int side, int64_t ts)
 {
 	struct endpoint *e = &f->ep[side];
 
-	if (e->pending) {
-		/* An acknowledgement went its way: if it falls quiet, it got
-		 * it and was never stuck; if it retransmits, alert then. */
+	if (e->pending || !alert_has_evidence(f, side)) {
+		/* An acknowledgement went its way, or nothing on the wire
+		 * shows it stuck yet: if it falls quiet, it got what it waited
+		 * for and was never stuck; if it retransmits, alert then. */
 		e->flags |= EP_ALERT_HELD;
 		return;
 	}

@@ -51,6 +51,8 @@ enum {
 	EP_ALERT_HELD =
 		1 << 10, /* its alert came due while an ACK to it may
 			    have got through: held until that is known */
+	EP_GAP = 1 << 11, /* its peer acknowledged data of it the sensor never
+			     saw: the sensor misses packets of its direction */
 };
 
 struct endpoint {

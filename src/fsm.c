@@ -554,8 +554,11 @@ static void handle_fin(struct endpoint ep[2], int from,
 	expect_answer(ep, !from, RCV_FIN, now, res);
 }
 
-/* Sequence bookkeeping that every segment contributes. */
-static void track_sequence(struct endpoint *s, const struct segment *seg)
+/* Sequence bookkeeping that every segment contributes. An acknowledgement
+ * of more than the sensor saw its peer send is a content gap: the sensor
+ * missed those packets (Zeek's capture-loss counts the same way). */
+static void track_sequence(struct endpoint *s, struct endpoint *r,
+			   const struct segment *seg, struct fsm_result *res)
 {
 	uint32_t end = seg->seq + seg->payload_len +
 		       ((seg->flags & TH_SYN) ? 1 : 0) +
@@ -568,6 +571,14 @@ static void track_sequence(struct endpoint *s, const struct segment *seg)
 		if (!(s->flags & EP_SENT_ACK) || seq_lt(s->ack, seg->ack)) {
 			s->flags &= (uint16_t)~EP_DOUBT;
 			s->ack = seg->ack;
+			res->acked = 1;
+		}
+		/* (r's snd_nxt is known once it sent a SYN or an ACK.) */
+		if ((r->flags & (EP_SENT_SYN | EP_SENT_ACK)) &&
+		    seq_lt(r->snd_nxt, seg->ack)) {
+			res->missed = seg->ack - r->snd_nxt;
+			r->snd_nxt = seg->ack;
+			r->flags |= EP_GAP;
 		}
 		s->flags |= EP_SENT_ACK;
 	}
@@ -583,6 +594,8 @@ void fsm_segment(struct endpoint ep[2], int from, const struct segment *seg,
 	res->n = 0;
 	res->rst_ignored = 0;
 	res->retransmitted = 0;
+	res->acked = 0;
+	res->missed = 0;
 	res->pend_deadline[0] = res->pend_deadline[1] = 0;
 
 	if (seg->flags & TH_RST) {
@@ -597,7 +610,7 @@ void fsm_segment(struct endpoint ep[2], int from, const struct segment *seg,
 	}
 	/* Bookkeeping first: an acknowledgement of new data clears doubt, and
 	 * a retransmission judged after it may raise it again. */
-	track_sequence(s, seg);
+	track_sequence(s, r, seg, res);
 	if (seg->flags & TH_SYN) {
 		handle_syn(ep, from, seg, now, res);
 		return;

@@ -72,6 +72,10 @@ struct fsm_result {
 	struct fsm_change change[FSM_MAX_CHANGES];
 	int rst_ignored;   /* a RST outside the receiver's window (RFC 5961) */
 	int retransmitted; /* the sender sent its SYN, SYN/ACK or FIN again */
+	/* The sensor's own losses: the segment acknowledged new data (acked),
+	 * and of that, missed bytes the sensor never saw (a content gap). */
+	int acked;
+	uint32_t missed;
 	/* An endpoint now waits for silence: if no copy of the segment it
 	 * waits on comes by pend_deadline[side], ep[side].pending applies (an
 	 * endpoint in doubt was sent an acknowledgement and stops

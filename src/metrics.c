@@ -58,6 +58,13 @@ static void write_all(FILE *fp, const struct tcpfsm_stats *st)
 		  "Packets dropped because the buffer was full."),
 		C("pcap_if_dropped_total", pcap_if_dropped,
 		  "Packets dropped by the interface or its driver."),
+		C("acks_total", acks,
+		  "Acknowledgements of new data seen (the sensor's loss: "
+		  "gaps_total / acks_total)."),
+		C("gaps_total", gaps,
+		  "Acknowledgements of data the sensor never saw."),
+		C("missed_bytes_total", missed_bytes,
+		  "Bytes acknowledged that the sensor never saw."),
 #undef C
 #undef G
 	};

@@ -131,6 +131,11 @@ static void track(struct tcpfsm *t, const struct segment *seg,
 	fsm_segment(f->ep, from, seg, ts, &res);
 	if (res.rst_ignored)
 		t->stats.rst_out_of_window++;
+	t->stats.acks += (uint64_t)res.acked;
+	if (res.missed) {
+		t->stats.gaps++;
+		t->stats.missed_bytes += res.missed;
+	}
 	for (int side = 0; side < 2; side++)
 		if (res.pend_deadline[side])
 			wait_for_quiet(t, f, side, res.pend_deadline[side]);

@@ -335,6 +335,9 @@ void json_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts)
 	kv_uint(ob, "pcap_received", st->pcap_received);
 	kv_uint(ob, "pcap_dropped", st->pcap_dropped);
 	kv_uint(ob, "pcap_if_dropped", st->pcap_if_dropped);
+	kv_uint(ob, "acks", st->acks);
+	kv_uint(ob, "gaps", st->gaps);
+	kv_uint(ob, "missed_bytes", st->missed_bytes);
 	/* Endpoints by side and state, tracked at the time of the event. */
 	key(ob, "states");
 	for (int side = 0; side < 2; side++) {

@@ -327,6 +327,16 @@ void text_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts)
 		ob_puts(ob, " (interface) of ");
 		ob_uint(ob, st->pcap_received);
 	}
+	if (st->gaps) {
+		/* Zeek's capture-loss estimate: ACKs above unseen data. */
+		ob_puts(ob, ", the capture missed packets: ");
+		ob_uint(ob, st->gaps);
+		ob_puts(ob, " of ");
+		ob_uint(ob, st->acks);
+		ob_puts(ob, " acknowledgements covered data never seen (");
+		ob_uint(ob, st->missed_bytes);
+		ob_puts(ob, " bytes)");
+	}
 	if (st->rst_out_of_window) {
 		ob_puts(ob, ", ");
 		ob_uint(ob, st->rst_out_of_window);

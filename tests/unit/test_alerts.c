@@ -257,15 +257,46 @@ static void test_one_sided_blames_no_hidden_direction(void **state)
 	sim_close(&s);
 }
 
+/* What the sensor missed raises nothing: a refusal it did not see (the
+ * client never resends its SYN), and a FIN it did not see (the client
+ * acknowledges more than the server was seen to send, then leaves). */
+static void test_sensor_loss_raises_none(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	send_at(&s, 0, C2S, F_SYN, 1000, 0, 0);
+	s.cport = 40001;
+	sim_handshake(&s);
+	send_at(&s, 1 * SEC, C2S, F_FIN | F_ACK, 1001, 5001, 0);
+	send_at(&s, 1 * SEC + MS, S2C, F_ACK, 5001, 1002, 0);
+	/* The server's FIN went by unseen: the client acknowledges it. */
+	send_at(&s, 1 * SEC + 3 * MS, C2S, F_ACK, 1002, 5002, 0);
+	sim_advance(&s, 100 * SEC);
+	assert_int_equal(s.nalerts, 0);
+	assert_int_equal(tcpfsm_stats(s.t)->gaps, 1);
+	assert_int_equal(tcpfsm_stats(s.t)->missed_bytes, 1);
+	/* A SYN resent in the end shows the first client stuck after all. */
+	s.cport = 40000;
+	send_at(&s, 101 * SEC, C2S, F_SYN, 1000, 0, 0);
+	assert_int_equal(s.nalerts, 1);
+	assert_string_equal(s.alerts[0].kind, "syn_sent_stuck");
+	sim_close(&s);
+}
+
 static void test_flood_folds_into_one_aggregate(void **state)
 {
 	(void)state;
 	struct sim s;
 	sim_open(&s, NULL);
-	for (int i = 0; i < 50; i++) { /* 50 clients, one dead server */
-		s.cport = (uint16_t)(41000 + i);
-		send_at(&s, i * 10 * MS, C2S, F_SYN, 1000, 0, 0);
-	}
+	/* 50 clients, one dead server; each resends its SYN after 1 s and
+	 * 2 s, which shows it stuck. */
+	for (int r = 0; r < 3; r++)
+		for (int i = 0; i < 50; i++) {
+			s.cport = (uint16_t)(41000 + i);
+			send_at(&s, r * SEC + i * 10 * MS, C2S, F_SYN, 1000, 0,
+				0);
+		}
 	sim_advance(&s, 20 * SEC); /* past the 10 s folding window */
 	assert_int_equal(s.nalerts, 2);
 	assert_int_equal(s.alerts[0].count, 1);
@@ -289,10 +320,11 @@ static void test_rate_limit(void **state)
 	struct sim s;
 	sim_open(&s, &o);
 	/* 40 servers (no folding across them), all silent, all at once. */
-	for (int i = 0; i < 40; i++) {
-		s.server_ip[3] = (uint8_t)(10 + i);
-		send_at(&s, i, C2S, F_SYN, 1000, 0, 0);
-	}
+	for (int r = 0; r < 3; r++)
+		for (int i = 0; i < 40; i++) {
+			s.server_ip[3] = (uint8_t)(10 + i);
+			send_at(&s, r * SEC + i, C2S, F_SYN, 1000, 0, 0);
+		}
 	sim_advance(&s, 4 * SEC);
 	const struct tcpfsm_stats *st = tcpfsm_stats(s.t);
 	assert_int_equal(s.nalerts, 5);
@@ -456,6 +488,7 @@ int main(void)
 		cmocka_unit_test(test_close_wait_leak),
 		cmocka_unit_test(test_normal_traffic_raises_none),
 		cmocka_unit_test(test_one_sided_blames_no_hidden_direction),
+		cmocka_unit_test(test_sensor_loss_raises_none),
 		cmocka_unit_test(test_flood_folds_into_one_aggregate),
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_folding_groups_all_busy_then_reused),
