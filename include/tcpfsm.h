@@ -189,6 +189,19 @@ struct tcpfsm_options {
 	/* At most this many alerts a second (with as large a burst); the rest
 	 * are counted in stats.alerts_suppressed. 0: no limit. */
 	uint32_t alert_rate;
+	/* enum tcpfsm_checksums: whether segments' checksums are verified. */
+	int checksums;
+};
+
+enum tcpfsm_checksums {
+	/* Verify IPv4 header and TCP checksums (the default, as Zeek): a
+	 * segment with a bad one is dropped by its receiver, so its sender
+	 * acted and its receiver did not. A checksum left as the capturing
+	 * host's NIC will fill it in (checksum offload) is counted apart and
+	 * taken as sent intact. */
+	TCPFSM_CHECKSUMS_VERIFY = 0,
+	/* Take every segment as sent intact, and save the summing. */
+	TCPFSM_CHECKSUMS_IGNORE = 1,
 };
 
 /* Fills opts with the defaults (Linux's timers, 1M connections). */
@@ -252,6 +265,12 @@ struct tcpfsm_stats {
 	 * packets), and the bytes missed. gaps / acks estimates the share of
 	 * packets the sensor misses. */
 	uint64_t acks, gaps, missed_bytes;
+	/* Segments with a bad checksum, taken as lost on their way; and
+	 * segments whose checksum the capturing host left for its NIC to fill
+	 * in (offload), taken as sent intact. offload_host is the first host
+	 * seen doing so (family 0: none). */
+	uint64_t bad_checksums, offloaded_checksums;
+	struct tcpfsm_addr offload_host;
 	/* Not the tracker's own: left zero by it, for the capturing program to
 	 * fill from libpcap before reporting (pcap_stats(3)). */
 	uint64_t pcap_received, pcap_dropped, pcap_if_dropped;

@@ -146,6 +146,11 @@ static const struct section host_timers = {host_timer_fields,
 static const struct section thresholds = {threshold_fields, N(threshold_fields),
 					  NULL};
 
+static const struct choice checksum_modes[] = {
+	{"verify", TCPFSM_CHECKSUMS_VERIFY},
+	{"ignore", TCPFSM_CHECKSUMS_IGNORE},
+	{NULL, 0}};
+
 static const struct field tracking_fields[] = {
 	{"max_connections", K_UINT32, CFG(tracker.max_connections), 1,
 	 INT32_MAX, NULL, NULL},
@@ -154,6 +159,8 @@ static const struct field tracking_fields[] = {
 	 * until the idle timeout, the opposite of what 0 suggests. */
 	DUR("closed_linger", tracker.closed_linger, 1),
 	BOOL("midstream", tracker.midstream),
+	{"checksums", K_ENUM, CFG(tracker.checksums), 0, 0, NULL,
+	 checksum_modes},
 	MAP("host_timers", host_timers),
 };
 
@@ -1189,9 +1196,9 @@ static int check_capture(struct ctx *c, void *base, const char *where,
 			(unsigned)at[CF_INTERFACE].line + 1,
 			(unsigned)at[CF_INTERFACE].column + 1};
 	if (seen & (1u << CF_FILTER))
-		cfg->capture.filter_at =
-			(struct config_mark){(unsigned)at[CF_FILTER].line + 1,
-					     (unsigned)at[CF_FILTER].column + 1};
+		cfg->capture.filter_at = (struct config_mark){
+			(unsigned)at[CF_FILTER].line + 1,
+			(unsigned)at[CF_FILTER].column + 1};
 	if (cfg->capture.interface && cfg->capture.file) {
 		/* both given in this mapping; report the later one */
 		int later = at[CF_FILE].index > at[CF_INTERFACE].index

@@ -229,6 +229,8 @@ void fsm_apply(struct endpoint ep[2], int side, enum fsm_input in, int64_t now,
 
 	if (!cell->cause)
 		return;
+	if (is_assumption(in) && res->corrupt)
+		return;
 	if (is_assumption(in)) {
 		e->assumed_ts = now;
 		if (e->flags & EP_DOUBT)
@@ -260,6 +262,8 @@ static void deliver_ack(struct endpoint ep[2], int side, enum fsm_input in,
 {
 	struct endpoint *r = &ep[side];
 
+	if (res->corrupt)
+		return;
 	r->assumed_ts = now; /* a retransmission crossing it proves nothing */
 	if (!(r->flags & EP_DOUBT) || !fsm_table[quiet][r->state].cause) {
 		fsm_apply(ep, side, in, now, res);
@@ -318,7 +322,7 @@ static void expect_answer(struct endpoint ep[2], int side, enum fsm_input in,
 {
 	struct endpoint *r = &ep[side], *s = &ep[!side];
 
-	if (!fsm_table[in][r->state].cause)
+	if (!fsm_table[in][r->state].cause || res->corrupt)
 		return;
 	/* Nothing of its direction seen: its answer cannot be either (a
 	 * one-sided capture). The segment is taken as delivered. */
@@ -592,6 +596,7 @@ void fsm_segment(struct endpoint ep[2], int from, const struct segment *seg,
 	struct endpoint *s = &ep[from], *r = &ep[!from];
 
 	res->n = 0;
+	res->corrupt = seg->ip_csum == CSUM_BAD || seg->tcp_csum == CSUM_BAD;
 	res->rst_ignored = 0;
 	res->retransmitted = 0;
 	res->acked = 0;

@@ -72,6 +72,9 @@ struct fsm_result {
 	struct fsm_change change[FSM_MAX_CHANGES];
 	int rst_ignored;   /* a RST outside the receiver's window (RFC 5961) */
 	int retransmitted; /* the sender sent its SYN, SYN/ACK or FIN again */
+	/* Its checksum is bad: the receiver drops it. What its sender did
+	 * stands; nothing of it is assumed or expected delivered. */
+	int corrupt;
 	/* The sensor's own losses: the segment acknowledged new data (acked),
 	 * and of that, missed bytes the sensor never saw (a content gap). */
 	int acked;

@@ -65,6 +65,11 @@ static void write_all(FILE *fp, const struct tcpfsm_stats *st)
 		  "Acknowledgements of data the sensor never saw."),
 		C("missed_bytes_total", missed_bytes,
 		  "Bytes acknowledged that the sensor never saw."),
+		C("bad_checksums_total", bad_checksums,
+		  "Segments with a bad checksum, taken as lost."),
+		C("offloaded_checksums_total", offloaded_checksums,
+		  "Segments whose checksum the capturing host left to its "
+		  "NIC."),
 #undef C
 #undef G
 	};

@@ -158,11 +158,31 @@ static int feed_skipped(struct tcpfsm *t, int64_t ts, uint32_t caplen, int rc)
 	return rc;
 }
 
+/* A checksum left for the capturing host's NIC to fill in is no damage: the
+ * segment left intact. It is counted, and its host named, so that the
+ * user learns the capture was taken on a host that offloads checksums. */
+static void count_checksums(struct tcpfsm *t, const struct segment *seg)
+{
+	if (seg->ip_csum == CSUM_BAD || seg->tcp_csum == CSUM_BAD) {
+		t->stats.bad_checksums++;
+	} else if (seg->tcp_csum == CSUM_BAD_OFFLOAD ||
+		   seg->ip_csum == CSUM_BAD_OFFLOAD) {
+		struct tcpfsm_addr *h = &t->stats.offload_host;
+		t->stats.offloaded_checksums++;
+		if (!h->family) {
+			h->family = seg->family;
+			memcpy(h->ip, seg->src, sizeof h->ip);
+			h->port = seg->sport;
+		}
+	}
+}
+
 static void feed_segment(struct tcpfsm *t, int64_t ts, uint32_t caplen,
 			 const struct segment *seg, const struct seg_flow *sf)
 {
 	count_packet(t, ts, caplen);
 	t->stats.tcp++;
+	count_checksums(t, seg);
 	if (seg->options & OPT_MALFORMED)
 		t->stats.bad_tcp_options++;
 	track(t, seg, sf, t->now);
@@ -190,7 +210,10 @@ int tcpfsm_feed(struct tcpfsm *t, int linktype, int64_t ts, const uint8_t *pkt,
 {
 	struct segment seg;
 	struct seg_flow sf;
-	int rc = decode_packet(linktype, pkt, caplen, &seg);
+	unsigned flags = t->opt.checksums == TCPFSM_CHECKSUMS_IGNORE
+				 ? DECODE_NO_CHECKSUMS
+				 : 0;
+	int rc = decode_packet_ex(linktype, pkt, caplen, flags, &seg, NULL);
 	if (rc)
 		return feed_skipped(t, ts, caplen, rc);
 	seg_flow_make(t->ft.seed, &seg, &sf);

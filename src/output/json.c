@@ -338,6 +338,10 @@ void json_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts)
 	kv_uint(ob, "acks", st->acks);
 	kv_uint(ob, "gaps", st->gaps);
 	kv_uint(ob, "missed_bytes", st->missed_bytes);
+	kv_uint(ob, "bad_checksums", st->bad_checksums);
+	kv_uint(ob, "offloaded_checksums", st->offloaded_checksums);
+	if (st->offload_host.family)
+		kv_addr(ob, "offload_host", &st->offload_host);
 	/* Endpoints by side and state, tracked at the time of the event. */
 	key(ob, "states");
 	for (int side = 0; side < 2; side++) {

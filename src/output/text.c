@@ -337,6 +337,21 @@ void text_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts)
 		ob_uint(ob, st->missed_bytes);
 		ob_puts(ob, " bytes)");
 	}
+	if (st->bad_checksums) {
+		ob_puts(ob, ", ");
+		ob_uint(ob, st->bad_checksums);
+		ob_puts(ob, " with bad checksums (taken as lost)");
+	}
+	if (st->offloaded_checksums) {
+		char host[TCPFSM_ADDRSTRLEN];
+		tcpfsm_addr_format(&st->offload_host, host);
+		ob_puts(ob, ", ");
+		ob_uint(ob, st->offloaded_checksums);
+		ob_puts(ob, " with checksums left to the NIC (offload on the "
+			    "capturing host, e.g. ");
+		ob_puts(ob, host);
+		ob_puts(ob, "; taken as intact)");
+	}
 	if (st->rst_out_of_window) {
 		ob_puts(ob, ", ");
 		ob_uint(ob, st->rst_out_of_window);

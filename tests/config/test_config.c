@@ -95,6 +95,7 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(x->idle_timeout, y->idle_timeout);
 	assert_int_equal(x->closed_linger, y->closed_linger);
 	assert_int_equal(x->midstream, y->midstream);
+	assert_int_equal(x->checksums, y->checksums);
 	for (int s = 0; s < TCPFSM_NSTATES; s++) {
 		assert_int_equal(x->host_timeout[s], y->host_timeout[s]);
 		assert_int_equal(x->alert_after[s], y->alert_after[s]);
@@ -288,6 +289,7 @@ static void test_every_key_applied(void **state)
 	assert_int_equal(o->idle_timeout, S(600));
 	assert_int_equal(o->closed_linger, 2500000);
 	assert_int_equal(o->midstream, 0);
+	assert_int_equal(o->checksums, TCPFSM_CHECKSUMS_IGNORE);
 	assert_int_equal(o->host_timeout[TCPFSM_SYN_SENT], S(1));
 	assert_int_equal(o->host_timeout[TCPFSM_SYN_RECEIVED], S(2));
 	assert_int_equal(o->host_timeout[TCPFSM_FIN_WAIT_1], S(3));
@@ -459,8 +461,8 @@ static void test_error_unknown_key(void **state)
 		     "'thresholds'?)");
 	expect_error("unknown_key_no_guess.yaml",
 		     "3:3: unknown key 'colour' in tracking (expected "
-		     "max_connections, idle_timeout, closed_linger, midstream "
-		     "or host_timers)");
+		     "max_connections, idle_timeout, closed_linger, midstream, "
+		     "checksums or host_timers)");
 	expect_error("unknown_section.yaml",
 		     "1:1: unknown section 'captur' (did you mean 'capture'?)");
 	expect_error("key_outside_section.yaml",

@@ -7,8 +7,10 @@ server port at 50k SYNs a second (the table holds 4 s of it, past the 3 s alert 
 tcpfsm on each with room for 200k connections. Checks, for both:
   * it exits cleanly and the table never holds more than max_connections
     (stats.active), the rest evicted and counted;
-  * the flood raises a bounded number of alert events (folded into
-    aggregates: the folded count says how many), not one per SYN;
+  * the flood raises a bounded number of alert events, not one per SYN:
+    its spoofed sources never resend a SYN, so nothing on the wire shows
+    a stuck host (folding of real stuck clients is test_alerts'
+    test_flood_folds_into_one_aggregate);
 and between the two: peak memory flat (the 1M run within 1.3x of the 250k
 run: both fill the table).
 
@@ -77,12 +79,11 @@ def main():
                   f"{n}: at most {MAX_CONN} tracked ({stats['active']})")
             check(stats["evicted"] >= stats["connections"] - MAX_CONN,
                   f"{n}: the rest evicted and counted")
-            check(stats["alerts_folded"] > 1000,
-                  f"{n}: flood alerts folded ({stats['alerts_folded']})")
             check(len(alerts) <= 20,
                   f"{n}: few alert events ({len(alerts)})")
-            check(any(a["count"] > 1000 for a in alerts),
-                  f"{n}: an aggregate alert counts the flood")
+            check(stats["alerts_suppressed"] == 0,
+                  f"{n}: none left to the rate limit "
+                  f"({stats['alerts_suppressed']})")
         rss_s, rss_l = results["250k"], results["1M"]
         check(rss_l <= rss_s * 1.3,
               f"memory flat: {rss_l / 1024:.0f} MiB for 1M vs "

@@ -400,3 +400,52 @@ void wrap_ayiya(struct pkt *p, uint8_t next, int opcode)
 	h[3] = next;
 	put32(h + 4, 1700000000u);
 }
+
+/* One's complement sum, 16 bits at a time: the plain way, for tests. */
+static uint32_t sum16(uint32_t sum, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)b[i] << 8 | b[i + 1];
+	if (n & 1)
+		sum += (uint32_t)b[n - 1] << 8;
+	return sum;
+}
+
+static uint16_t fold16(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+void pkt_checksums(struct pkt *p)
+{
+	uint8_t *ip = p->b, *tcp;
+	size_t len;
+	uint32_t sum;
+
+	if ((ip[0] >> 4) == 4) {
+		size_t hlen = (size_t)(ip[0] & 15) * 4;
+		ip[10] = ip[11] = 0;
+		uint16_t c = fold16(sum16(0, ip, hlen));
+		ip[10] = (uint8_t)(c >> 8);
+		ip[11] = (uint8_t)c;
+		if (ip[9] != 6)
+			return;
+		len = ((size_t)ip[2] << 8 | ip[3]) - hlen;
+		tcp = ip + hlen;
+		sum = sum16(0, ip + 12, 8);
+	} else {
+		if (ip[6] != 6)
+			return;
+		len = (size_t)ip[4] << 8 | ip[5];
+		tcp = ip + 40;
+		sum = sum16(0, ip + 8, 32);
+	}
+	if (tcp + len > p->b + p->len)
+		return;
+	tcp[16] = tcp[17] = 0;
+	uint16_t c = fold16(sum16(sum + 6 + (uint32_t)len, tcp, len));
+	tcp[16] = (uint8_t)(c >> 8);
+	tcp[17] = (uint8_t)c;
+}

@@ -98,6 +98,10 @@ struct ip6_spec {
 };
 
 void wrap_ipv6(struct pkt *p, const struct ip6_spec *s);
+/* Fills in the IPv4 header checksum and the TCP checksum of the raw IP
+ * datagram in p (IPv4, or IPv6 with no extension header), as a host sends
+ * it: the builders leave both zero, which a verifying tracker takes as bad. */
+void pkt_checksums(struct pkt *p);
 
 /* Link layers. tags: TPIDs of VLAN tags, outermost first; 0x8926 is a
  * VN-Tag (6 bytes with its TPID, not 4). */

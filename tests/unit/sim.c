@@ -62,6 +62,7 @@ int sim_send(struct sim *s, int64_t at, int c2s, uint8_t flags, uint32_t seq,
 			      .dst = c2s ? s->server_ip : ADDR4_A};
 	pkt_tcp(&p, &t);
 	wrap_ipv4(&p, &ip);
+	pkt_checksums(&p);
 	s->now = T0 + at;
 	return tcpfsm_feed(s->t, DLT_RAW, s->now, p.b, (uint32_t)p.len);
 }

@@ -361,6 +361,7 @@ static void feed(struct tcpfsm *t, int family, const uint8_t *src,
 		struct ip6_spec ip = {.src = src, .dst = dst};
 		wrap_ipv6(&p, &ip);
 	}
+	pkt_checksums(&p);
 	assert_int_equal(tcpfsm_feed(t, DLT_RAW, ts, p.b, (uint32_t)p.len), 0);
 }
 

@@ -117,6 +117,7 @@ static int sim_send(struct sim *s, int c2s, uint8_t flags, uint32_t seq,
 				      .dst = c2s ? ADDR6_B : ADDR6_A};
 		wrap_ipv6(&p, &ip);
 	}
+	pkt_checksums(&p);
 	s->now += 1000;
 	clear(s);
 	return tcpfsm_feed(s->t, DLT_RAW, s->now, p.b, (uint32_t)p.len);
@@ -600,6 +601,7 @@ static void test_rst_window_scaled(void **state)
 	pkt_tcp(&p, &syn);
 	struct ip4_spec c2s = {.src = ADDR4_A, .dst = ADDR4_B};
 	wrap_ipv4(&p, &c2s);
+	pkt_checksums(&p);
 	assert_int_equal(
 		tcpfsm_feed(s.t, DLT_RAW, s.now += 1000, p.b, (uint32_t)p.len),
 		0);
@@ -614,6 +616,7 @@ static void test_rst_window_scaled(void **state)
 	pkt_tcp(&p, &synack);
 	struct ip4_spec s2c = {.src = ADDR4_B, .dst = ADDR4_A};
 	wrap_ipv4(&p, &s2c);
+	pkt_checksums(&p);
 	assert_int_equal(
 		tcpfsm_feed(s.t, DLT_RAW, s.now += 1000, p.b, (uint32_t)p.len),
 		0);
@@ -624,6 +627,86 @@ static void test_rst_window_scaled(void **state)
 	assert_int_equal(tcpfsm_stats(s.t)->rst_out_of_window, 1);
 	STEP(&s, S2C, RST, 5001 + 12799, 0, 0,
 	     "s:ESTABLISHED>CLOSED c:ESTABLISHED>CLOSED");
+	sim_close(&s);
+}
+
+/* A segment built as the sim sends it, with its TCP checksum spoiled (bad)
+ * or left as an offloading host leaves it (the pseudo-header's sum). */
+static void feed_with_checksum(struct sim *s, int c2s, uint8_t flags,
+			       uint32_t seq, uint32_t ack, int offload)
+{
+	struct pkt p;
+	struct tcp_spec t = {.sport = c2s ? s->cport : s->sport,
+			     .dport = c2s ? s->sport : s->cport,
+			     .seq = seq,
+			     .ack = ack,
+			     .flags = flags,
+			     .win = s->win};
+	pkt_tcp(&p, &t);
+	struct ip4_spec ip = {.src = c2s ? ADDR4_A : ADDR4_B,
+			      .dst = c2s ? ADDR4_B : ADDR4_A};
+	wrap_ipv4(&p, &ip);
+	pkt_checksums(&p);
+	uint8_t *tcp = p.b + 20;
+	if (offload) {
+		/* Pseudo-header: addresses, protocol, TCP length (20). */
+		uint32_t sum = 6 + 20;
+		for (int i = 12; i < 20; i += 2)
+			sum += (uint32_t)p.b[i] << 8 | p.b[i + 1];
+		while (sum >> 16)
+			sum = (sum & 0xffff) + (sum >> 16);
+		tcp[16] = (uint8_t)(sum >> 8);
+		tcp[17] = (uint8_t)sum;
+	} else {
+		tcp[17] ^= 0x5a;
+	}
+	s->now += 1000;
+	clear(s);
+	assert_int_equal(
+		tcpfsm_feed(s->t, DLT_RAW, s->now, p.b, (uint32_t)p.len), 0);
+}
+
+static void test_bad_checksum_not_delivered(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	handshake(&s);
+	/* The client's FIN is damaged: its receiver drops it. The client
+	 * did close; the server never hears of it, and its ACK of the data
+	 * does not acknowledge the FIN. */
+	feed_with_checksum(&s, C2S, FIN, 1101, 5001, 0);
+	check_log(&s, "c:ESTABLISHED>FIN_WAIT_1", __FILE__, __LINE__);
+	STEP(&s, S2C, ACK, 5001, 1101, 0, "");
+	ADVANCE(&s, s.now + 3 * SEC, "");
+	states_are(&s, TCPFSM_FIN_WAIT_1, TCPFSM_ESTABLISHED);
+	assert_int_equal(tcpfsm_stats(s.t)->bad_checksums, 1);
+	/* Its copy arrives intact and is answered. */
+	STEP(&s, C2S, FIN, 1101, 5001, 0, "");
+	STEP(&s, S2C, ACK, 5001, 1102, 0,
+	     "s:ESTABLISHED>CLOSE_WAIT c:FIN_WAIT_1>FIN_WAIT_2");
+	/* A checksum left to the NIC (offload on the capturing host) is no
+	 * damage: the server's FIN reaches the client. */
+	feed_with_checksum(&s, S2C, FIN, 5001, 1102, 1);
+	check_log(&s, "s:CLOSE_WAIT>LAST_ACK", __FILE__, __LINE__);
+	STEP(&s, C2S, ACK, 1102, 5002, 0,
+	     "c:FIN_WAIT_2>TIME_WAIT s:LAST_ACK>CLOSED");
+	const struct tcpfsm_stats *st = tcpfsm_stats(s.t);
+	assert_int_equal(st->bad_checksums, 1);
+	assert_int_equal(st->offloaded_checksums, 1);
+	assert_int_equal(st->offload_host.port, 80);
+	sim_close(&s);
+
+	/* --checksums ignore: the damaged FIN counts as sent intact. */
+	struct tcpfsm_options o;
+	tcpfsm_options_default(&o);
+	o.checksums = TCPFSM_CHECKSUMS_IGNORE;
+	sim_open(&s, &o);
+	handshake(&s);
+	feed_with_checksum(&s, C2S, FIN, 1101, 5001, 0);
+	STEP(&s, S2C, ACK, 5001, 1102, 0,
+	     "s:ESTABLISHED>CLOSE_WAIT c:FIN_WAIT_1>FIN_WAIT_2");
+	assert_int_equal(tcpfsm_stats(s.t)->bad_checksums, 0);
 	sim_close(&s);
 }
 
@@ -1245,6 +1328,7 @@ int main(void)
 		cmocka_unit_test(test_last_ack_then_ack_again),
 		cmocka_unit_test(test_rst_window),
 		cmocka_unit_test(test_rst_window_scaled),
+		cmocka_unit_test(test_bad_checksum_not_delivered),
 		cmocka_unit_test(test_lone_rst),
 		cmocka_unit_test(test_sequence_wrap),
 		cmocka_unit_test(test_midstream),
