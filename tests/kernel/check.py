@@ -1,48 +1,116 @@
 #!/usr/bin/python3
-"""check.py - score tcpfsm against the real Linux TCP stack.
+"""check.py - score tcpfsm against the real Linux TCP stack, clean and
+through imperfect sensors, against per-scenario floors.
 
-    check.py --tcpfsm PATH [--min 98] [--min-each 0] [--grace 0.3] [-v] [-e]
-             [scenario dirs...]
+    check.py --tcpfsm PATH [--conditions clean|sensor|all] [--floors FILE]
+             [--update-floors] [--min PCT] [--min-each PCT] [-j N] [-v] [-e]
+             [--keep DIR] [--expect-failure KIND] [scenario dirs...]
 
-For every recording (default: every directory under pcaps/kernel that holds a
-scenario.json), runs `tcpfsm -r capture.pcap --format json`, rebuilds from
-the NDJSON "transition" events tcpfsm's belief about every endpoint, keyed by
-(endpoint address, peer address), and compares it with the kernel's state
-(`ss`) over every quiet interval in quiet.tsv (a socket that held one state
-for >= 1 s).
+Recordings: every directory under pcaps/kernel holding capture.pcap,
+scenario.json, truth.tsv and quiet.tsv (whatever its name), or the ones
+named. Conditions: "clean" is the recording's own capture; the sensor
+conditions are captures derived from it by derive.py (packets missing at 2,
+5 and 15 %, neighbours swapped, one direction only; three seeds where
+random). The kernel truth is the same for all of them.
 
-A check agrees when tcpfsm's belief equals the kernel's state all through
-[start + grace, end - 0.05 s]: the grace covers the 100 ms `ss` polling
-period and packets in flight; the 50 ms at the end cover the `ss` run time.
-Before its first transition an endpoint is CLOSED; tcpfsm's LISTEN counts as
-CLOSED (no connection socket).
+Scoring (identical for every condition): tcpfsm runs as
+`tcpfsm -r capture.pcap --format json`; its "transition" events rebuild its
+belief per endpoint, keyed by (endpoint address, peer address). Every quiet
+interval of quiet.tsv (a socket that held one state >= 1 s between its
+first and last `ss` poll) is one check, which agrees when tcpfsm held the
+kernel's state all through [start + 0.2 s, end - 0.2 s]: late is wrong.
+Before its first transition an endpoint is CLOSED; LISTEN counts as CLOSED.
+Every interval counts. A disagreement the wire may not be able to settle is
+annotated (the endpoint is wire-ambiguous in scenario.json; or no packet of
+the connection was in the capture when the state began: a kernel timer, or
+a cause the sensor did not see) but counted like any other.
 
-Reported apart, not counted:
-  * intervals whose state began with no packet of that connection on the
-    wire between the previous poll and the interval's first poll: a kernel
-    timer fired (TIME_WAIT/FIN_WAIT_2 expiry, SYN give-up ...), or the
-    cause never reached the sensor;
-  * endpoints scenario.json marks wire-ambiguous (with the reason).
+False alerts: tcpfsm runs a second time with alerts_check's short
+thresholds and folding off; every alert the kernel contradicts
+(alerts_check.false_alerts: wrong state at the alert's time, or not held
+since the alert's since) is a false alert.
 
-Exit status: 0 if the counted checks agree at least --min percent; 1 if not,
-if no check was counted at all, or if a scenario is below --min-each; 2 on usage errors (no tcpfsm, no
-recordings). Python standard library only.
+Gate: floors.tsv holds per (condition, scenario) the minimum agreement
+percent and the maximum number of false alerts. The check fails when any
+scenario in any condition run is below its floor or above its ceiling, when
+tcpfsm fails on a capture, when no check was counted at all, or when
+--min/--min-each (optional, pooled per condition / per scenario) are not
+met. A (condition, scenario) with no row passes as "no floor yet".
+--update-floors rewrites the file from this run's figures, but only raises
+floors (rounded down to 0.1 %) and lowers ceilings, and adds missing rows.
+
+Output: a summary, one row per condition (the clean recordings whose
+scenario.json has "path_delay_ms" >= 20 in a row of their own); with -v the
+per-scenario figures of every condition and every disagreement (-e adds the
+connection's segments). Exit status 0 pass, 1 fail, 2 usage error;
+with --expect-failure KIND (the self-tests, with fake_tcpfsm.py) 0 only if
+the gate failed on KIND ("agreement" or "false-alerts") and tcpfsm ran
+cleanly: a checker that crashes or fails for another reason fails them.
+Python standard library only.
 """
 import argparse
 import bisect
+import concurrent.futures
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, HERE)
+import alerts_check  # noqa: E402
+import derive  # noqa: E402
 import truth  # noqa: E402
 
 DEFAULT_DIR = os.path.join(os.path.dirname(os.path.dirname(HERE)), "pcaps", "kernel")
-END_MARGIN = 0.05
+DEFAULT_FLOORS = os.path.join(HERE, "floors.tsv")
+MARGIN = 0.2        # seconds cut from each end of a quiet interval
 CAUSE_SLACK = 0.05  # a packet this close outside (since, start] still counts as the cause
+DELAY_MS = 20       # "path_delay_ms" from which a clean recording is "behind a delay"
+TIMEOUT = 120
+
+CLEAN = derive.Condition("clean", "clean", "clean", "clean")
+DELAYED = "clean, behind a delay"
+GROUPS = ["clean", DELAYED] + list(dict.fromkeys(c.group for c in derive.CONDITIONS))
+
+
+# --------------------------------------------------------------------------
+# Recordings and tcpfsm's belief
+
+class Recording:
+    def __init__(self, d):
+        self.dir = d
+        self.name = os.path.basename(os.path.normpath(d))
+        with open(os.path.join(d, "scenario.json")) as f:
+            self.meta = json.load(f)
+        self.quiet = truth.read_quiet(os.path.join(d, "quiet.tsv"))
+        self.kt = alerts_check.KernelTruth(truth.read_tsv(os.path.join(d, "truth.tsv")),
+                                           self.meta)
+        self.t0 = self.meta.get("recording", {}).get("start") or \
+            min([q["start"] for q in self.quiet], default=0.0)
+        self.delay_ms = max_number(self.meta.get("path_delay_ms"))
+        self.amb = {(a["host"], a["local"], a["peer"]): a
+                    for a in self.meta.get("ambiguous_endpoints", [])
+                    if isinstance(a, dict) and "local" in a}
+
+    def group(self, cond):
+        if cond is CLEAN and self.delay_ms is not None and self.delay_ms >= DELAY_MS:
+            return DELAYED
+        return cond.group
+
+
+def max_number(v):
+    """The largest number in v (a number, or a list/dict of them), or None."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return v
+    vals = v.values() if isinstance(v, dict) else v if isinstance(v, list) else []
+    nums = [n for n in map(max_number, vals) if n is not None]
+    return max(nums) if nums else None
 
 
 class Beliefs:
@@ -60,10 +128,9 @@ class Beliefs:
 
     def held(self, local, peer, t0, t1):
         """[(from_ts, state)] tcpfsm held during [t0, t1]."""
-        tl = self.tl.get((local, peer), [])
         state = "CLOSED"
         out = []
-        for ts, to in tl:
+        for ts, to in self.tl.get((local, peer), []):
             if ts <= t0:
                 state = to
             elif ts <= t1:
@@ -72,25 +139,18 @@ class Beliefs:
                 out.append((ts, to))
             else:
                 break
-        if not out:
-            out.append((t0, state))
-        return out
+        return out or [(t0, state)]
 
 
-def run_tcpfsm(exe, pcap):
-    """Returns (Beliefs, problems)."""
+def parse_transitions(stdout, rc, stderr):
+    """Returns (Beliefs, problems) from tcpfsm's NDJSON output."""
     problems = []
+    if rc != 0:
+        last = stderr.strip().splitlines()[-1] if stderr.strip() else ""
+        problems.append("tcpfsm exited with status %d: %s" % (rc, last))
     b = Beliefs()
-    try:
-        p = subprocess.run([exe, "-r", pcap, "--format", "json"], stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True, timeout=120)
-    except subprocess.TimeoutExpired:
-        return b, ["tcpfsm timed out"]
-    if p.returncode != 0:
-        problems.append("tcpfsm exited with status %d: %s" % (
-            p.returncode, p.stderr.strip().splitlines()[-1] if p.stderr.strip() else ""))
     bad = 0
-    for line in p.stdout.splitlines():
+    for line in stdout.splitlines():
         if not line.strip():
             continue
         try:
@@ -103,7 +163,7 @@ def run_tcpfsm(exe, pcap):
         try:
             c, s = truth.norm_addr(ev["client"]), truth.norm_addr(ev["server"])
             ts, to, ep = float(ev["ts"]), ev["to"], ev["endpoint"]
-        except (KeyError, ValueError, TypeError):
+        except (KeyError, ValueError, TypeError, AttributeError):
             bad += 1
             continue
         if to not in truth.STATES or ep not in ("client", "server"):
@@ -118,6 +178,20 @@ def run_tcpfsm(exe, pcap):
     b.finish()
     return b, problems
 
+
+def run(cmd):
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           timeout=TIMEOUT)
+        return p.stdout, p.returncode, p.stderr
+    except subprocess.TimeoutExpired:
+        return "", -1, "timed out after %d s" % TIMEOUT
+    except OSError as e:
+        return "", -1, str(e)
+
+
+# --------------------------------------------------------------------------
+# Scoring
 
 def conn_key(a, b):
     return (a, b) if a <= b else (b, a)
@@ -159,144 +233,372 @@ def explain(segs, q, t0, limit=14):
     return out
 
 
-def check_scenario(d, exe, grace, verbose):
-    with open(os.path.join(d, "scenario.json")) as f:
-        info = json.load(f)
-    quiet = truth.read_quiet(os.path.join(d, "quiet.tsv"))
-    pcap = os.path.join(d, "capture.pcap")
+def unknowable(rec, q, times):
+    """Why the wire may not settle this interval, or None."""
+    a = rec.amb.get((q["host"], q["local"], q["peer"]))
+    if a is not None and (not a.get("states") or q["state"] in a["states"]):
+        return "wire-ambiguous: " + a.get("why", "")
+    if q["since"] is not None:
+        ts = times.get(conn_key(q["local"], q["peer"]), [])
+        i = bisect.bisect_left(ts, q["since"] - CAUSE_SLACK)
+        if i >= len(ts) or ts[i] > q["start"] + CAUSE_SLACK:
+            return ("no packet of this connection in the capture when the state began "
+                    "(%.2f-%.2f s): a kernel timer, or a cause the sensor did not see"
+                    % (q["since"] - rec.t0, q["start"] - rec.t0))
+    return None
+
+
+class Result:
+    """One (condition, scenario): checks, agreements, disagreements, false
+    alerts (text, annotation) and problems running tcpfsm."""
+
+    def __init__(self, cond, rec):
+        self.cond, self.rec = cond, rec
+        self.checks = self.agree = 0
+        self.bad, self.lines, self.false, self.problems = [], [], [], []
+
+    def pct(self):
+        return 100.0 * self.agree / self.checks if self.checks else None
+
+    def tenths(self):
+        """Agreement in tenths of a percent, rounded down (floors' unit)."""
+        return (1000 * self.agree) // self.checks if self.checks else None
+
+
+def score(res, pcap, beliefs, explain_wire):
+    rec = res.rec
     segs, _ = truth.read_pcap(pcap)
     times = {}
     for s in segs:
         times.setdefault(conn_key(s.src, s.dst), []).append(s.ts)
     for v in times.values():
         v.sort()
-    amb = {}
-    for a in info.get("ambiguous_endpoints", []):
-        amb[(a["host"], a["local"], a["peer"])] = a
-    t0 = info["recording"]["start"]
-    beliefs, problems = run_tcpfsm(exe, pcap)
-    res = {"name": info.get("scenario", os.path.basename(d)), "checks": 0, "agree": 0,
-           "bad": [], "apart": [], "problems": problems, "lines": []}
-    for q in quiet:
-        w0, w1 = q["start"] + grace, q["end"] - END_MARGIN
-        if w1 <= w0:
+    for q in rec.quiet:
+        w0, w1 = q["start"] + MARGIN, q["end"] - MARGIN
+        if w1 < w0:
             continue
         held = beliefs.held(q["local"], q["peer"], w0, w1)
         ok = all(st == q["state"] for _, st in held)
-        rec = dict(q, tcpfsm=describe(held, t0), ok=ok,
-                   rel=(q["start"] - t0, q["end"] - t0))
+        line = dict(q, tcpfsm=describe(held, rec.t0), ok=ok,
+                    rel=(q["start"] - rec.t0, q["end"] - rec.t0))
+        res.checks += 1
+        res.agree += ok
         if not ok:
-            rec["verdict"] = verdict(held, q["state"], t0)
-            rec["wire"] = explain(segs, q, t0)
-        a = amb.get((q["host"], q["local"], q["peer"]))
-        why = None
-        if a is not None and (not a.get("states") or q["state"] in a["states"]):
-            why = "wire-ambiguous: " + a["why"]
-        elif q["since"] is not None:
-            ts = times.get(conn_key(q["local"], q["peer"]), [])
-            i = bisect.bisect_left(ts, q["since"] - CAUSE_SLACK)
-            if i >= len(ts) or ts[i] > q["start"] + CAUSE_SLACK:
-                why = ("no packet of this connection on the wire when the state began "
-                       "(between %.2f s and %.2f s): a kernel timer, or a cause the sensor "
-                       "cannot see" % (q["since"] - t0, q["start"] - t0))
-        if why is not None:
-            rec["why"] = why
-            res["apart"].append(rec)
+            line["verdict"] = verdict(held, q["state"], rec.t0)
+            line["why"] = unknowable(rec, q, times)
+            if explain_wire:
+                line["wire"] = explain(segs, q, rec.t0)
+            res.bad.append(line)
+        res.lines.append(line)
+
+
+# --------------------------------------------------------------------------
+# Floors
+
+FLOORS_HEADER = (
+    "# Per-scenario floors of the kernel-truth checks (tests/kernel/check.py).\n"
+    "# min_agree_pct: least agreement, percent of the quiet intervals, rounded\n"
+    "# down to 0.1 ('-': no interval); max_false_alerts: most false alerts.\n"
+    "# Raise with `check.py --tcpfsm PATH --conditions all --update-floors`\n"
+    "# (it only raises floors and lowers ceilings, and adds new rows).\n"
+    "condition\tscenario\tmin_agree_pct\tmax_false_alerts\n")
+
+
+def read_floors(path):
+    """{(condition, scenario): (floor in tenths of a percent or None, ceiling)}."""
+    floors = {}
+    if not os.path.exists(path):
+        return floors
+    for r in truth.read_tsv(path):
+        f = r["min_agree_pct"]
+        floors[(r["condition"], r["scenario"])] = (
+            None if f == "-" else int(round(float(f) * 10)), int(r["max_false_alerts"]))
+    return floors
+
+
+def write_floors(path, floors):
+    order = {c: i for i, c in enumerate(["clean"] + [c.id for c in derive.CONDITIONS])}
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(FLOORS_HEADER)
+        for (c, s) in sorted(floors, key=lambda k: (order.get(k[0], len(order)), k[0], k[1])):
+            fl, ce = floors[(c, s)]
+            f.write("%s\t%s\t%s\t%d\n" % (c, s, "-" if fl is None else "%.1f" % (fl / 10), ce))
+    os.replace(tmp, path)
+
+
+def gate(results, floors):
+    """(failures, no-floor keys): a failure is (result or None, kind, text),
+    kind "problem", "agreement" or "false-alerts"."""
+    fails, none = [], []
+    for r in results:
+        key = (r.cond.id, r.rec.name)
+        for p in r.problems:
+            fails.append((r, "problem", "tcpfsm problem: " + p))
+        if key not in floors:
+            none.append(key)
             continue
-        res["checks"] += 1
-        if ok:
-            res["agree"] += 1
+        fl, ce = floors[key]
+        if fl is not None and (r.checks == 0 or 1000 * r.agree < fl * r.checks):
+            fails.append((r, "agreement", "agreement %s%% (%d/%d) below its floor %.1f%%" % (
+                "-" if r.pct() is None else "%.1f" % r.pct(), r.agree, r.checks, fl / 10)))
+        if len(r.false) > ce:
+            fails.append((r, "false-alerts", "%d false alert(s), ceiling %d" % (len(r.false), ce)))
+    return fails, none
+
+
+def raise_floors(floors, results):
+    """Returns (new floors, list of changes); only ever raises/lowers/adds."""
+    new = dict(floors)
+    changes = []
+    for r in results:
+        key = (r.cond.id, r.rec.name)
+        fl, ce = r.tenths(), len(r.false)
+        if key in floors:
+            ofl, oce = floors[key]
+            nfl = ofl if fl is None else fl if ofl is None else max(ofl, fl)
+            nce = min(oce, ce)
+            if (nfl, nce) != (ofl, oce):
+                changes.append("%s %s: floor %s -> %s, ceiling %d -> %d" % (
+                    key[0], key[1], fmt_tenths(ofl), fmt_tenths(nfl), oce, nce))
+            new[key] = (nfl, nce)
         else:
-            res["bad"].append(rec)
-        if verbose:
-            res["lines"].append(rec)
-    return res
+            new[key] = (fl, ce)
+            changes.append("%s %s: new row, floor %s, ceiling %d" % (
+                key[0], key[1], fmt_tenths(fl), ce))
+    return new, changes
 
 
-def fmt_rec(r):
+def fmt_tenths(t):
+    return "-" if t is None else "%.1f%%" % (t / 10)
+
+
+# --------------------------------------------------------------------------
+# Running it all
+
+def evaluate(exe, recs, conds, workdir, jobs, explain_wire):
+    """Derives the captures, runs tcpfsm (jobs in parallel), scores; returns
+    [Result] in (condition, recording) order."""
+    cfg = alerts_check.alert_config(workdir)
+    work = []  # (Result, pcap)
+    for rec in recs:
+        pcap = None
+        for cond in conds:
+            if cond is CLEAN:
+                path = os.path.join(rec.dir, "capture.pcap")
+            else:
+                if pcap is None:
+                    pcap = derive.Pcap.read(os.path.join(rec.dir, "capture.pcap"))
+                d, _ = derive.derive(rec.dir, cond, workdir, meta=rec.meta, pcap=pcap)
+                path = os.path.join(d, "capture.pcap")
+            work.append((Result(cond, rec), path))
+    cmds = []
+    for _, path in work:
+        cmds.append([exe, "-r", path, "--format", "json"])
+        cmds.append([exe, "-c", cfg, "-r", path, "-F", "json"])
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        outs = list(pool.map(run, cmds))
+    for i, (res, path) in enumerate(work):
+        beliefs, problems = parse_transitions(*outs[2 * i])
+        alerts, aproblems = alerts_check.parse_alerts(*outs[2 * i + 1])
+        res.problems = problems + [p for p in aproblems if p not in problems]
+        score(res, path, beliefs, explain_wire)
+        res.false = alerts_check.false_alerts(res.rec.kt, alerts, res.rec.t0)
+    order = {c.id: i for i, c in enumerate(conds)}
+    work.sort(key=lambda w: (order[w[0].cond.id], w[0].rec.name))
+    return [w[0] for w in work]
+
+
+def summarize(results):
+    """Rows (label, checks, agree, per-scenario mean, false alerts, n) per
+    condition, seeded groups followed by their mean."""
+    by_label, groups = {}, {}
+    for r in results:
+        g = r.rec.group(r.cond)
+        label = r.cond.label if g == r.cond.group else g
+        by_label.setdefault((g, label), []).append(r)
+        groups.setdefault(g, set()).add(label)
+    rows = []
+    for g in GROUPS:
+        labels = [k for k in by_label if k[0] == g]
+        for key in labels:
+            rows.append(row(key[1], by_label[key], 1))
+        if len(labels) > 1:
+            rows.append(row(g + " mean", [r for k in labels for r in by_label[k]], len(labels)))
+        elif not labels and g == DELAYED and any(r.cond is CLEAN for r in results):
+            rows.append((g, 0, 0, None, None, 0))
+    return rows
+
+
+def row(label, rs, nseeds):
+    checks = sum(r.checks for r in rs)
+    agree = sum(r.agree for r in rs)
+    each = [r.pct() for r in rs if r.checks]
+    mean = sum(each) / len(each) if each else None
+    return (label, checks, agree, mean, sum(len(r.false) for r in rs) / nseeds, len(rs))
+
+
+def print_summary(rows):
+    print("%-28s | %-33s | %-20s | %s" % ("condition", "agreement % (all quiet intervals)",
+                                           "per-scenario mean %", "false alerts"))
+    print("-" * 28 + "-+-" + "-" * 33 + "-+-" + "-" * 20 + "-+-" + "-" * 12)
+    for label, checks, agree, mean, false, n in rows:
+        if checks == 0 and n == 0:
+            print("%-28s | %-33s | %-20s | %s" % (label, "(no recording)", "", ""))
+            continue
+        pct = "%5.1f  (%d/%d)" % (100.0 * agree / checks, agree, checks) if checks else "-"
+        fa = "%d" % false if false == int(false) else "%.1f" % false
+        print("%-28s | %-33s | %-20s | %s" % (
+            label, pct, "-" if mean is None else "%5.1f" % mean, fa))
+
+
+def fmt_line(r):
     return "%-6s %-22s -> %-22s kernel %-12s tcpfsm %-14s %6.2f-%6.2f s" % (
         r["host"], r["local"], r["peer"], r["state"], r["tcpfsm"], r["rel"][0], r["rel"][1])
+
+
+def print_details(results, floors):
+    cur = None
+    for r in results:
+        if r.cond.id != cur:
+            cur = r.cond.id
+            print("\n== %s (%s)\n%-28s %6s %6s %7s %6s %6s  %s" % (
+                r.cond.label, r.cond.id, "scenario", "checks", "agree", "%", "floor",
+                "false", "ceiling"))
+        fl, ce = floors.get((r.cond.id, r.rec.name), (None, None))
+        print("%-28s %6d %6d %7s %6s %6d  %s%s" % (
+            r.rec.name, r.checks, r.agree, "-" if r.pct() is None else "%.1f" % r.pct(),
+            "none" if (r.cond.id, r.rec.name) not in floors else fmt_tenths(fl).rstrip("%"),
+            len(r.false), "-" if ce is None else ce,
+            "  (tcpfsm problem)" if r.problems else ""))
+    for r in results:
+        if not (r.bad or r.false or r.problems):
+            continue
+        print("\n%s, %s:" % (r.cond.label, r.rec.name))
+        for p in r.problems:
+            print("  PROBLEM  %s" % p)
+        for line in r.bad:
+            print("  DISAGREE %s" % fmt_line(line))
+            print("           %s" % line["verdict"])
+            if line["why"]:
+                print("           (counted; may be unknowable from the wire: %s)" % line["why"])
+            for w in line.get("wire", []):
+                print("             %s" % w)
+        for text, amb in r.false:
+            print("  FALSE    %s" % text)
+            if amb:
+                print("           (counted; %s)" % amb)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tcpfsm", required=True, help="path to the tcpfsm executable")
-    ap.add_argument("--min", type=float, default=98.0,
-                    help="minimum overall agreement in percent (default 98)")
-    ap.add_argument("--min-each", type=float, default=0.0,
-                    help="also fail if one scenario's agreement is below this (default 0: off)")
-    ap.add_argument("--grace", type=float, default=0.3,
-                    help="seconds after an interval's start before it is compared (0.3)")
-    ap.add_argument("-v", "--verbose", action="store_true", help="list every check")
+    ap.add_argument("--conditions", default="all",
+                    help="clean (the recordings), sensor (every derived capture), all "
+                    "(both; default), or a comma-separated list of condition ids "
+                    "(clean, %s)" % ", ".join(c.id for c in derive.CONDITIONS))
+    ap.add_argument("--floors", default=DEFAULT_FLOORS,
+                    help="per-scenario floors (default tests/kernel/floors.tsv)")
+    ap.add_argument("--update-floors", action="store_true",
+                    help="raise floors / lower ceilings to this run's figures, add new rows")
+    ap.add_argument("--min", type=float, default=None,
+                    help="also fail if a condition's pooled agreement is below this percent")
+    ap.add_argument("--min-each", type=float, default=None,
+                    help="also fail if one scenario's agreement is below this percent")
+    ap.add_argument("--expect-failure", choices=("agreement", "false-alerts"),
+                    help="self-test of the checker: exit 0 only if the gate fails on this "
+                    "(and tcpfsm ran cleanly)")
+    ap.add_argument("-j", "--jobs", type=int, default=2, help="tcpfsm runs in parallel (2)")
+    ap.add_argument("--keep", metavar="DIR", help="write the derived recordings to DIR and keep them")
+    ap.add_argument("-v", "--verbose", action="store_true",
+                    help="per-scenario figures per condition and every disagreement")
     ap.add_argument("-e", "--explain", action="store_true",
-                    help="print the connection's segments under each disagreement")
-    ap.add_argument("dirs", nargs="*", help="scenario directories (default: all under %s)"
+                    help="with -v, print the connection's segments under each disagreement")
+    ap.add_argument("dirs", nargs="*", help="recordings (default: all complete ones under %s)"
                     % os.path.relpath(DEFAULT_DIR))
     a = ap.parse_args()
     if not (os.path.isfile(a.tcpfsm) and os.access(a.tcpfsm, os.X_OK)):
         print("check.py: %s is not an executable" % a.tcpfsm, file=sys.stderr)
         return 2
-    dirs = a.dirs
-    if not dirs:
-        dirs = sorted(os.path.join(DEFAULT_DIR, n) for n in os.listdir(DEFAULT_DIR)
-                      if os.path.isfile(os.path.join(DEFAULT_DIR, n, "scenario.json")))
+    dirs = a.dirs or derive.find_recordings(DEFAULT_DIR)
     if not dirs:
         print("check.py: no recordings found", file=sys.stderr)
         return 2
-    results = []
     for d in dirs:
-        if not os.path.isfile(os.path.join(d, "scenario.json")):
-            print("check.py: %s: no scenario.json" % d, file=sys.stderr)
+        if not derive.is_recording(d):
+            print("check.py: %s: not a complete recording" % d, file=sys.stderr)
             return 2
-        results.append(check_scenario(d, a.tcpfsm, a.grace, a.verbose))
+    recs = [Recording(d) for d in dirs]
+    known = {c.id: c for c in [CLEAN] + derive.CONDITIONS}
+    if a.conditions in ("clean", "sensor", "all"):
+        conds = ([CLEAN] if a.conditions in ("clean", "all") else []) + \
+            (derive.CONDITIONS if a.conditions in ("sensor", "all") else [])
+    else:
+        ids = a.conditions.split(",")
+        if not all(i in known for i in ids):
+            ap.error("--conditions: unknown condition in %r" % a.conditions)
+        conds = [c for c in known.values() if c.id in ids]
 
-    print("%-28s %6s %6s %7s %6s" % ("scenario", "checks", "agree", "%", "apart"))
-    tc = ta = tp = 0
-    for r in results:
-        pct = 100.0 * r["agree"] / r["checks"] if r["checks"] else float("nan")
-        print("%-28s %6d %6d %7.1f %6d%s" % (r["name"], r["checks"], r["agree"], pct,
-                                              len(r["apart"]),
-                                              "  (tcpfsm problem)" if r["problems"] else ""))
-        tc, ta, tp = tc + r["checks"], ta + r["agree"], tp + len(r["apart"])
-    total = 100.0 * ta / tc if tc else 0.0
-    print("%-28s %6d %6d %7.1f %6d" % ("TOTAL", tc, ta, total, tp))
-    each = [100.0 * r["agree"] / r["checks"] for r in results if r["checks"]]
-    if each:
-        print("%-28s %20.1f   (mean of the scenarios' percentages)" % (
-            "per-scenario mean", sum(each) / len(each)))
+    if a.keep:
+        os.makedirs(a.keep, exist_ok=True)
+        workdir = a.keep
+    else:
+        workdir = tempfile.mkdtemp(prefix="tfk-sensor-")
+    try:
+        results = evaluate(a.tcpfsm, recs, conds, workdir, a.jobs, a.explain)
+    finally:
+        if not a.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
 
-    for r in results:
-        if not (r["bad"] or r["problems"] or r["lines"]):
-            continue
-        print("\n%s:" % r["name"])
-        for p in r["problems"]:
-            print("  PROBLEM  %s" % p)
-        for rec in r["lines"] if a.verbose else r["bad"]:
-            print("  %-8s %s" % ("ok" if rec["ok"] else "DISAGREE", fmt_rec(rec)))
-            if not rec["ok"]:
-                print("           %s" % rec["verdict"])
-                if a.explain:
-                    for w in rec["wire"]:
-                        print("             %s" % w)
-    apart = [(r["name"], rec) for r in results for rec in r["apart"]]
-    if apart:
-        print("\nreported apart (not counted):")
-        for name, rec in apart:
-            print("  %-26s %-5s %s" % (name, "same" if rec["ok"] else "diff", fmt_rec(rec)))
-            print("  %-26s       %s" % ("", rec["why"]))
+    floors = read_floors(a.floors)
+    print_summary(summarize(results))
+    if a.verbose:
+        print_details(results, floors)
 
-    if tc == 0:
-        print("\nFAIL: no check was counted", file=sys.stderr)
+    fails, none = gate(results, floors)
+    if sum(r.checks for r in results) == 0:
+        fails.append((None, "none", "no check was counted"))
+    for c in conds:
+        rs = [r for r in results if r.cond is c]
+        checks, agree = sum(r.checks for r in rs), sum(r.agree for r in rs)
+        if a.min is not None and checks and 100.0 * agree / checks < a.min:
+            fails.append((None, "agreement", "%s: agreement %.1f%% below --min %.1f%%" % (
+                c.id, 100.0 * agree / checks, a.min)))
+        for r in rs:
+            if a.min_each is not None and r.checks and r.pct() < a.min_each:
+                fails.append((r, "agreement", "agreement %.1f%% below --min-each %.1f%%" % (
+                    r.pct(), a.min_each)))
+    if none:
+        per = {}
+        for c, s in none:
+            per.setdefault(s, []).append(c)
+        print("\nno floor yet (passes; --update-floors adds them): %s" % ", ".join(
+            "%s (%s)" % (s, cs[0] if len(cs) == 1 else "%d conditions" % len(cs))
+            for s, cs in sorted(per.items())))
+    if a.update_floors:
+        new, changes = raise_floors(floors, results)
+        write_floors(a.floors, new)
+        print("\n%s: %d change(s)" % (a.floors, len(changes)))
+        for c in changes:
+            print("  " + c)
+    if a.expect_failure:
+        kinds = {k for _, k, _ in fails}
+        ok = a.expect_failure in kinds and "problem" not in kinds and "none" not in kinds
+        print("\nself-test: %s (expected: a failure of kind %s; got: %s)" % (
+            "PASS" if ok else "FAIL", a.expect_failure, ", ".join(sorted(kinds)) or "none"))
+        for r, _, text in fails[:10]:
+            print("  %s%s" % ("" if r is None else "%s %s: " % (r.cond.id, r.rec.name), text))
+        return 0 if ok else 1
+    if fails:
+        print("\nFAIL:", file=sys.stderr)
+        for r, _, text in fails:
+            print("  %s%s" % ("" if r is None else "%s %s: " % (r.cond.id, r.rec.name), text),
+                  file=sys.stderr)
+        if not a.verbose:
+            print("(-v lists every disagreement and false alert)", file=sys.stderr)
         return 1
-    low = [r["name"] for r in results
-           if r["checks"] and 100.0 * r["agree"] / r["checks"] < a.min_each]
-    if low:
-        print("\nFAIL: below %.1f%%: %s" % (a.min_each, " ".join(low)), file=sys.stderr)
-        return 1
-    if total < a.min:
-        print("\nFAIL: agreement %.1f%% is below %.1f%%" % (total, a.min), file=sys.stderr)
-        return 1
-    print("\nPASS: agreement %.1f%% >= %.1f%%" % (total, a.min))
+    print("\nPASS: %d condition(s) x %d recording(s), every scenario at or above its floor" % (
+        len(conds), len(recs)))
     return 0
 
 
