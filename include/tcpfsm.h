@@ -293,6 +293,33 @@ void tcpfsm_free(struct tcpfsm *t);
 int tcpfsm_feed(struct tcpfsm *t, int linktype, int64_t ts, const uint8_t *pkt,
 		uint32_t caplen);
 
+/* Packets decoded ahead of their feeding, for tcpfsm_feed_batch(). A batch
+ * belongs to no tracker: it may be filled on one thread (a capture reader)
+ * and fed on another, to any tracker. */
+struct tcpfsm_batch;
+
+/* A batch for up to capacity packets of libpcap link type linktype, decoded
+ * as a tracker with opts decodes them (opts may be NULL for the defaults:
+ * give the ones the tracker fed was made with). NULL when out of memory. */
+struct tcpfsm_batch *tcpfsm_batch_new(const struct tcpfsm_options *opts,
+				      int linktype, size_t capacity);
+void tcpfsm_batch_free(struct tcpfsm_batch *b);
+
+/* Decodes one captured packet into b; pkt need not outlive the call. Returns
+ * what tcpfsm_feed() would (0, or 1 + enum tcpfsm_skip_reason: the packet is
+ * kept, to be counted when fed), or -1 when b is full. */
+int tcpfsm_batch_add(struct tcpfsm_batch *b, int64_t ts, const uint8_t *pkt,
+		     uint32_t caplen);
+
+/* The packets in b; tcpfsm_batch_clear() empties it for reuse. */
+size_t tcpfsm_batch_count(const struct tcpfsm_batch *b);
+void tcpfsm_batch_clear(struct tcpfsm_batch *b);
+
+/* Feeds b's packets, in order, exactly as as many tcpfsm_feed() calls
+ * would; faster, as each packet's connection is fetched into the cache
+ * while those before it are tracked. b is left as it was. */
+void tcpfsm_feed_batch(struct tcpfsm *t, const struct tcpfsm_batch *b);
+
 /* Advances the clock to now (µs) with no packet, firing due host timers. */
 void tcpfsm_advance(struct tcpfsm *t, int64_t now);
 
