@@ -13,6 +13,7 @@
  *   events.c    state changes applied and reported; alerts raised or held
  *   options.c   the defaults
  *   prefetch.c  cache warming and pool access for a reader thread (feed.h)
+ *   batch.c     the same behind one public call: tcpfsm_feed_batch()
  *
  * Below them all: flow.c (the table), timers.c (the queues), fsm.c (the
  * machines), alerts.c (folding), listeners.c, zeek.c.
