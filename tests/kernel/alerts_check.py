@@ -66,10 +66,12 @@ def alert_config(directory):
 def run_alerts(tcpfsm, cfg, pcap, timeout=120):
     """tcpfsm's alert events on pcap, and a list of problems running it."""
     try:
-        p = subprocess.run([tcpfsm, "-c", cfg, "-r", pcap, "-F", "json"],
+        p = subprocess.run([tcpfsm, "-c", cfg, "-r", pcap, "--format", "json"],
                            capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return [], ["tcpfsm timed out"]
+    except OSError as e:
+        return [], ["tcpfsm could not run: %s" % e]
     return parse_alerts(p.stdout, p.returncode, p.stderr)
 
 

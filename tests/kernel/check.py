@@ -395,7 +395,7 @@ def evaluate(exe, recs, conds, workdir, jobs, explain_wire):
     cmds = []
     for _, path in work:
         cmds.append([exe, "-r", path, "--format", "json"])
-        cmds.append([exe, "-c", cfg, "-r", path, "-F", "json"])
+        cmds.append([exe, "-c", cfg, "-r", path, "--format", "json"])
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         outs = list(pool.map(run, cmds))
     for i, (res, path) in enumerate(work):

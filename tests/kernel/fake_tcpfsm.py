@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """fake_tcpfsm.py - stands in for tcpfsm to test check.py and alerts_check.py.
 
-    fake_tcpfsm.py [-c CONFIG] -r DIR/capture.pcap (--format|-F) json
+    fake_tcpfsm.py [-c CONFIG] -r DIR/capture.pcap --format json
 
 Reads the kernel truth beside the capture (DIR/truth.tsv: derived captures
 carry a copy) instead of the capture, so it is as good on a derived capture
