@@ -369,8 +369,9 @@ enum capture_status capture_run(struct capture *c, struct tcpfsm *t,
 {
 	if (!c->reader && !c->no_reader) {
 		if (read_ahead(c))
-			c->reader = reader_start(c->pcap, c->dlt, c->name,
-						 c->limit);
+			c->reader = reader_start(
+				c->pcap, c->dlt, c->name, c->limit,
+				c->ignore_checksums ? DECODE_NO_CHECKSUMS : 0);
 		c->no_reader = !c->reader;
 	}
 	if (c->reader)

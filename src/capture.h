@@ -23,6 +23,9 @@ struct capture {
 	struct reader *reader; /* a file read ahead on a second thread */
 	int no_reader;	       /* ... or not: a pipe, or no thread */
 	int idle_told;	       /* CAPTURE_IDLE returned since the last packet */
+	/* Segments decoded ahead (the reader) are summed unless this says
+	 * the tracker ignores checksums (tcpfsm_options.checksums). */
+	int ignore_checksums;
 	/* The tracker's pool warmer, or NULL: not the capture's own (its
 	 * owner stops it before freeing the tracker), only told how far the
 	 * pool is used as packets go in. */

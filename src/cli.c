@@ -76,6 +76,10 @@ static const char usage[] =
 	"                          than TIME (e.g. SYN_SENT=3s, "
 	"CLOSE_WAIT=5m;\n"
 	"                          0 disables); repeatable\n"
+	"      --checksums MODE    verify (default): a segment with a bad\n"
+	"                          checksum is lost to its receiver; ignore:\n"
+	"                          take every segment as intact (a capture\n"
+	"                          taken where the NIC fills in checksums)\n"
 	"  -h, --help              show this help\n"
 	"      --version           show the version\n"
 	"\n"
@@ -196,6 +200,7 @@ int cli_parse(struct cli *cli, int argc, char **argv)
 		OPT_DAEMON,
 		OPT_FOREGROUND,
 		OPT_FORMAT,
+		OPT_CHECKSUMS,
 		OPT_VERSION
 	};
 	/* tcpdump's long names where it has them (--list-interfaces,
@@ -215,6 +220,7 @@ int cli_parse(struct cli *cli, int argc, char **argv)
 		{"color", required_argument, NULL, OPT_COLOR},
 		{"max-connections", required_argument, NULL, OPT_MAX_CONN},
 		{"alert", required_argument, NULL, OPT_ALERT},
+		{"checksums", required_argument, NULL, OPT_CHECKSUMS},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, OPT_VERSION},
 		{NULL, 0, NULL, 0},
@@ -225,6 +231,7 @@ int cli_parse(struct cli *cli, int argc, char **argv)
 	memset(cli, 0, sizeof *cli);
 	cli->color = -1;
 	cli->max_connections = 0; /* 0: the configuration's */
+	cli->checksums = -1;
 	for (int i = 0; i < TCPFSM_NSTATES; i++)
 		cli->alert_after[i] = -1;
 	opterr = 0;
@@ -369,6 +376,16 @@ int cli_parse(struct cli *cli, int argc, char **argv)
 					"--alert takes STATE=DURATION, e.g. "
 					"SYN_SENT=3s, for a state that can be "
 					"stuck",
+					optarg);
+			break;
+		case OPT_CHECKSUMS:
+			if (strcmp(optarg, "verify") == 0)
+				cli->checksums = TCPFSM_CHECKSUMS_VERIFY;
+			else if (strcmp(optarg, "ignore") == 0)
+				cli->checksums = TCPFSM_CHECKSUMS_IGNORE;
+			else
+				return usage_error(
+					"--checksums takes verify or ignore",
 					optarg);
 			break;
 		case 'h':

@@ -29,6 +29,7 @@ struct cli {
 	int snapshot;	/* --snapshot: table of open connections at the end */
 	int color;	/* -1 auto (a terminal), 0 never, 1 always */
 	uint32_t max_connections;
+	int checksums; /* --checksums: TCPFSM_CHECKSUMS_*; -1 the file's */
 	/* --alert STATE=DURATION: thresholds to override; -1 keeps the default
 	 */
 	int64_t alert_after[TCPFSM_NSTATES];

@@ -121,6 +121,8 @@ static void apply_cli(struct config *cfg, const struct cli *cli)
 		cfg->capture.snaplen = cli->snaplen;
 	if (cli->max_connections)
 		cfg->tracker.max_connections = cli->max_connections;
+	if (cli->checksums >= 0)
+		cfg->tracker.checksums = cli->checksums;
 	for (int s = 0; s < TCPFSM_NSTATES; s++)
 		if (cli->alert_after[s] >= 0)
 			cfg->tracker.alert_after[s] = cli->alert_after[s];
@@ -350,6 +352,8 @@ static int open_capture(struct program *p)
 		report(p, "%s", p->cap.err);
 		return -1;
 	}
+	p->cap.ignore_checksums =
+		c->tracker.checksums == TCPFSM_CHECKSUMS_IGNORE;
 	return 0;
 }
 

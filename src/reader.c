@@ -25,7 +25,8 @@ struct reader {
 	pcap_t *pcap;
 	int dlt;
 	const char *name;
-	uint64_t limit; /* records to read; 0: all */
+	uint64_t limit;	       /* records to read; 0: all */
+	unsigned decode_flags; /* DECODE_*: as the tracker would decode */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t filled, emptied;
@@ -95,7 +96,9 @@ static void *run(void *arg)
 			records++;
 			p->ts = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
 			p->caplen = h->caplen;
-			p->rc = decode_packet(r->dlt, data, h->caplen, &p->seg);
+			p->rc = decode_packet_ex(r->dlt, data, h->caplen,
+						 r->decode_flags, &p->seg,
+						 NULL);
 			if (!p->rc)
 				tcpfsm_flow_of(&p->seg, &p->flow);
 		}
@@ -116,7 +119,7 @@ static void *run(void *arg)
 }
 
 struct reader *reader_start(pcap_t *p, int dlt, const char *name,
-			    uint64_t limit)
+			    uint64_t limit, unsigned decode_flags)
 {
 	struct reader *r = calloc(1, sizeof *r);
 
@@ -126,6 +129,7 @@ struct reader *reader_start(pcap_t *p, int dlt, const char *name,
 	r->dlt = dlt;
 	r->name = name;
 	r->limit = limit;
+	r->decode_flags = decode_flags;
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->filled, NULL);
 	pthread_cond_init(&r->emptied, NULL);

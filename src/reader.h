@@ -37,7 +37,7 @@ struct reader;
  * tcpdump -c ends it); name is for messages. NULL if the thread cannot
  * start (the caller then reads on its own thread). */
 struct reader *reader_start(pcap_t *p, int dlt, const char *name,
-			    uint64_t limit);
+			    uint64_t limit, unsigned decode_flags);
 
 enum rd_status {
 	RD_BLOCK_READY = 0, /* *block holds packets */

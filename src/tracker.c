@@ -192,9 +192,18 @@ int tcpfsm_feed_decoded(struct tcpfsm *t, int64_t ts, uint32_t caplen, int rc,
 			const struct segment *seg, const struct seg_flow *sf)
 {
 	struct seg_flow own;
+	struct segment unverified;
 
 	if (rc)
 		return feed_skipped(t, ts, caplen, rc);
+	/* Decoded ahead with checksums verified, for a tracker reconfigured
+	 * to ignore them since. */
+	if (t->opt.checksums == TCPFSM_CHECKSUMS_IGNORE &&
+	    (seg->ip_csum != CSUM_UNKNOWN || seg->tcp_csum != CSUM_UNKNOWN)) {
+		unverified = *seg;
+		unverified.ip_csum = unverified.tcp_csum = CSUM_UNKNOWN;
+		seg = &unverified;
+	}
 	if (sf->seed != t->ft.seed) { /* hashed for another table */
 		own = *sf;
 		own.hash = flow_key_hash(&t->ft, &own.key);

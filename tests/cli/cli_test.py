@@ -213,6 +213,7 @@ def tcpdump_flags(tcpfsm, demo, run, check):
                            "-g, --config", "--format", "--check-config",
                            "--daemon", "--foreground", "--snapshot ",
                            "--color", "--max-connections", "--alert",
+                           "--checksums",
                            "-h, --help", "--version")
                if f not in helptext]
     check(not missing, f"--help lists every flag {missing or ''}")
@@ -265,23 +266,50 @@ def syn_packet(src, dst, sport, dport, seq):
 
 
 def stuck_capture(path, n):
-    """n clients each sending one SYN, within half a second, to a server
-    of its own that never answers: n SYN_SENT alerts three seconds later,
-    none folded into another's (folding groups by server), far beyond the
-    default rate limit (100 a second). A packet 10 s on lets them fire."""
+    """n clients each sending a SYN, within half a second, to a server of
+    its own that never answers, and sending it again 1 s and 2 s later (as
+    a stuck host does): n SYN_SENT alerts three seconds on, none folded
+    into another's (folding groups by server), far beyond the default rate
+    limit (100 a second). A packet 10 s on lets them fire."""
     head = struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)
     t0 = 1700000000
     recs = []
-    for i in range(n):
-        pkt = syn_packet(bytes([10, 1, i >> 8, i & 255]),
-                         bytes([10, 2, i >> 8, i & 255]), 40000, 80, i)
-        us = i * 500000 // n
-        recs.append(struct.pack("<IIII", t0, us, len(pkt), len(pkt)) + pkt)
+    for again in range(3):
+        for i in range(n):
+            pkt = syn_packet(bytes([10, 1, i >> 8, i & 255]),
+                             bytes([10, 2, i >> 8, i & 255]), 40000, 80, i)
+            us = i * 500000 // n
+            recs.append(struct.pack("<IIII", t0 + again, us, len(pkt),
+                                    len(pkt)) + pkt)
     last = syn_packet(bytes([10, 3, 0, 1]), bytes([10, 4, 0, 1]), 40000, 80,
                       7)
     recs.append(struct.pack("<IIII", t0 + 10, 0, len(last), len(last)) +
                 last)
     write_pcap(path, head, recs)
+
+
+def checksums(tcpfsm, run, check):
+    """--checksums: verify by default, ignore on request, nothing else."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cap = os.path.join(tmp, "bad.pcap")
+        head = struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)
+        good = syn_packet(b"\x0a\x01\0\x01", b"\x0a\x02\0\x01", 40000, 80,
+                          1)
+        bad = good[:-3] + bytes([good[-3] ^ 0xff]) + good[-2:]
+        write_pcap(cap, head, [struct.pack("<IIII", 1700000000, i, len(p),
+                                           len(p)) + p
+                               for i, p in enumerate((good, bad))])
+
+        def stats(*args):
+            r = run("-r", cap, "--format", "json", *args)
+            return json.loads(r.stdout.splitlines()[-1])
+        check(stats()["bad_checksums"] == 1,
+              "--checksums verify by default: the damaged SYN counted")
+        check(stats("--checksums", "ignore")["bad_checksums"] == 0,
+              "--checksums ignore: nothing verified")
+        r = run("-r", cap, "--checksums", "maybe")
+        check(r.returncode == 2 and b"--checksums takes verify or ignore"
+              in r.stderr, "--checksums maybe: a usage error")
 
 
 def offline_alerts(tcpfsm, run, check):
@@ -420,6 +448,7 @@ def main():
           "--snapshot lists open connections and listeners")
     tcpdump_flags(tcpfsm, demo, run, check)
     offline_alerts(tcpfsm, run, check)
+    checksums(tcpfsm, run, check)
     dates(tcpfsm, demo, run, check)
     slow_fifo(tcpfsm, demo, check)
     slow_fifo(tcpfsm, demo, check, "--format", "json")

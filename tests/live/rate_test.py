@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Live, the alert rate limit still guards the outputs (offline it is off,
-tests/cli): 400 clients each send one SYN to a server of its own that
-never answers, within a fraction of a second, on a veth; tcpfsm -i must
+tests/cli): 400 clients each send a SYN to a server of its own that
+never answers, within a fraction of a second, and again half a second
+later, on a veth; tcpfsm -i must
 report some of their alerts, count the rest as suppressed, and report no
 more than the limit allows.
 
@@ -13,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -48,9 +50,13 @@ def syn(src, dst, sport, dport, seq):
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
 s.bind((sys.argv[1], 0))
 n = int(sys.argv[2])
-for i in range(n):
-    s.send(syn(bytes([10, 1, i >> 8, i & 255]),
-               bytes([10, 2, i >> 8, i & 255]), 40000, 80, i))
+# Each SYN goes again half a second later, as a stuck host resends it: the
+# retransmission is what shows it stuck.
+for again in range(2):
+    for i in range(n):
+        s.send(syn(bytes([10, 1, i >> 8, i & 255]),
+                   bytes([10, 2, i >> 8, i & 255]), 40000, 80, i))
+    time.sleep(0.5)
 """
 
 
@@ -59,18 +65,23 @@ def main():
     if os.geteuid() != 0 or not shutil.which("ip"):
         print("needs root and iproute2: skipped")
         return 77
+    # Its output goes to a file: a pipe nobody reads until the end would
+    # fill and stop tcpfsm mid-capture.
+    out_file = tempfile.TemporaryFile(mode="w+")
     try:
         PAIR.setup()
         live = subprocess.Popen(
             in_ns(PAIR.server_ns, tcpfsm, "-i", PAIR.server_dev,
                   "--format", "json", "--alert", "SYN_SENT=1s", "tcp"),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdout=out_file, stderr=subprocess.PIPE, text=True)
         time.sleep(1.0)
         sh(*in_ns(PAIR.client_ns, PY, "-c", SENDER, PAIR.client_dev,
                   str(N)))
         time.sleep(3.0)  # the alerts are due a second after each SYN
         live.send_signal(signal.SIGINT)
-        out, err = live.communicate(timeout=10)
+        _, err = live.communicate(timeout=10)
+        out_file.seek(0)
+        out = out_file.read()
     finally:
         PAIR.teardown()
     events = [json.loads(line) for line in out.splitlines()]
