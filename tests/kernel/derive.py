@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """derive.py - imperfect-sensor captures derived from the kernel recordings.
 
-    derive.py [--out DIR] [--list] [scenario dirs...]
+    derive.py --out DIR | --list | --self-test [scenario dirs...]
 
 A real sensor misses packets, sees one direction of a link only, or hands
 packets over out of order (a multi-queue NIC). None of that changes what the
@@ -41,7 +41,9 @@ Conditions (CONDITIONS below; the id is the key used in floors.tsv):
 Each derived scenario is written to OUT/<condition>/<scenario>/ with the
 derived capture.pcap and copies of scenario.json, truth.tsv and quiet.tsv,
 so a derived directory is a complete recording for check.py or tcpfsm.
-Python standard library only.
+--self-test checks the derivations' invariants (deterministic, non-TCP
+packets untouched, timestamps monotonic, the right packets removed, swaps
+losing nothing). Python standard library only.
 """
 import argparse
 import os
@@ -217,20 +219,80 @@ def derive(src_dir, cond, out_dir, meta=None, pcap=None):
     return d, (pcap.tcp_count(), new.tcp_count())
 
 
+def self_test(dirs):
+    """Checks every derivation of every recording: deterministic (derived
+    twice, same bytes), the non-TCP packets all kept in order, timestamps
+    monotonic, drops and direction filters only remove TCP packets (the
+    right ones), swaps keep every packet. Returns a list of failures."""
+    import json
+    fails = []
+    for src in dirs:
+        name = os.path.basename(os.path.normpath(src))
+        with open(os.path.join(src, "scenario.json")) as f:
+            topo = json.load(f)["topology"]
+        pcap = Pcap.read(os.path.join(src, "capture.pcap"))
+        other = [r.data for r in pcap.records if r.seg is None]
+        tcp = sorted(r.data for r in pcap.records if r.seg is not None)
+        for c in CONDITIONS:
+            new = c.apply(pcap, name, topo)
+            again = c.apply(pcap, name, topo)
+            where = "%s/%s" % (c.id, name)
+            if [r.data for r in new.records] != [r.data for r in again.records]:
+                fails.append(where + ": not deterministic")
+            if [r.data for r in new.records if r.seg is None] != other:
+                fails.append(where + ": non-TCP packets changed")
+            ts = [r.ts for r in new.records]
+            if ts != sorted(ts):
+                fails.append(where + ": timestamps not monotonic")
+            got = sorted(r.data for r in new.records if r.seg is not None)
+            if c.kind == "swap" and got != tcp:
+                fails.append(where + ": packets lost or duplicated by swapping")
+            if c.kind == "drop" and not set(got) <= set(tcp):
+                fails.append(where + ": packets invented")
+            if c.kind == "direction":
+                keep = set(topo["client" if c.param == "c2s" else "server"])
+                want = sorted(r.data for r in pcap.records
+                              if r.seg is not None and truth.addr_ip(r.seg.src) in keep)
+                if got != want:
+                    fails.append(where + ": wrong packets kept")
+    # The derivations must do something at all.
+    total = {c.kind: 0 for c in CONDITIONS}
+    for src in dirs:
+        pcap = Pcap.read(os.path.join(src, "capture.pcap"))
+        name = os.path.basename(os.path.normpath(src))
+        with open(os.path.join(src, "scenario.json")) as f:
+            topo = json.load(f)["topology"]
+        for c in CONDITIONS:
+            new = c.apply(pcap, name, topo)
+            total[c.kind] += sum(a.data != b.data for a, b in zip(pcap.records, new.records)) \
+                + len(pcap.records) - len(new.records)
+    fails += ["%s: changed nothing in any recording" % k for k, n in total.items() if n == 0]
+    return fails
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", help="write the derived recordings here (required unless --list)")
     ap.add_argument("--list", action="store_true", help="list the conditions and exit")
+    ap.add_argument("--self-test", action="store_true",
+                    help="check the derivations' invariants on the recordings and exit")
     ap.add_argument("dirs", nargs="*", help="recordings (default: every one in pcaps/kernel)")
     a = ap.parse_args()
     if a.list:
         for c in CONDITIONS:
             print("%-12s %s" % (c.id, c.label))
         return 0
-    if not a.out:
-        ap.error("--out is required")
     dirs = a.dirs or find_recordings(os.path.join(os.path.dirname(os.path.dirname(HERE)),
                                                   "pcaps", "kernel"))
+    if a.self_test:
+        fails = self_test(dirs)
+        for f in fails:
+            print("FAIL " + f)
+        print("%s: %d recording(s) x %d condition(s)" % (
+            "FAIL" if fails or not dirs else "PASS", len(dirs), len(CONDITIONS)))
+        return 1 if fails or not dirs else 0
+    if not a.out:
+        ap.error("--out is required")
     for src in dirs:
         pcap = Pcap.read(os.path.join(src, "capture.pcap"))
         for c in CONDITIONS:
