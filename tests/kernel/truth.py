@@ -1,10 +1,12 @@
-"""truth.py - shared by the kernel-truth recorder (record) and checker (check.py).
+"""truth.py - shared by the kernel-truth recorder (record) and checkers
+(check.py, alerts_check.py, derive.py).
 
 * `ss` state names -> tcpfsm state names, canonical address strings;
 * building the per-socket truth timeline and its quiet intervals from raw
   `ss` polls (recorder);
 * reading truth.tsv / quiet.tsv (checker);
-* a small pcap reader that finds the TCP segments of one connection.
+* a small pcap reader that finds the TCP segments of one connection
+  (_decode also tells derive.py which packets are TCP).
 
 Python standard library only.
 """
