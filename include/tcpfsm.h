@@ -57,6 +57,32 @@ enum tcpfsm_side { TCPFSM_CLIENT = 0, TCPFSM_SERVER = 1 };
 /* The alert kind for a state, e.g. "syn_sent_stuck"; NULL if none. */
 const char *tcpfsm_alert_name(enum tcpfsm_state state);
 
+/* Stalls of established connections: alerts that no state names, since
+ * both hosts stay ESTABLISHED (or CLOSE_WAIT) while nothing moves. Their
+ * alert and resolved events carry the kind's name in `alert` and the
+ * stuck endpoint's state in `state`. */
+enum tcpfsm_stall_kind {
+	/* "unacked_data": the endpoint retransmits data that no ACK covers
+	 * (or its data never passed the sensor and its peer's ACKs stay
+	 * below it); the diagnosis says on which side of the sensor it is
+	 * lost, how many retransmissions and how long since the last
+	 * progress. */
+	TCPFSM_STALL_UNACKED_DATA = 0,
+	/* "mtu_blackhole": the same, but only its segments above a size fail
+	 * while smaller ones get through; the diagnosis names both sizes. */
+	TCPFSM_STALL_MTU_BLACKHOLE,
+	/* "zero_window": the endpoint has advertised a zero window past the
+	 * threshold while its peer probes: its application is not reading. */
+	TCPFSM_STALL_ZERO_WINDOW,
+	/* "keepalive_unanswered": the endpoint's keepalive probes go
+	 * unanswered: its peer is unreachable or gone. */
+	TCPFSM_STALL_KEEPALIVE,
+	TCPFSM_NSTALLS
+};
+
+/* "unacked_data" etc.; NULL for an out-of-range value. */
+const char *tcpfsm_stall_name(enum tcpfsm_stall_kind kind);
+
 /* Parses "3s", "500ms", "2m", "1h", "250us" (a bare number is seconds) into
  * microseconds; -1 if malformed or negative. */
 int64_t tcpfsm_parse_duration(const char *text);
@@ -155,6 +181,10 @@ struct tcpfsm_event {
 	int64_t since;		 /* when it entered that state */
 	int64_t duration;	 /* how long it has been (was) there */
 	const char *diagnosis;	 /* ALERT: a sentence a person can act on */
+	/* For a stall (enum tcpfsm_stall_kind) alert is that kind's name,
+	 * state the endpoint's state and since the start of the stall (its
+	 * last progress); resolved_to is its state when the stall ended
+	 * (data acknowledged, window opened, probe answered, or closed). */
 	/* ALERT: how many stuck endpoints the event stands for: 1, or for an
 	 * aggregate the number folded into it. An aggregate says that many
 	 * more endpoints towards the same server address and port got stuck
@@ -189,6 +219,28 @@ struct tcpfsm_options {
 	/* At most this many alerts a second (with as large a burst); the rest
 	 * are counted in stats.alerts_suppressed. 0: no limit. */
 	uint32_t alert_rate;
+	/* Stalls of established connections (enum tcpfsm_stall_kind), folded
+	 * and rate limited as the other alerts. unacked_data and
+	 * mtu_blackhole: the oldest unacknowledged segment retransmitted
+	 * stall_retransmissions times, or unacknowledged for stall_unacked
+	 * with at least one retransmission seen (or its loss before the
+	 * sensor proven by the peer's ACKs); zero_window: a zero window held
+	 * stall_zero_window while the peer probes; keepalive_unanswered:
+	 * stall_keepalives probes unanswered. 0 disables each. */
+	uint32_t stall_retransmissions;
+	int64_t stall_unacked;
+	int64_t stall_zero_window;
+	uint32_t stall_keepalives;
+	/* The hosts' own give-up on a stalled connection, with nothing on the
+	 * wire (0: never): a sender whose data stays unacknowledged this long
+	 * from its last progress closes (Linux: tcp_retries2 = 15, about
+	 * 924.6 s at the 200 ms minimum RTO); a keepalive prober after
+	 * give_up_keepalives unanswered probes (Linux: tcp_keepalive_probes =
+	 * 9) and one more interval closes, sending a RST. Whatever is sent
+	 * into a path proven dead is not assumed delivered: the peer behind
+	 * it stays as it was. */
+	int64_t give_up_unacked;
+	uint32_t give_up_keepalives;
 	/* enum tcpfsm_checksums: whether segments' checksums are verified. */
 	int checksums;
 };
@@ -255,6 +307,7 @@ struct tcpfsm_stats {
 	uint64_t resolved;
 	uint64_t state[2][TCPFSM_NSTATES]; /* endpoints by side and state now */
 	uint64_t alerts_by_state[TCPFSM_NSTATES]; /* alert events by kind */
+	uint64_t alerts_by_stall[TCPFSM_NSTALLS]; /* ... and of the stalls */
 	uint64_t bytes;				  /* captured bytes fed */
 	/* Listening sockets proven after the listener table was full
 	 * (65536 addresses), and so not listed by tcpfsm_foreach_listener(). */

@@ -10,7 +10,9 @@
  *   - the head of the idle order (idle.c);
  *   - the oldest open alert-folding window (alerts.c);
  *   - the quiet heap: endpoints in doubt, waiting to fall quiet past their
- *     next retransmission (fsm.c's pending promotions).
+ *     next retransmission (fsm.c's pending promotions);
+ *   - the stall heap (stall.c): stalls of established connections whose
+ *     alert or host give-up comes due with no packet.
  *
  * t->next_deadline is a lower bound on all of them, lowered by every timer
  * set (note_deadline()), so a packet with nothing due costs one comparison.
@@ -114,12 +116,15 @@ void run_timers(struct tcpfsm *t, int64_t now)
 		int64_t quiet_at = t->pending.n
 					   ? heap_top(&t->pending)->deadline
 					   : INT64_MAX;
+		int64_t stall_at = stall_deadline(t);
 
 		int64_t best = due_at < idle_at ? due_at : idle_at;
 		if (fold_at < best)
 			best = fold_at;
 		if (quiet_at < best)
 			best = quiet_at;
+		if (stall_at < best)
+			best = stall_at;
 		t->next_deadline = best;
 		if (best > now)
 			break;
@@ -133,6 +138,8 @@ void run_timers(struct tcpfsm *t, int64_t now)
 			struct heap_entry h = *heap_top(&t->pending);
 			heap_pop(&t->pending);
 			fire_quiet(t, h, at);
+		} else if (best == stall_at) {
+			stall_fire(t, at);
 		} else if (best == fold_at) {
 			/* Windows opened at one instant close at one: all
 			 * of them now (groups are kept in the order they

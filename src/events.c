@@ -131,13 +131,14 @@ void report_end(struct tcpfsm *t, struct flow *f, int64_t ts,
 		for (int s = 0; s < 2; s++)
 			resolve(t, f, s, f->ep[s].state, -1, f->ep[s].since,
 				ts);
+	stall_end(t, f, ts, (int)reason);
 	if (t->fn) {
 		struct tcpfsm_conn_record rec;
-		zeek_record(&f->zeek, &rec);
+		int has_record = zeek_record(&f->zeek, &rec);
 		struct tcpfsm_event ev = {.type = TCPFSM_EV_END,
 					  .ts = ts,
 					  .end_reason = reason,
-					  .record = &rec};
+					  .record = has_record ? &rec : NULL};
 		emit(t, f, &ev);
 	}
 }
@@ -180,7 +181,9 @@ void alert_came_due(struct tcpfsm *t, struct flow *f, int side, int64_t ts)
 {
 	struct endpoint *e = &f->ep[side];
 
-	if (e->pending || !alert_has_evidence(f, side)) {
+	/* (A host that may have given up connecting is stuck until then.) */
+	if ((e->pending && e->pending != QUIET_GAVE_UP) ||
+	    !alert_has_evidence(f, side)) {
 		/* An acknowledgement went its way, or nothing on the wire
 		 * shows it stuck yet: if it falls quiet, it got what it waited
 		 * for and was never stuck; if it retransmits, alert then. */
@@ -208,33 +211,41 @@ static void report_folded(struct tcpfsm *t, const struct alert_group *g,
 {
 	char server[TCPFSM_ADDRSTRLEN], sample[TCPFSM_ADDRSTRLEN];
 	struct tcpfsm_conn c = {.id = g->sample, .client = g->sample_client};
+	/* A stall's group (stall.c) is keyed past the states: its kind's
+	 * name, shown in ESTABLISHED, where stalls are. */
+	const char *stall = stall_fold_name(g->key.state);
+	int state = stall ? TCPFSM_ESTABLISHED : g->key.state;
 
 	if (!alert_rate_allow(t->folding, ts)) {
 		t->stats.alerts_suppressed++;
 		return;
 	}
 	t->stats.alerts++;
-	t->stats.alerts_by_state[g->key.state]++;
+	if (stall)
+		t->stats.alerts_by_stall[g->key.state - STALL_FOLD_KEY]++;
+	else
+		t->stats.alerts_by_state[state]++;
 	c.server.family = g->key.family;
 	c.server.port = g->key.port;
 	memcpy(c.server.ip, g->key.ip, sizeof c.server.ip);
-	c.state[g->key.side] = g->key.state;
+	c.state[g->key.side] = state;
 	tcpfsm_addr_format(&c.server, server);
 	tcpfsm_addr_format(&c.client, sample);
 	snprintf(t->diagnosis, sizeof t->diagnosis,
 		 "%llu more %s endpoints of connections to %s were stuck in "
-		 "%s within %.1f s after the first one alerted (e.g. #%llu "
+		 "%s%s%s within %.1f s after the first one alerted (e.g. #%llu "
 		 "from %s)",
 		 (unsigned long long)g->folded, tcpfsm_side_name(g->key.side),
-		 server, tcpfsm_state_name(g->key.state),
-		 (double)(ts - g->opened) / 1e6, (unsigned long long)g->sample,
-		 sample);
+		 server, tcpfsm_state_name(state), stall ? " with " : "",
+		 stall ? stall : "", (double)(ts - g->opened) / 1e6,
+		 (unsigned long long)g->sample, sample);
 	struct tcpfsm_event ev = {.type = TCPFSM_EV_ALERT,
 				  .ts = ts,
 				  .conn = &c,
 				  .endpoint = g->key.side,
-				  .alert = tcpfsm_alert_name(g->key.state),
-				  .state = g->key.state,
+				  .alert = stall ? stall
+						 : tcpfsm_alert_name(state),
+				  .state = state,
 				  .since = g->opened,
 				  .duration = ts - g->opened,
 				  .diagnosis = t->diagnosis,
@@ -269,7 +280,8 @@ void report_lone_rst(struct tcpfsm *t, const struct segment *seg, int64_t ts)
 		return;
 	zeek_init(&z, TCPFSM_CLIENT);
 	zeek_packet(&z, TCPFSM_CLIENT, seg, ts, 0, NULL);
-	zeek_record(&z, &rec);
+	if (!zeek_record(&z, &rec))
+		return; /* a packet Zeek ignores */
 	c.client.family = c.server.family = seg->family;
 	memcpy(c.client.ip, seg->src, sizeof c.client.ip);
 	memcpy(c.server.ip, seg->dst, sizeof c.server.ip);

@@ -49,10 +49,29 @@ enum {
 	EP_WSCALE = 1 << 8,  /* offered window scaling in its SYN */
 	EP_ALERTED = 1 << 9, /* an alert on its current state went out */
 	EP_ALERT_HELD =
-		1 << 10, /* its alert came due while an ACK to it may
-			    have got through: held until that is known */
+		1 << 10,  /* its alert came due while an ACK to it may
+			     have got through: held until that is known */
 	EP_GAP = 1 << 11, /* its peer acknowledged data of it the sensor never
 			     saw: the sensor misses packets of its direction */
+	/* The path toward it is proven dead (stall.c: its peer's data or
+	 * keepalives pass here and are never answered): nothing sent to it,
+	 * RST and FIN included, is assumed delivered (fsm.c), until it shows
+	 * it receives again. */
+	EP_PATH_DEAD = 1 << 12,
+};
+
+/* A stall of an established connection, as the sensor sees it (stall.c):
+ * 16 bytes per endpoint. */
+struct stall {
+	uint32_t since_ms; /* its start, in ms after the flow's first packet */
+	uint32_t hole;	   /* as a sender: first byte of a range it sent that
+			      never passed here (ST_HOLE) */
+	uint16_t fail;	   /* bytes of the segment (or range) that fails */
+	uint16_t pass;	   /* the largest smaller segment that got through */
+	uint8_t count;	   /* retransmissions or probes, saturating */
+	uint8_t kind;	   /* enum stall_episode */
+	uint8_t flags;	   /* ST_* */
+	uint8_t alerted;   /* 1 + the enum tcpfsm_stall_kind alerted, or 0 */
 };
 
 struct endpoint {
@@ -76,6 +95,7 @@ struct endpoint {
 	uint16_t flags;	    /* EP_* */
 	uint8_t syn_retx;   /* SYN or SYN/ACK retransmissions, saturating */
 	uint8_t fin_retx;   /* FIN retransmissions, saturating */
+	struct stall stall; /* stall.c */
 };
 
 struct flow {

@@ -187,6 +187,37 @@ const struct fsm_cell fsm_table[FSM_NINPUTS][TCPFSM_NSTATES] = {
 		[TCPFSM_LAST_ACK] = GO(CLOSED,
 			"stopped retransmitting its FIN: the ACK got through"),
 	},
+	[QUIET_SYN] = {
+		[TCPFSM_SYN_SENT] = GO(SYN_RECEIVED,
+			"received SYN (simultaneous open; its answer not "
+			"seen, and it sent no SYN again)"),
+	},
+	[QUIET_SYNACK] = {
+		[TCPFSM_SYN_SENT] = GO(ESTABLISHED,
+			"received SYN/ACK (its ACK not seen, and it sent no "
+			"SYN again)"),
+		[TCPFSM_SYN_RECEIVED] = GO(ESTABLISHED,
+			"received SYN/ACK (simultaneous open; its ACK not "
+			"seen, and it sent no SYN/ACK again)"),
+	},
+	[QUIET_FIN] = {
+		[TCPFSM_ESTABLISHED] = GO(CLOSE_WAIT,
+			"received FIN (its ACK not seen, and the FIN was not "
+			"sent again)"),
+		[TCPFSM_SYN_RECEIVED] = GO(CLOSE_WAIT,
+			"received FIN (its ACK not seen, and the FIN was not "
+			"sent again)"),
+		[TCPFSM_FIN_WAIT_1] = GO(CLOSING,
+			"received FIN (simultaneous close; its ACK not seen, "
+			"and the FIN was not sent again)"),
+		[TCPFSM_FIN_WAIT_2] = GO(TIME_WAIT,
+			"received FIN (its ACK not seen, and the FIN was not "
+			"sent again)"),
+	},
+	[QUIET_GAVE_UP] = {
+		[TCPFSM_SYN_SENT] = GO(CLOSED,
+			"gave up: sent no SYN again when one was due"),
+	},
 	[HOST_TIMEOUT] = {
 		[TCPFSM_SYN_SENT] = GO(CLOSED, "gave up: SYN retries exhausted"),
 		[TCPFSM_SYN_RECEIVED] = GO(CLOSED,
@@ -196,6 +227,18 @@ const struct fsm_cell fsm_table[FSM_NINPUTS][TCPFSM_NSTATES] = {
 		[TCPFSM_CLOSING] = GO(CLOSED, "gave up: FIN retries exhausted"),
 		[TCPFSM_TIME_WAIT] = GO(CLOSED, "TIME_WAIT expired (2MSL)"),
 		[TCPFSM_LAST_ACK] = GO(CLOSED, "gave up: FIN retries exhausted"),
+	},
+	[GIVE_UP_RETRIES] = {
+		[TCPFSM_ESTABLISHED] = GO(CLOSED,
+			"gave up: data retransmissions exhausted (tcp_retries2)"),
+		[TCPFSM_CLOSE_WAIT] = GO(CLOSED,
+			"gave up: data retransmissions exhausted (tcp_retries2)"),
+	},
+	[GIVE_UP_KEEPALIVE] = {
+		[TCPFSM_ESTABLISHED] = GO(CLOSED,
+			"gave up: keepalive probes unanswered (sent RST)"),
+		[TCPFSM_CLOSE_WAIT] = GO(CLOSED,
+			"gave up: keepalive probes unanswered (sent RST)"),
 	},
 };
 /* clang-format on */
@@ -233,7 +276,10 @@ void fsm_apply(struct endpoint ep[2], int side, enum fsm_input in, int64_t now,
 		return;
 	if (is_assumption(in)) {
 		e->assumed_ts = now;
-		if (e->flags & EP_DOUBT)
+		/* Nor to one behind a path proven dead (stall.c): a RST or FIN
+		 * sent into it is lost like the data before it, and its host
+		 * stays where it was. */
+		if (e->flags & (EP_DOUBT | EP_PATH_DEAD))
 			return;
 	}
 	if (cell->correction) {
@@ -241,7 +287,8 @@ void fsm_apply(struct endpoint ep[2], int side, enum fsm_input in, int64_t now,
 			return;
 		e->flags |= EP_DOUBT;
 	}
-	if (in == QUIET_ACK_OF_SYN || in == QUIET_ACK_OF_FIN)
+	/* Silence showed it received: it is receiving again. */
+	if (in >= QUIET_ACK_OF_SYN && in <= QUIET_FIN)
 		e->flags &= (uint16_t)~EP_DOUBT;
 	if (res->n < FSM_MAX_CHANGES)
 		res->change[res->n++] = (struct fsm_change){
@@ -312,15 +359,26 @@ static int64_t own_retransmission_deadline(const struct endpoint *r,
 	return due > now ? due : now + (r->gap ? r->gap : SYN_RTO_BOUND);
 }
 
+/* What silence proves about a segment that had to be answered. */
+static enum fsm_input quiet_input(enum fsm_input in)
+{
+	return in == RCV_SYN	  ? QUIET_SYN
+	       : in == RCV_SYNACK ? QUIET_SYNACK
+				  : QUIET_FIN;
+}
+
 /* A segment that ep[side] must answer at once passed toward it (input `in`
- * if it arrives). Its answer, when it passes, moves it (SND_SYNACK,
- * SND_ACK_SYN, SND_ACK_FIN); until then it did not receive. If instead its
- * sender falls quiet past its retransmission timeout, the segment arrived
- * and the sensor missed the answer: `in` applies then. */
+ * if it arrives: RCV_SYN, RCV_SYNACK or RCV_FIN). Its answer, when it
+ * passes, moves it (SND_SYNACK, SND_ACK_SYN, SND_ACK_FIN); until then it
+ * did not receive. If no copy comes when one would be due had it not
+ * arrived (a FIN's from its sender; a SYN's and SYN/ACK's from the receiver
+ * itself, which resends its own SYN until answered), it arrived and the
+ * sensor missed the answer: the pending QUIET_* input applies then. */
 static void expect_answer(struct endpoint ep[2], int side, enum fsm_input in,
 			  int64_t now, struct fsm_result *res)
 {
 	struct endpoint *r = &ep[side], *s = &ep[!side];
+	enum fsm_input quiet = quiet_input(in);
 
 	if (!fsm_table[in][r->state].cause || res->corrupt)
 		return;
@@ -331,21 +389,39 @@ static void expect_answer(struct endpoint ep[2], int side, enum fsm_input in,
 		return;
 	}
 	r->assumed_ts = now; /* a retransmission crossing it proves nothing */
-	if (r->pending && r->pending != in)
-		return; /* it waits on something else: its answer will tell */
-	r->pending = (uint8_t)in;
+	/* It waits on something else, whose answer will tell; but a SYN/ACK
+	 * overrides the wait for a give-up. */
+	if (r->pending && r->pending != quiet && r->pending != QUIET_GAVE_UP)
+		return;
+	r->pending = (uint8_t)quiet;
 	res->pend_deadline[side] =
 		in == RCV_FIN ? sender_retransmission_deadline(s, r, now)
 			      : own_retransmission_deadline(r, now);
 }
 
-/* A copy of the segment ep[side] waited to answer: the first did not
- * arrive (or its sender would not resend it), so what was pending on it
- * waits on this copy now. */
-static void resent_toward(struct endpoint *r, enum fsm_input in)
+/* A copy of the FIN ep[side] waited to answer: the first did not arrive
+ * (or its sender would not resend it), so what was pending on it waits on
+ * this copy now. */
+static void fin_resent_toward(struct endpoint *r)
 {
-	if (r->pending == in)
+	if (r->pending == QUIET_FIN)
 		r->pending = 0;
+}
+
+/* A SYN_SENT host resent its SYN with nothing seen to answer it: if it
+ * sends no more when its next copy is due, it gave up connecting. When its
+ * copies came at an even pace (Linux resends its first four SYNs a second
+ * apart, tcp_syn_linear_timeouts), the next is due one gap on; otherwise
+ * the gap doubles. prev is the gap before this copy's. */
+static void await_give_up(struct endpoint *s, int side, uint32_t prev,
+			  int64_t now, struct fsm_result *res)
+{
+	if (s->state != TCPFSM_SYN_SENT || s->pending || !s->gap)
+		return;
+	int even = prev && s->gap < prev + prev / 4 && s->syn_retx < 4;
+	s->pending = QUIET_GAVE_UP;
+	res->pend_deadline[side] = now + (even ? 5 * (int64_t)s->gap / 4
+					       : 5 * (int64_t)s->gap / 2);
 }
 
 /* No stack retransmits within a millisecond, nor before a round trip to its
@@ -442,11 +518,14 @@ static void handle_syn(struct endpoint ep[2], int from,
 	 * last SYN seen. */
 	if (in == SND_SYNACK && (r->flags & EP_SENT_SYN))
 		set_rtt(s, now, r->tx_ts);
+	uint32_t prev_gap = s->gap;
 	note_copy(s, retx, now);
 	/* A copy that crossed what it waits to receive: its next copy is due
 	 * later now. */
-	if (retx && (s->pending == RCV_SYN || s->pending == RCV_SYNACK))
+	if (retx && (s->pending == QUIET_SYN || s->pending == QUIET_SYNACK))
 		res->pend_deadline[from] = own_retransmission_deadline(s, now);
+	if (in == SND_SYN_RETX)
+		await_give_up(s, from, prev_gap, now, res);
 
 	s->isn = seg->seq;
 	s->flags |= EP_SENT_SYN | (synack ? EP_SENT_SYNACK : 0);
@@ -537,7 +616,7 @@ static void handle_fin(struct endpoint ep[2], int from,
 		if ((r->flags & EP_SEEN) && !(r->flags & EP_ACKED_PEER_FIN)) {
 			r->flags |= EP_DOUBT;
 			fsm_apply(ep, !from, RCV_FIN_UNACKED, now, res);
-			resent_toward(r, RCV_FIN);
+			fin_resent_toward(r);
 			expect_answer(ep, !from, RCV_FIN, now, res);
 		}
 		return;

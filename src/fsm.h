@@ -45,8 +45,23 @@ enum fsm_input {
 	 * got the acknowledgement that passed the sensor after all. */
 	QUIET_ACK_OF_SYN,
 	QUIET_ACK_OF_FIN,
+	/* Silence as evidence: a segment that must be answered passed, no
+	 * answer was seen, and no copy of what would show it missing came
+	 * when due (fsm.c, expect_answer()): it got through and the sensor
+	 * missed the answer. */
+	QUIET_SYN,
+	QUIET_SYNACK,
+	QUIET_FIN,
+	/* Silence as evidence: a host that resent its SYN unanswered and then
+	 * sends no more when its next copy is due has given up connecting
+	 * (its application's timeout, or its SYN retries). */
+	QUIET_GAVE_UP,
 	/* The host's own timer, with nothing on the wire. */
 	HOST_TIMEOUT,
+	/* A stalled host's own give-up (stall.c): its data unacknowledged
+	 * past tcp_retries2, or its keepalives unanswered. */
+	GIVE_UP_RETRIES,
+	GIVE_UP_KEEPALIVE,
 	FSM_NINPUTS
 };
 

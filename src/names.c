@@ -48,6 +48,17 @@ const char *tcpfsm_alert_name(enum tcpfsm_state state)
 	return (unsigned)state < TCPFSM_NSTATES ? names[state] : NULL;
 }
 
+const char *tcpfsm_stall_name(enum tcpfsm_stall_kind kind)
+{
+	static const char *const names[TCPFSM_NSTALLS] = {
+		[TCPFSM_STALL_UNACKED_DATA] = "unacked_data",
+		[TCPFSM_STALL_MTU_BLACKHOLE] = "mtu_blackhole",
+		[TCPFSM_STALL_ZERO_WINDOW] = "zero_window",
+		[TCPFSM_STALL_KEEPALIVE] = "keepalive_unanswered",
+	};
+	return (unsigned)kind < TCPFSM_NSTALLS ? names[kind] : NULL;
+}
+
 int64_t tcpfsm_parse_duration(const char *text)
 {
 	static const struct {

@@ -39,6 +39,19 @@ void tcpfsm_options_default(struct tcpfsm_options *o)
 	/* Before the host's own 60 s timer closes an orphaned FIN_WAIT_2. */
 	o->alert_after[TCPFSM_FIN_WAIT_2] = SECONDS(30);
 	o->alert_after[TCPFSM_CLOSE_WAIT] = SECONDS(60);
+	/* Stalls of established connections, reported within 5 s of their
+	 * start: Linux retransmits at 0.2, 0.6, 1.4 s after the first copy
+	 * (3 retransmissions), a slower stack's first one comes within 1-3 s
+	 * and 3 s unacknowledged catches it. One or two retransmissions then
+	 * an ACK (fast retransmit, one timeout) stay below both. */
+	o->stall_retransmissions = 3;
+	o->stall_unacked = SECONDS(3);
+	o->stall_zero_window = SECONDS(3);
+	o->stall_keepalives = 2;
+	/* Linux tcp_retries2 = 15: 0.2 s doubling to the 120 s maximum RTO,
+	 * 924.6 s in all; tcp_keepalive_probes = 9. */
+	o->give_up_unacked = 924600000;
+	o->give_up_keepalives = 9;
 	o->aggregate_window = SECONDS(10);
 	o->alert_rate = 100;
 }

@@ -38,6 +38,7 @@ struct tcpfsm *tcpfsm_new(const struct tcpfsm_options *opts, tcpfsm_event_fn fn,
 	alert_folding_init(t->folding, t->opt.aggregate_window,
 			   t->opt.alert_rate);
 	heap_init(&t->pending, 2 * (size_t)t->opt.max_connections);
+	heap_init(&t->stalls, 2 * (size_t)t->opt.max_connections);
 	sq_init(&t->sq);
 	set_timeouts(t);
 	list_init(&t->lru);
@@ -53,6 +54,7 @@ void tcpfsm_free(struct tcpfsm *t)
 		return;
 	flow_table_destroy(&t->ft);
 	heap_destroy(&t->pending);
+	heap_destroy(&t->stalls);
 	listeners_destroy(&t->listeners);
 	alert_folding_destroy(t->folding);
 	free(t->folding);
@@ -127,6 +129,8 @@ static void track(struct tcpfsm *t, const struct segment *seg,
 	}
 	note_listener(t, f, from, seg, ts);
 
+	/* Stalls read what the endpoints had sent before this segment. */
+	stall_segment(t, f, from, seg, ts);
 	struct fsm_result res;
 	fsm_segment(f->ep, from, seg, ts, &res);
 	if (res.rst_ignored)
@@ -140,6 +144,8 @@ static void track(struct tcpfsm *t, const struct segment *seg,
 		if (res.pend_deadline[side])
 			wait_for_quiet(t, f, side, res.pend_deadline[side]);
 	commit(t, f, ts, &res);
+	if (res.n)
+		stall_after(t, f, ts);
 	alert_release_held(t, f, from, res.retransmitted, ts);
 }
 
@@ -329,6 +335,7 @@ void tcpfsm_finish(struct tcpfsm *t)
 	sq_clear(&t->sq);
 	list_init(&t->lru);
 	heap_clear(&t->pending);
+	heap_clear(&t->stalls);
 	t->stats.active = 0;
 	memset(t->stats.state, 0, sizeof t->stats.state);
 }

@@ -11,6 +11,7 @@
  *   clock.c     time: timers fired in deadline order, the quiet heap
  *   idle.c      flows' lives: creation, the idle order, eviction, the end
  *   events.c    state changes applied and reported; alerts raised or held
+ *   stall.c     stalls of established connections: alerts, give-ups
  *   options.c   the defaults
  *   prefetch.c  cache warming and pool access for a reader thread (feed.h)
  *   batch.c     the same behind one public call: tcpfsm_feed_batch()
@@ -29,6 +30,7 @@
 #include "flow.h"
 #include "fsm.h"
 #include "listeners.h"
+#include "stall.h"
 #include "tcpfsm.h"
 #include "timers.h"
 
@@ -39,6 +41,7 @@ struct tcpfsm {
 	struct list lru;	/* flows, least recently seen first */
 	struct alert_folding *folding;
 	struct heap pending; /* endpoints in doubt waiting to fall quiet */
+	struct heap stalls;  /* stall.c's deadlines: alerts, give-ups */
 	struct listeners listeners;
 	uint32_t next_ticket;
 	int64_t now;
