@@ -75,7 +75,9 @@ static const char usage[] =
 	"longer\n"
 	"                          than TIME (e.g. SYN_SENT=3s, "
 	"CLOSE_WAIT=5m;\n"
-	"                          0 disables); repeatable\n"
+	"                          0 disables); repeatable. Stalls:\n"
+	"                          unacked_data=TIME, zero_window=TIME,\n"
+	"                          retransmissions=N, keepalives=N\n"
 	"      --checksums MODE    verify (default): a segment with a bad\n"
 	"                          checksum is lost to its receiver; ignore:\n"
 	"                          take every segment as intact (a capture\n"
@@ -170,7 +172,29 @@ static uint64_t parse_count(const char *arg, uint64_t max)
 	return errno || *end || v > max ? 0 : (uint64_t)v;
 }
 
-/* "SYN_SENT=3s" (state names in either case). */
+/* The stalls' thresholds: "unacked_data=3s", "retransmissions=3". */
+static int parse_stall_alert(struct cli *cli, const char *name,
+			     const char *value)
+{
+	int64_t d = tcpfsm_parse_duration(value);
+	uint64_t n = parse_count(value, 255);
+
+	if (strcmp(name, "unacked_data") == 0 && d >= 0)
+		cli->stall_unacked = d;
+	else if (strcmp(name, "zero_window") == 0 && d >= 0)
+		cli->stall_zero_window = d;
+	else if (strcmp(name, "retransmissions") == 0 &&
+		 (n || strcmp(value, "0") == 0))
+		cli->stall_retransmissions = (int64_t)n;
+	else if (strcmp(name, "keepalives") == 0 &&
+		 (n || strcmp(value, "0") == 0) && n < 255)
+		cli->stall_keepalives = (int64_t)n;
+	else
+		return -1;
+	return 0;
+}
+
+/* "SYN_SENT=3s" (state names in either case), or a stall's threshold. */
 static int parse_alert(struct cli *cli, const char *arg)
 {
 	char name[32];
@@ -178,6 +202,10 @@ static int parse_alert(struct cli *cli, const char *arg)
 
 	if (!eq || (size_t)(eq - arg) >= sizeof name)
 		return -1;
+	memcpy(name, arg, (size_t)(eq - arg));
+	name[eq - arg] = '\0';
+	if (parse_stall_alert(cli, name, eq + 1) == 0)
+		return 0;
 	for (size_t i = 0; i < (size_t)(eq - arg); i++)
 		name[i] = (char)toupper((unsigned char)arg[i]);
 	name[eq - arg] = '\0';
@@ -234,6 +262,8 @@ int cli_parse(struct cli *cli, int argc, char **argv)
 	cli->checksums = -1;
 	for (int i = 0; i < TCPFSM_NSTATES; i++)
 		cli->alert_after[i] = -1;
+	cli->stall_unacked = cli->stall_zero_window = -1;
+	cli->stall_retransmissions = cli->stall_keepalives = -1;
 	opterr = 0;
 	optind = 1;
 	/* Letters as getopt(3) takes them, like tcpdump: -nnr FILE and

@@ -33,6 +33,10 @@ struct cli {
 	/* --alert STATE=DURATION: thresholds to override; -1 keeps the default
 	 */
 	int64_t alert_after[TCPFSM_NSTATES];
+	/* --alert for the stalls: unacked_data=, zero_window= (durations),
+	 * retransmissions=, keepalives= (counts); -1 keeps the default */
+	int64_t stall_unacked, stall_zero_window;
+	int64_t stall_retransmissions, stall_keepalives;
 };
 
 /* Parses argv. Returns -1 to go on; otherwise the exit status to exit with

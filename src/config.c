@@ -129,6 +129,11 @@ static const struct field host_timer_fields[] = {
 	STATE_DUR("closing", tracker.host_timeout, TCPFSM_CLOSING),
 	STATE_DUR("time_wait", tracker.host_timeout, TCPFSM_TIME_WAIT),
 	STATE_DUR("last_ack", tracker.host_timeout, TCPFSM_LAST_ACK),
+	/* A stalled connection's own end (stall.c): tcp_retries2 and
+	 * tcp_keepalive_probes. */
+	DUR("unacked_data", tracker.give_up_unacked, 0),
+	{"keepalive_probes", K_UINT32, CFG(tracker.give_up_keepalives), 0, 255,
+	 NULL, NULL},
 };
 
 static const struct field threshold_fields[] = {
@@ -140,6 +145,19 @@ static const struct field threshold_fields[] = {
 	STATE_DUR("close_wait", tracker.alert_after, TCPFSM_CLOSE_WAIT),
 	STATE_DUR("last_ack", tracker.alert_after, TCPFSM_LAST_ACK),
 };
+
+/* Stalls of established connections (stall.c). Counts above 255 could
+ * never be reached: the counters saturate there. */
+static const struct field stall_fields[] = {
+	{"retransmissions", K_UINT32, CFG(tracker.stall_retransmissions), 0,
+	 255, NULL, NULL},
+	DUR("unacked_data", tracker.stall_unacked, 0),
+	DUR("zero_window", tracker.stall_zero_window, 0),
+	{"keepalives", K_UINT32, CFG(tracker.stall_keepalives), 0, 254, NULL,
+	 NULL},
+};
+
+static const struct section stalls = {stall_fields, N(stall_fields), NULL};
 
 static const struct section host_timers = {host_timer_fields,
 					   N(host_timer_fields), NULL};
@@ -166,6 +184,7 @@ static const struct field tracking_fields[] = {
 
 static const struct field alerts_fields[] = {
 	MAP("thresholds", thresholds),
+	MAP("stalls", stalls),
 	DUR("aggregate_window", tracker.aggregate_window, 0),
 	{"rate_limit", K_UINT32, CFG(tracker.alert_rate), 0, MAX_RATE_LIMIT,
 	 NULL, NULL},

@@ -490,10 +490,12 @@ static void test_error_wrong_type(void **state)
 	expect_error("type_list_for_mapping.yaml",
 		     "2:16: tracking.host_timers: expected a mapping with keys "
 		     "such as syn_sent, syn_received, fin_wait_1, fin_wait_2, "
-		     "closing, time_wait or last_ack, found a list");
+		     "closing, time_wait, last_ack, unacked_data or "
+		     "keepalive_probes, found a list");
 	expect_error("type_scalar_for_mapping.yaml",
 		     "1:9: alerts: expected a mapping with keys such as "
-		     "thresholds, aggregate_window or rate_limit, found '3s'");
+		     "thresholds, stalls, aggregate_window or rate_limit, found "
+		     "'3s'");
 	expect_error("type_list_for_scalar.yaml",
 		     "2:11: capture.filter: expected a string, found a list");
 	expect_error("type_mapping_for_list.yaml",
