@@ -22,6 +22,7 @@
 #include "feed.h"
 #include "metrics.h"
 #include "output/output.h"
+#include "output/summary.h"
 #include "output/text.h"
 #include "prefault.h"
 #include "tcpfsm.h"
@@ -51,6 +52,9 @@ struct program {
 	 * and stdio, do) */
 	int line_buffered;
 	int64_t next_stats; /* wall time of the next periodic stats event */
+	/* A text output wants the run's summary at its end (summary.h). */
+	int want_summary;
+	struct summary summary;
 	int64_t next_metrics;
 };
 
@@ -76,6 +80,8 @@ static void report(struct program *p, const char *fmt, ...)
 static void on_event(const struct tcpfsm_event *ev, void *user)
 {
 	struct program *p = user;
+	if (p->want_summary)
+		summary_event(&p->summary, ev);
 	for (size_t i = 0; i < p->n_out; i++) {
 		output_deliver(&p->out[i], ev);
 		if (p->line_buffered && p->out[i].sink == SINK_STDOUT)
@@ -126,6 +132,15 @@ static void apply_cli(struct config *cfg, const struct cli *cli)
 	for (int s = 0; s < TCPFSM_NSTATES; s++)
 		if (cli->alert_after[s] >= 0)
 			cfg->tracker.alert_after[s] = cli->alert_after[s];
+	if (cli->stall_unacked >= 0)
+		cfg->tracker.stall_unacked = cli->stall_unacked;
+	if (cli->stall_zero_window >= 0)
+		cfg->tracker.stall_zero_window = cli->stall_zero_window;
+	if (cli->stall_retransmissions >= 0)
+		cfg->tracker.stall_retransmissions =
+			(uint32_t)cli->stall_retransmissions;
+	if (cli->stall_keepalives >= 0)
+		cfg->tracker.stall_keepalives = (uint32_t)cli->stall_keepalives;
 }
 
 static int open_outputs(struct program *p)
@@ -392,6 +407,14 @@ static int run(struct program *p)
 	return status;
 }
 
+/* A text output that a person reads to the end: the final counters go
+ * there, and syslog has no end to read. */
+static int wants_summary(const struct output *o)
+{
+	return o->format == FORMAT_TEXT && o->sink != SINK_SYSLOG &&
+	       (o->events & EVENTS_STATS);
+}
+
 static void finish(struct program *p)
 {
 	if (p->cap.live)
@@ -402,10 +425,15 @@ static void finish(struct program *p)
 	/* The counters as the capture ends, with what was still tracked. */
 	struct tcpfsm_stats final = *tcpfsm_stats(p->t);
 	capture_counters(&p->cap, &final);
+	if (p->want_summary)
+		summary_listeners(&p->summary, p->t);
 	tcpfsm_finish(p->t);
 	zeek_log_close(p->out, p->n_out, tcpfsm_now(p->t));
-	for (size_t i = 0; i < p->n_out; i++)
+	for (size_t i = 0; i < p->n_out; i++) {
 		output_deliver_stats(&p->out[i], &final, tcpfsm_now(p->t));
+		if (p->want_summary && wants_summary(&p->out[i]))
+			summary_write(&p->out[i], &p->summary, &final);
+	}
 	write_metrics(p);
 }
 
@@ -506,6 +534,9 @@ int main(int argc, char **argv)
 		status = 1;
 		goto out_outputs;
 	}
+	summary_init(&p->summary);
+	for (size_t i = 0; i < p->n_out; i++)
+		p->want_summary |= wants_summary(&p->out[i]);
 	p->t = tcpfsm_new(&p->cfg.tracker, on_event, p);
 	if (!p->t) {
 		report(p, "out of memory");
@@ -533,6 +564,7 @@ out_outputs:
 			status = 1;
 		}
 	close_outputs(p);
+	summary_free(&p->summary);
 out_pidfile:
 	if (p->cli.daemon)
 		daemon_remove_pidfile(p->cfg.daemon.pidfile);
