@@ -1,0 +1,402 @@
+/*
+ * test_stall.c - stalls of established connections (stall.c): each kind
+ * with the side of the sensor its diagnosis names and its resolved event,
+ * the alerts that come due from the clock alone, the hosts' own give-up,
+ * the peer behind a dead path kept where it was, and every case that must
+ * not alert: a fast retransmit, a single timeout, a slow reader, an idle
+ * connection, answered keepalives, the sensor's own loss.
+ *
+ * The client is 10.0.0.1:40000 (ISN 1000), the server 10.0.0.2:80 (ISN
+ * 5000): after sim_handshake() the client's data starts at 1001, the
+ * server's at 5001.
+ */
+#include <string.h>
+
+#include "pkt.h"
+#include "sim.h"
+#include "testutil.h"
+
+#define PA (F_PSH | F_ACK)
+
+static void expect_stall(struct sim *s, const char *kind, int endpoint,
+			 const char *phrase1, const char *phrase2)
+{
+	assert_int_equal(s->nalerts, 1);
+	assert_string_equal(s->alerts[0].kind, kind);
+	assert_int_equal(s->alerts[0].endpoint, endpoint);
+	if (!strstr(s->alerts[0].diagnosis, phrase1) ||
+	    (phrase2 && !strstr(s->alerts[0].diagnosis, phrase2)))
+		fail_msg("diagnosis '%s' lacks '%s' / '%s'",
+			 s->alerts[0].diagnosis, phrase1,
+			 phrase2 ? phrase2 : "");
+}
+
+/* The client's 300 bytes at 100 ms, resent at Linux's 0.2, 0.4, 0.8 s
+ * backoff, n times. */
+static void client_resends(struct sim *s, int n)
+{
+	send_at(s, 100 * MS, C2S, PA, 1001, 5001, 300);
+	int64_t at = 100 * MS, rto = 200 * MS;
+	for (int i = 0; i < n; i++) {
+		at += rto;
+		rto *= 2;
+		send_at(s, at, C2S, PA, 1001, 5001, 300);
+	}
+}
+
+static void test_data_lost_after_sensor(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	sim_handshake(&s);
+	client_resends(&s, 2);
+	assert_int_equal(s.nalerts, 0); /* two retransmissions: not yet */
+	send_at(&s, 1500 * MS, C2S, PA, 1001, 5001, 300);
+	expect_stall(&s, "unacked_data", TCPFSM_CLIENT,
+		     "no ACK came back from " SERVER,
+		     "lost between this sensor and " SERVER);
+	assert_non_null(strstr(s.alerts[0].diagnosis, "3 retransmissions"));
+	/* The ACK at last: resolved, both still ESTABLISHED. */
+	send_at(&s, 2 * SEC, S2C, F_ACK, 5001, 1301, 0);
+	assert_int_equal(s.nresolved, 1);
+	assert_string_equal(s.resolved[0], "unacked_data>ESTABLISHED");
+	assert_int_equal(sim_state(&s, TCPFSM_SERVER), TCPFSM_ESTABLISHED);
+	sim_close(&s);
+}
+
+static void test_ack_lost_after_sensor(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	sim_handshake(&s);
+	send_at(&s, 100 * MS, C2S, PA, 1001, 5001, 300);
+	send_at(&s, 110 * MS, S2C, F_ACK, 5001, 1301, 0);
+	/* The client never gets it: it resends, the server answers each
+	 * copy with a duplicate ACK. */
+	int64_t at = 100 * MS, rto = 200 * MS;
+	for (int i = 0; i < 3; i++) {
+		at += rto;
+		rto *= 2;
+		send_at(&s, at, C2S, PA, 1001, 5001, 300);
+		send_at(&s, at + MS, S2C, F_ACK, 5001, 1301, 0);
+	}
+	expect_stall(&s, "unacked_data", TCPFSM_CLIENT, "ACK of it passed here",
+		     "the ACK is lost between this sensor and " CLIENT);
+	sim_close(&s);
+}
+
+/* The server's data never passes the sensor: its pure ACKs' sequence
+ * number moves past bytes never seen, the client's ACKs stay below them.
+ * Nothing more than the client's data passes: the alert comes from the
+ * clock. */
+static void test_data_lost_before_sensor(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	sim_handshake(&s);
+	uint32_t cseq = 1001;
+	for (int i = 0; i < 8; i++, cseq += 100) {
+		int64_t at = (100 + 250 * i) * MS;
+		send_at(&s, at, C2S, PA, cseq, 5001, 100);
+		/* 5301: 300 bytes sent that never passed here */
+		send_at(&s, at + MS, S2C, F_ACK, i ? 5301 : 5001, cseq + 100,
+			0);
+	}
+	sim_advance(&s, 3000 * MS);
+	assert_int_equal(s.nalerts, 0);
+	sim_advance(&s, 3500 * MS);
+	expect_stall(&s, "unacked_data", TCPFSM_SERVER,
+		     "300 bytes that never passed here",
+		     "lost between " SERVER " and this sensor");
+	sim_close(&s);
+}
+
+static void test_mtu_blackhole_after_sensor(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	sim_handshake(&s);
+	send_at(&s, 100 * MS, C2S, PA, 1001, 5001, 1400);
+	send_at(&s, 101 * MS, C2S, PA, 2401, 5001, 200);
+	/* A duplicate ACK (it would carry a SACK of the 200 bytes). */
+	send_at(&s, 102 * MS, S2C, F_ACK, 5001, 1001, 0);
+	int64_t at = 100 * MS, rto = 200 * MS;
+	for (int i = 0; i < 3; i++) {
+		at += rto;
+		rto *= 2;
+		send_at(&s, at, C2S, PA, 1001, 5001, 1400);
+	}
+	expect_stall(&s, "mtu_blackhole", TCPFSM_CLIENT,
+		     "segments of 1400 bytes", "200-byte ones pass");
+	assert_non_null(strstr(s.alerts[0].diagnosis,
+			       "between this sensor and " SERVER));
+	sim_close(&s);
+}
+
+static void test_mtu_blackhole_before_sensor(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	sim_handshake(&s);
+	send_at(&s, 100 * MS, S2C, PA, 5001, 1001, 200);
+	send_at(&s, 101 * MS, C2S, F_ACK, 1001, 5201, 0);
+	/* 1400 bytes from 5201 never pass; the 200 after them do, and the
+	 * client answers with a duplicate ACK. */
+	send_at(&s, 600 * MS, S2C, PA, 6601, 1001, 200);
+	send_at(&s, 601 * MS, C2S, F_ACK, 1001, 5201, 0);
+	sim_advance(&s, 3700 * MS);
+	expect_stall(&s, "mtu_blackhole", TCPFSM_SERVER,
+		     "segments of 1400 bytes",
+		     "lost between " SERVER " and this sensor");
+	sim_close(&s);
+}
+
+static void test_zero_window(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	sim_handshake(&s);
+	send_at(&s, 100 * MS, C2S, PA, 1001, 5001, 1000);
+	assert_int_equal(sim_send(&s, 110 * MS, S2C, F_ACK, 5001, 2001, 0, 0),
+			 0);
+	/* Window probes, each answered with the zero window. */
+	int64_t at = 110 * MS, rto = 200 * MS;
+	for (int i = 0; i < 3; i++) {
+		at += rto;
+		rto *= 2;
+		send_at(&s, at, C2S, F_ACK, 2000, 5001, 0);
+		assert_int_equal(
+			sim_send(&s, at + MS, S2C, F_ACK, 5001, 2001, 0, 0), 0);
+	}
+	sim_advance(&s, 3000 * MS);
+	assert_int_equal(s.nalerts, 0);
+	sim_advance(&s, 3200 * MS);
+	expect_stall(&s, "zero_window", TCPFSM_SERVER,
+		     "the application on " SERVER " is not reading", NULL);
+	assert_null(strstr(s.alerts[0].diagnosis, "lost"));
+	/* It reads at last: the window opens. */
+	send_at(&s, 5 * SEC, S2C, F_ACK, 5001, 2001, 0);
+	assert_int_equal(s.nresolved, 1);
+	assert_string_equal(s.resolved[0], "zero_window>ESTABLISHED");
+	sim_close(&s);
+}
+
+/* Keepalives every second into a path cut both ways: the alert, then the
+ * prober's RST, lost like the probes: the peer stays ESTABLISHED. */
+static void test_keepalive_unanswered(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	sim_handshake(&s);
+	for (int i = 1; i <= 2; i++)
+		send_at(&s, i * SEC, C2S, F_ACK, 1000, 5001, 0);
+	assert_int_equal(s.nalerts, 0); /* the second may yet be answered */
+	send_at(&s, 3 * SEC, C2S, F_ACK, 1000, 5001, 0);
+	expect_stall(&s, "keepalive_unanswered", TCPFSM_CLIENT,
+		     "2 keepalive probes", "between this sensor and " SERVER);
+	send_at(&s, 5 * SEC, C2S, F_RST | F_ACK, 1001, 5001, 0);
+	assert_int_equal(sim_state(&s, TCPFSM_CLIENT), TCPFSM_CLOSED);
+	assert_int_equal(sim_state(&s, TCPFSM_SERVER), TCPFSM_ESTABLISHED);
+	assert_int_equal(s.nresolved, 1);
+	assert_string_equal(s.resolved[0], "keepalive_unanswered>CLOSED");
+	sim_close(&s);
+}
+
+/* The hosts' own give-up, modelled: the sender closes by itself, the peer
+ * behind the dead path stays; a prober closes an interval after its last
+ * probe. */
+static void test_give_up(void **state)
+{
+	(void)state;
+	struct sim s;
+	struct tcpfsm_options o;
+	tcpfsm_options_default(&o);
+	o.give_up_unacked = 10 * SEC;
+	sim_open(&s, &o);
+	sim_handshake(&s);
+	client_resends(&s, 5);
+	sim_advance(&s, 10 * SEC);
+	assert_int_equal(sim_state(&s, TCPFSM_CLIENT), TCPFSM_ESTABLISHED);
+	sim_advance(&s, 10200 * MS);
+	assert_int_equal(sim_state(&s, TCPFSM_CLIENT), TCPFSM_CLOSED);
+	assert_int_equal(sim_state(&s, TCPFSM_SERVER), TCPFSM_ESTABLISHED);
+	sim_close(&s);
+
+	tcpfsm_options_default(&o);
+	o.give_up_keepalives = 3;
+	sim_open(&s, &o);
+	sim_handshake(&s);
+	for (int i = 1; i <= 3; i++)
+		send_at(&s, i * SEC, C2S, F_ACK, 1000, 5001, 0);
+	sim_advance(&s, 3900 * MS);
+	assert_int_equal(sim_state(&s, TCPFSM_CLIENT), TCPFSM_ESTABLISHED);
+	sim_advance(&s, 4100 * MS);
+	assert_int_equal(sim_state(&s, TCPFSM_CLIENT), TCPFSM_CLOSED);
+	assert_int_equal(sim_state(&s, TCPFSM_SERVER), TCPFSM_ESTABLISHED);
+	sim_close(&s);
+}
+
+/* ------------------------------------------------------------------ */
+/* Never an alert                                                      */
+
+static void test_no_alert_fast_retransmit_or_one_timeout(void **state)
+{
+	(void)state;
+	for (int n = 1; n <= 2; n++) {
+		struct sim s;
+		sim_open(&s, NULL);
+		sim_handshake(&s);
+		client_resends(&s, n);
+		send_at(&s, 1100 * MS, S2C, F_ACK, 5001, 1301, 0);
+		sim_advance(&s, 20 * SEC);
+		assert_int_equal(s.nalerts, 0);
+		sim_close(&s);
+	}
+}
+
+/* Holes resent in SACK recovery within one round trip: only the oldest
+ * unacknowledged segment counts. */
+static void test_no_alert_sack_recovery(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	sim_handshake(&s);
+	for (int i = 0; i < 10; i++)
+		send_at(&s, 100 * MS + i * 10, C2S, F_ACK, 1001 + 1000 * i,
+			5001, 1000);
+	for (int i = 1; i < 10; i += 2)
+		send_at(&s, 110 * MS + i * 10, C2S, F_ACK, 1001 + 1000 * i,
+			5001, 1000);
+	send_at(&s, 120 * MS, S2C, F_ACK, 5001, 11001, 0);
+	sim_advance(&s, 10 * SEC);
+	assert_int_equal(s.nalerts, 0);
+	sim_close(&s);
+}
+
+static void test_no_alert_slow_reader(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	sim_handshake(&s);
+	send_at(&s, 100 * MS, C2S, PA, 1001, 5001, 1000);
+	assert_int_equal(sim_send(&s, 110 * MS, S2C, F_ACK, 5001, 2001, 0, 0),
+			 0);
+	send_at(&s, 310 * MS, C2S, F_ACK, 2000, 5001, 0);
+	send_at(&s, 710 * MS, C2S, F_ACK, 2000, 5001, 0);
+	send_at(&s, 1510 * MS, C2S, F_ACK, 2000, 5001, 0);
+	/* Open again within the threshold. */
+	send_at(&s, 1600 * MS, S2C, F_ACK, 5001, 2001, 0);
+	sim_advance(&s, 10 * SEC);
+	assert_int_equal(s.nalerts, 0);
+	sim_close(&s);
+}
+
+static void test_no_alert_idle(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	sim_handshake(&s);
+	send_at(&s, 100 * MS, C2S, PA, 1001, 5001, 10);
+	send_at(&s, 101 * MS, S2C, PA, 5001, 1011, 10);
+	send_at(&s, 102 * MS, C2S, F_ACK, 1011, 5011, 0);
+	sim_advance(&s, 200 * SEC);
+	assert_int_equal(s.nalerts, 0);
+	sim_close(&s);
+}
+
+static void test_no_alert_keepalives_answered(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	sim_handshake(&s);
+	for (int i = 1; i <= 6; i++) {
+		send_at(&s, i * SEC, C2S, F_ACK, 1000, 5001, 0);
+		send_at(&s, i * SEC + MS, S2C, F_ACK, 5001, 1001, 0);
+	}
+	sim_advance(&s, 20 * SEC);
+	assert_int_equal(s.nalerts, 0);
+	sim_close(&s);
+}
+
+/* The sensor missed the client's first segment (the server acknowledges
+ * it: a content gap), then sees a copy of it: no stall. */
+static void test_no_alert_sensor_loss(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	sim_handshake(&s);
+	/* 1001-1101 not captured */
+	send_at(&s, 101 * MS, C2S, PA, 1101, 5001, 100);
+	send_at(&s, 102 * MS, S2C, F_ACK, 5001, 1201, 0);
+	send_at(&s, 300 * MS, C2S, PA, 1001, 5001, 100);
+	send_at(&s, 301 * MS, S2C, F_ACK, 5001, 1201, 0);
+	/* Data missed, and later its ACK too: the server's sequence jumps,
+	 * and the client's ACK moves past it. */
+	send_at(&s, 400 * MS, S2C, F_ACK, 5301, 1201, 0);
+	send_at(&s, 401 * MS, C2S, F_ACK, 1201, 5301, 0);
+	sim_advance(&s, 20 * SEC);
+	assert_int_equal(s.nalerts, 0);
+	sim_close(&s);
+}
+
+/* Thresholds: configurable, and 0 disables. */
+static void test_thresholds(void **state)
+{
+	(void)state;
+	struct sim s;
+	struct tcpfsm_options o;
+	tcpfsm_options_default(&o);
+	o.stall_retransmissions = 0;
+	o.stall_unacked = 0;
+	sim_open(&s, &o);
+	sim_handshake(&s);
+	client_resends(&s, 5);
+	sim_advance(&s, 20 * SEC);
+	assert_int_equal(s.nalerts, 0);
+	sim_close(&s);
+
+	tcpfsm_options_default(&o);
+	o.stall_retransmissions = 5;
+	o.stall_unacked = 0;
+	sim_open(&s, &o);
+	sim_handshake(&s);
+	client_resends(&s, 4);
+	assert_int_equal(s.nalerts, 0);
+	send_at(&s, 7 * SEC, C2S, PA, 1001, 5001, 300);
+	assert_int_equal(s.nalerts, 1);
+	sim_close(&s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_data_lost_after_sensor),
+		cmocka_unit_test(test_ack_lost_after_sensor),
+		cmocka_unit_test(test_data_lost_before_sensor),
+		cmocka_unit_test(test_mtu_blackhole_after_sensor),
+		cmocka_unit_test(test_mtu_blackhole_before_sensor),
+		cmocka_unit_test(test_zero_window),
+		cmocka_unit_test(test_keepalive_unanswered),
+		cmocka_unit_test(test_give_up),
+		cmocka_unit_test(test_no_alert_fast_retransmit_or_one_timeout),
+		cmocka_unit_test(test_no_alert_sack_recovery),
+		cmocka_unit_test(test_no_alert_slow_reader),
+		cmocka_unit_test(test_no_alert_idle),
+		cmocka_unit_test(test_no_alert_keepalives_answered),
+		cmocka_unit_test(test_no_alert_sensor_loss),
+		cmocka_unit_test(test_thresholds),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
