@@ -20,7 +20,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+
 #include "cli.h"
+#include "config.h"
 
 static const char usage[] =
 	"Usage: tcpfsm [-Dlnqtv] [-c COUNT] [-F FILE] [-s SNAPLEN] [options]\n"
@@ -78,6 +81,14 @@ static const char usage[] =
 	"                          0 disables); repeatable. Stalls:\n"
 	"                          unacked_data=TIME, zero_window=TIME,\n"
 	"                          retransmissions=N, keepalives=N\n"
+	"      --only KINDS        print only these events: transitions,\n"
+	"                          alerts, resolved, conns, stats (commas)\n"
+	"      --state STATE       print only events involving STATE\n"
+	"                          (e.g. SYN_SENT, either endpoint)\n"
+	"      --host ADDR[:PORT]  print only connections with that endpoint\n"
+	"      --conn N|ADDR:PORT  one connection (its number, or an\n"
+	"                          endpoint): drawn as a ladder of its\n"
+	"                          segments and both hosts' states\n"
 	"      --checksums MODE    verify (default): a segment with a bad\n"
 	"                          checksum is lost to its receiver; ignore:\n"
 	"                          take every segment as intact (a capture\n"
@@ -217,6 +228,80 @@ static int parse_alert(struct cli *cli, const char *arg)
 	return 0;
 }
 
+int cli_parse_endpoint(const char *text, struct tcpfsm_addr *addr, int *port)
+{
+	char ip[64];
+	const char *p = NULL;
+	size_t n;
+
+	memset(addr, 0, sizeof *addr);
+	*port = 0;
+	if (text[0] == '[') { /* [v6] or [v6]:port */
+		const char *close = strchr(text, ']');
+		if (!close || (close[1] && close[1] != ':'))
+			return -1;
+		n = (size_t)(close - text - 1);
+		text++;
+		if (close[1] == ':')
+			p = close + 2;
+	} else if (strchr(text, ':') &&
+		   strchr(text, ':') == strrchr(text, ':')) {
+		p = strchr(text, ':'); /* one colon: v4:port */
+		n = (size_t)(p++ - text);
+	} else {
+		n = strlen(text); /* v4, or v6 without a port */
+	}
+	if (n >= sizeof ip)
+		return -1;
+	memcpy(ip, text, n);
+	ip[n] = '\0';
+	if (inet_pton(AF_INET, ip, addr->ip) == 1)
+		addr->family = 4;
+	else if (inet_pton(AF_INET6, ip, addr->ip) == 1)
+		addr->family = 6;
+	else
+		return -1;
+	if (p) {
+		uint64_t v = parse_count(p, 65535);
+		if (!v)
+			return -1;
+		addr->port = (uint16_t)v;
+		*port = 1;
+	}
+	return 0;
+}
+
+/* --only alerts,conns: event kinds by the names the configuration's
+ * outputs.events uses, plural or not. */
+static int parse_only(struct cli *cli, const char *arg)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} kinds[] = {
+		{"transition", EVENTS_TRANSITION}, {"alert", EVENTS_ALERT},
+		{"resolved", EVENTS_RESOLVED},	   {"conn", EVENTS_CONN},
+		{"stats", EVENTS_STATS},
+	};
+	const char *p = arg;
+
+	while (*p) {
+		size_t n = strcspn(p, ","), i;
+		size_t k = n && p[n - 1] == 's' && strncmp(p, "stats", n) != 0
+				   ? n - 1
+				   : n; /* "alerts" is "alert" */
+		for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+			if (strlen(kinds[i].name) == k &&
+			    strncmp(kinds[i].name, p, k) == 0)
+				break;
+		if (i == sizeof kinds / sizeof kinds[0])
+			return -1;
+		cli->only |= kinds[i].bit;
+		p += n + (p[n] == ',');
+	}
+	return cli->only ? 0 : -1;
+}
+
 int cli_parse(struct cli *cli, int argc, char **argv)
 {
 	enum {
@@ -229,6 +314,10 @@ int cli_parse(struct cli *cli, int argc, char **argv)
 		OPT_FOREGROUND,
 		OPT_FORMAT,
 		OPT_CHECKSUMS,
+		OPT_ONLY,
+		OPT_STATE,
+		OPT_HOST,
+		OPT_CONN,
 		OPT_VERSION
 	};
 	/* tcpdump's long names where it has them (--list-interfaces,
@@ -249,6 +338,10 @@ int cli_parse(struct cli *cli, int argc, char **argv)
 		{"max-connections", required_argument, NULL, OPT_MAX_CONN},
 		{"alert", required_argument, NULL, OPT_ALERT},
 		{"checksums", required_argument, NULL, OPT_CHECKSUMS},
+		{"only", required_argument, NULL, OPT_ONLY},
+		{"state", required_argument, NULL, OPT_STATE},
+		{"host", required_argument, NULL, OPT_HOST},
+		{"conn", required_argument, NULL, OPT_CONN},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, OPT_VERSION},
 		{NULL, 0, NULL, 0},
@@ -262,6 +355,7 @@ int cli_parse(struct cli *cli, int argc, char **argv)
 	cli->checksums = -1;
 	for (int i = 0; i < TCPFSM_NSTATES; i++)
 		cli->alert_after[i] = -1;
+	cli->shown.state = -1;
 	cli->stall_unacked = cli->stall_zero_window = -1;
 	cli->stall_retransmissions = cli->stall_keepalives = -1;
 	opterr = 0;
@@ -418,6 +512,54 @@ int cli_parse(struct cli *cli, int argc, char **argv)
 					"--checksums takes verify or ignore",
 					optarg);
 			break;
+		case OPT_ONLY:
+			if (parse_only(cli, optarg) < 0)
+				return usage_error(
+					"--only takes transitions, alerts, "
+					"resolved, conns or stats, or several "
+					"with commas",
+					optarg);
+			break;
+		case OPT_STATE: {
+			char name[32];
+			size_t i;
+			for (i = 0; optarg[i] && i + 1 < sizeof name; i++)
+				name[i] = (char)toupper(
+					(unsigned char)(optarg[i] == '-'
+								? '_'
+								: optarg[i]));
+			name[i] = '\0';
+			cli->shown.state = tcpfsm_state_parse(name);
+			if (cli->shown.state < 0)
+				return usage_error("--state takes a state "
+						   "name, e.g. SYN_SENT",
+						   optarg);
+			cli->filtered = 1;
+			break;
+		}
+		case OPT_HOST:
+			if (cli_parse_endpoint(optarg, &cli->shown.host_addr,
+					       &cli->shown.host_port) < 0)
+				return usage_error(
+					"--host takes an address, with or "
+					"without :PORT ([v6]:PORT)",
+					optarg);
+			cli->shown.host = 1;
+			cli->filtered = 1;
+			break;
+		case OPT_CONN:
+			cli->shown.conn = parse_count(optarg, UINT64_MAX);
+			if (!cli->shown.conn) {
+				if (cli_parse_endpoint(optarg, &cli->conn_addr,
+						       &cli->conn_port) < 0)
+					return usage_error(
+						"--conn takes a connection "
+						"number or ADDR:PORT",
+						optarg);
+				cli->conn_by_addr = 1;
+			}
+			cli->filtered = 1;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -451,6 +593,16 @@ int cli_parse(struct cli *cli, int argc, char **argv)
 		return usage_error("--check-config needs -g FILE", NULL);
 	if (cli->foreground && !cli->daemon)
 		return usage_error("--foreground goes with --daemon", NULL);
+	if (cli->conn_by_addr && cli->shown.host)
+		return usage_error("--conn ADDR:PORT and --host exclude each "
+				   "other (--conn N does not)",
+				   NULL);
+	if (cli->conn_by_addr) {
+		/* the connections with that endpoint: a host filter */
+		cli->shown.host = 1;
+		cli->shown.host_addr = cli->conn_addr;
+		cli->shown.host_port = cli->conn_port;
+	}
 	if (cli->read_file && cli->interface)
 		return usage_error("-r and -i exclude each other", NULL);
 	if (filter_file && optind < argc)

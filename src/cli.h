@@ -37,7 +37,21 @@ struct cli {
 	 * retransmissions=, keepalives= (counts); -1 keeps the default */
 	int64_t stall_unacked, stall_zero_window;
 	int64_t stall_retransmissions, stall_keepalives;
+	/* --only: the EVENTS_* (config.h) standard output prints; 0: all */
+	unsigned only;
+	/* --state, --host, --conn N: which connections' events it prints */
+	int filtered;
+	struct output_filter shown;
+	/* --conn ADDR:PORT: the connections with that endpoint (conn_port
+	 * 0: any port of the address) */
+	int conn_by_addr;
+	struct tcpfsm_addr conn_addr;
+	int conn_port;
 };
+
+/* "10.0.0.2", "10.0.0.2:51720", "::1", "[::1]:80" into addr; *port says
+ * whether a port was given. -1 if it is no address. */
+int cli_parse_endpoint(const char *text, struct tcpfsm_addr *addr, int *port);
 
 /* Parses argv. Returns -1 to go on; otherwise the exit status to exit with
  * (0 after --help or --version, 2 after a usage error, reported on stderr in

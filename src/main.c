@@ -80,7 +80,9 @@ static void report(struct program *p, const char *fmt, ...)
 static void on_event(const struct tcpfsm_event *ev, void *user)
 {
 	struct program *p = user;
-	if (p->want_summary)
+	/* The summary sums up what was asked for: the connections shown. */
+	if (p->want_summary &&
+	    (!p->cli.filtered || output_filter_match(&p->cli.shown, ev)))
 		summary_event(&p->summary, ev);
 	for (size_t i = 0; i < p->n_out; i++) {
 		output_deliver(&p->out[i], ev);
@@ -123,6 +125,11 @@ static void apply_cli(struct config *cfg, const struct cli *cli)
 				cfg->outputs[i].events &= EVENTS_ALERT |
 							  EVENTS_RESOLVED |
 							  EVENTS_STATS;
+	/* --only: what the terminal's output prints, as -q. */
+	if (cli->only)
+		for (size_t i = 0; i < cfg->n_outputs; i++)
+			if (cfg->outputs[i].type == SINK_STDOUT)
+				cfg->outputs[i].events &= cli->only;
 	if (cli->snaplen)
 		cfg->capture.snaplen = cli->snaplen;
 	if (cli->max_connections)
@@ -151,6 +158,11 @@ static int open_outputs(struct program *p)
 				p->cli.color, err, sizeof err) < 0) {
 			report(p, "output: %s", err);
 			return -1;
+		} else if (p->cli.filtered &&
+			   p->out[p->n_out].sink == SINK_STDOUT) {
+			/* --state, --host, --conn narrow what is printed */
+			p->out[p->n_out].filtered = 1;
+			p->out[p->n_out].filter = p->cli.shown;
 		}
 	return 0;
 }
@@ -425,7 +437,7 @@ static void finish(struct program *p)
 	/* The counters as the capture ends, with what was still tracked. */
 	struct tcpfsm_stats final = *tcpfsm_stats(p->t);
 	capture_counters(&p->cap, &final);
-	if (p->want_summary)
+	if (p->want_summary && !p->cli.filtered)
 		summary_listeners(&p->summary, p->t);
 	tcpfsm_finish(p->t);
 	zeek_log_close(p->out, p->n_out, tcpfsm_now(p->t));

@@ -105,6 +105,22 @@ void ob_clock(struct outbuf *ob, int64_t us);
 
 enum output_format { FORMAT_TEXT = 0, FORMAT_JSON, FORMAT_ZEEK };
 
+/* What the command line narrows an output to (--state, --host, --conn):
+ * connection events that do not match are not written. Offline the events
+ * are already few per connection; a test per event costs nothing beside
+ * its formatting. */
+struct output_filter {
+	int state; /* --state: an enum tcpfsm_state the event involves; -1 */
+	int host;  /* --host: host_addr is either endpoint's address */
+	int host_port; /* ... and port, when the address gave one */
+	struct tcpfsm_addr host_addr;
+	uint64_t conn; /* --conn N: that connection only; 0: any */
+};
+
+/* 1 if f lets ev through. */
+int output_filter_match(const struct output_filter *f,
+			const struct tcpfsm_event *ev);
+
 struct output_config;
 
 /* One destination: a format, a sink, and the events it wants. */
@@ -116,6 +132,8 @@ struct output {
 	char *path;	 /* SINK_FILE: reopened on SIGHUP */
 	int facility;	 /* SINK_SYSLOG */
 	int zeek_open;	 /* FORMAT_ZEEK: the log's header is written */
+	int filtered;	 /* filter applies */
+	struct output_filter filter;
 	/* FORMAT_JSON: the text naming a connection (id and addresses),
 	 * direct-mapped by id (len 0: empty). A connection's events come in
 	 * bursts (its handshake, its close) with a few other connections'

@@ -120,9 +120,45 @@ static void send_syslog(struct output *o, int priority)
 	o->ob.len = 0;
 }
 
+static int addr_match(const struct tcpfsm_addr *a, const struct tcpfsm_addr *b,
+		      int port)
+{
+	return a->family == b->family &&
+	       memcmp(a->ip, b->ip, a->family == 4 ? 4 : 16) == 0 &&
+	       (!port || a->port == b->port);
+}
+
+int output_filter_match(const struct output_filter *f,
+			const struct tcpfsm_event *ev)
+{
+	const struct tcpfsm_conn *c = ev->conn;
+
+	if (f->conn && c->id != f->conn)
+		return 0;
+	if (f->host && !addr_match(&c->client, &f->host_addr, f->host_port) &&
+	    !addr_match(&c->server, &f->host_addr, f->host_port))
+		return 0;
+	if (f->state < 0)
+		return 1;
+	switch (ev->type) {
+	case TCPFSM_EV_TRANSITION:
+		return (int)ev->from == f->state || (int)ev->to == f->state;
+	case TCPFSM_EV_ALERT:
+	case TCPFSM_EV_RESOLVED:
+		return (int)ev->state == f->state;
+	case TCPFSM_EV_END:
+	case TCPFSM_EV_ZEEK_RECORD:
+		return (int)c->state[TCPFSM_CLIENT] == f->state ||
+		       (int)c->state[TCPFSM_SERVER] == f->state;
+	}
+	return 1;
+}
+
 void output_deliver(struct output *o, const struct tcpfsm_event *ev)
 {
 	if (!(o->events & event_bit(ev->type)))
+		return;
+	if (o->filtered && !output_filter_match(&o->filter, ev))
 		return;
 	output_event(o, ev);
 	if (o->sink == SINK_SYSLOG)

@@ -339,6 +339,55 @@ def offline_alerts(tcpfsm, run, check):
               f"offline: a configured rate limit drops nothing ({n})")
 
 
+def filters(tcpfsm, run, check):
+    """--only, --state, --host, --conn N: what is printed, without YAML or
+    grep; the JSON form shows what each line is."""
+    cap = os.path.join(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))), "..", "pcaps", "kernel", "many_fates",
+        "capture.pcap")
+
+    def events(*args):
+        r = run("-r", cap, "--format", "json", *args)
+        return r.returncode, [json.loads(l) for l in r.stdout.splitlines()]
+
+    rc, every = events()
+    rc2, alerts = events("--only", "alerts")
+    check(rc == rc2 == 0 and alerts and
+          {e["type"] for e in alerts} == {"alert"} and
+          len(alerts) == sum(e["type"] == "alert" for e in every),
+          "--only alerts: every alert and nothing else")
+    _, some = events("--only", "transitions,conns")
+    check(some and {e["type"] for e in some} == {"transition", "conn"},
+          "--only transitions,conns")
+    _, syn = events("--state", "SYN_RECEIVED")
+    check(syn and all(
+        "SYN_RECEIVED" in (e.get("from"), e.get("to"), e.get("state"),
+                           e.get("client_state"), e.get("server_state"))
+        for e in syn if e["type"] != "stats") and
+        len(syn) < len(every), "--state SYN_RECEIVED: events involving it")
+    _, host = events("--host", "10.77.2.2:82")
+    want = [e for e in every if e["type"] != "stats" and
+            "10.77.2.2:82" in (e.get("client"), e.get("server"))]
+    check(want and [e for e in host if e["type"] != "stats"] == want,
+          "--host ADDR:PORT: that endpoint's connections, all of them")
+    _, host = events("--host", "10.77.1.2")
+    check(len([e for e in host if e["type"] != "stats"]) ==
+          len([e for e in every if e["type"] != "stats" and
+               e.get("client", "").startswith("10.77.1.2:")]),
+          "--host ADDR: either endpoint, any port")
+    _, one = events("--conn", "3")
+    check(one and all(e["conn"] == 3 for e in one if e["type"] != "stats"),
+          "--conn N in JSON: that connection's events")
+    for bad in (["--only", "packets"], ["--state", "OPEN"],
+                ["--host", "10.1"], ["--conn", "x:y"]):
+        r = run("-r", cap, *bad)
+        check(r.returncode == 2 and len(r.stderr.splitlines()) == 1,
+              f"usage error, one line, exit 2: {' '.join(bad)}")
+    text = run("-r", cap, "--host", "10.77.2.2:82").stdout.decode()
+    check("# summary: 3 connections" in text,
+          "the summary sums up the connections shown")
+
+
 def main():
     tcpfsm, pcaps = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     gen = os.path.abspath(sys.argv[3])
@@ -447,6 +496,7 @@ def main():
     check("connections open at" in snap and "LISTEN" in snap,
           "--snapshot lists open connections and listeners")
     tcpdump_flags(tcpfsm, demo, run, check)
+    filters(tcpfsm, run, check)
     offline_alerts(tcpfsm, run, check)
     checksums(tcpfsm, run, check)
     dates(tcpfsm, demo, run, check)
