@@ -134,11 +134,11 @@ void report_end(struct tcpfsm *t, struct flow *f, int64_t ts,
 	stall_end(t, f, ts, (int)reason);
 	if (t->fn) {
 		struct tcpfsm_conn_record rec;
-		int has_record = zeek_record(&f->zeek, &rec);
+		zeek_record(&f->zeek, &rec);
 		struct tcpfsm_event ev = {.type = TCPFSM_EV_END,
 					  .ts = ts,
 					  .end_reason = reason,
-					  .record = has_record ? &rec : NULL};
+					  .record = &rec};
 		emit(t, f, &ev);
 	}
 }
@@ -181,9 +181,7 @@ void alert_came_due(struct tcpfsm *t, struct flow *f, int side, int64_t ts)
 {
 	struct endpoint *e = &f->ep[side];
 
-	/* (A host that may have given up connecting is stuck until then.) */
-	if ((e->pending && e->pending != QUIET_GAVE_UP) ||
-	    !alert_has_evidence(f, side)) {
+	if (e->pending || !alert_has_evidence(f, side)) {
 		/* An acknowledgement went its way, or nothing on the wire
 		 * shows it stuck yet: if it falls quiet, it got what it waited
 		 * for and was never stuck; if it retransmits, alert then. */
@@ -280,8 +278,7 @@ void report_lone_rst(struct tcpfsm *t, const struct segment *seg, int64_t ts)
 		return;
 	zeek_init(&z, TCPFSM_CLIENT);
 	zeek_packet(&z, TCPFSM_CLIENT, seg, ts, 0, NULL);
-	if (!zeek_record(&z, &rec))
-		return; /* a packet Zeek ignores */
+	zeek_record(&z, &rec);
 	c.client.family = c.server.family = seg->family;
 	memcpy(c.client.ip, seg->src, sizeof c.client.ip);
 	memcpy(c.server.ip, seg->dst, sizeof c.server.ip);
