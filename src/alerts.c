@@ -25,11 +25,11 @@ static const char *times(unsigned n, char *buf, size_t size)
  * and its FIN_WAIT_2 peer by receiving none: that silence is evidence only
  * where the sensor sees the host's direction and has missed nothing of it.
  */
-int alert_has_evidence(const struct flow *f, int side)
+int alert_has_evidence(const struct flow *f, int side, int state)
 {
 	const struct endpoint *e = &f->ep[side], *p = &f->ep[!side];
 
-	switch (e->state) {
+	switch (state) {
 	case TCPFSM_SYN_SENT:
 	case TCPFSM_SYN_RECEIVED:
 		return e->syn_retx > 0;
@@ -46,7 +46,8 @@ int alert_has_evidence(const struct flow *f, int side)
 	}
 }
 
-void alert_diagnose(const struct flow *f, int side, char *buf, size_t size)
+void alert_diagnose(const struct flow *f, int side, int state, char *buf,
+		    size_t size)
 {
 	const struct endpoint *e = &f->ep[side], *p = &f->ep[!side];
 	char host[TCPFSM_ADDRSTRLEN], peer[TCPFSM_ADDRSTRLEN], n[48];
@@ -58,7 +59,7 @@ void alert_diagnose(const struct flow *f, int side, char *buf, size_t size)
 	flow_addr(f, !side, &a);
 	tcpfsm_addr_format(&a, peer);
 
-	switch (e->state) {
+	switch (state) {
 	case TCPFSM_SYN_SENT:
 		if (p->flags & EP_SENT_SYNACK)
 			snprintf(

@@ -18,15 +18,16 @@
 #include "flow.h"
 #include "timers.h"
 
-/* Does the wire show endpoint `side` of f stuck in its state, by what the
+/* Does the wire show endpoint `side` of f stuck in state, by what the
  * sensor sees and not by what it may have missed? 1 if so; 0 while the
  * alert would rest on the direction the sensor cannot see or on a packet
  * its own loss explains. */
-int alert_has_evidence(const struct flow *f, int side);
+int alert_has_evidence(const struct flow *f, int side, int state);
 
-/* Writes the diagnosis for endpoint `side` of f, stuck in its state, into
- * buf (NUL-terminated, truncated to size). */
-void alert_diagnose(const struct flow *f, int side, char *buf, size_t size);
+/* Writes the diagnosis for endpoint `side` of f, stuck in state, into buf
+ * (NUL-terminated, truncated to size). */
+void alert_diagnose(const struct flow *f, int side, int state, char *buf,
+		    size_t size);
 
 /* Groups of alerts being folded. Fixed size: when all are busy, alerts go
  * out unfolded (the rate limit still applies). */

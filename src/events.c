@@ -90,6 +90,26 @@ void ep_leave(struct tcpfsm *t, struct flow *f, int side, int state)
 /* Applies the changes fsm produced: each endpoint that moved leaves the
  * queue of the state it was in before the packet and enters its new one;
  * then the events, in order, each showing the connection after the packet. */
+static void raise_alert_in(struct tcpfsm *t, struct flow *f, int side,
+			   int state, int64_t ts);
+
+/* An endpoint whose alert was held (something went its way that may have
+ * got through) leaves its state as a later delivery to it reaches it:
+ * then the earlier one did not, and it was stuck all that time. Silence
+ * (QUIET_*) shows instead that it got the earlier one and was never stuck;
+ * a move of its own (an answer) is reported a moment after it happened,
+ * and the alert would come after the state it names. */
+static int held_alert_due(const struct tcpfsm *t, const struct flow *f,
+			  const struct fsm_change *ch, int64_t since,
+			  int64_t ts)
+{
+	int64_t after = t->sq.alert_after[ch->from];
+	return (f->ep[ch->side].flags & EP_ALERT_HELD) && after &&
+	       ts - since >= after && ch->input >= RCV_SYN &&
+	       ch->input <= RCV_RST &&
+	       alert_has_evidence(f, ch->side, ch->from);
+}
+
 void commit(struct tcpfsm *t, struct flow *f, int64_t ts,
 	    const struct fsm_result *res)
 {
@@ -99,11 +119,39 @@ void commit(struct tcpfsm *t, struct flow *f, int64_t ts,
 	for (int i = 0; i < res->n; i++)
 		if (before[res->change[i].side] < 0)
 			before[res->change[i].side] = res->change[i].from;
+	int restored[2] = {0, 0};
+	for (int s = 0; s < 2; s++)
+		for (int i = 0; i < res->n; i++)
+			if (res->change[i].side == s) {
+				if (held_alert_due(t, f, &res->change[i],
+						   since[s], ts))
+					raise_alert_in(t, f, s, before[s], ts);
+				break;
+			}
+	for (int i = 0; i < res->n; i++) {
+		const struct fsm_change *ch = &res->change[i];
+		struct endpoint *e = &f->ep[ch->side];
+		/* A correction back to the state it had left undoes a move
+		 * that never happened: it has been there since it entered. */
+		restored[ch->side] = ch->correction &&
+				     ch->to == e->prev_state &&
+				     before[ch->side] == ch->from;
+	}
 	for (int s = 0; s < 2; s++) {
 		if (before[s] < 0)
 			continue;
+		struct endpoint *e = &f->ep[s];
+		int64_t back = since[s] - (int64_t)e->prev_ms * 1000;
+		int64_t held = ts - since[s];
 		ep_leave(t, f, s, before[s]);
 		ep_enter(t, f, s, ts);
+		e->prev_state = (uint8_t)before[s];
+		e->prev_ms = held / 1000 > UINT32_MAX ? UINT32_MAX
+						      : (uint32_t)(held / 1000);
+		/* Its queue keeps entry order: at worst a later entrant's
+		 * timer goes first, and this one's follows it. */
+		if (restored[s])
+			e->since = back;
 	}
 	for (int i = 0; i < res->n; i++) {
 		const struct fsm_change *ch = &res->change[i];
@@ -118,6 +166,12 @@ void commit(struct tcpfsm *t, struct flow *f, int64_t ts,
 		if (ch->from == before[ch->side])
 			resolve(t, f, ch->side, ch->from, ch->to,
 				since[ch->side], ts);
+	}
+	/* Stuck longer than its threshold all along: its alert is due now. */
+	for (int s = 0; s < 2; s++) {
+		int64_t after = t->sq.alert_after[f->ep[s].state];
+		if (restored[s] && after && f->ep[s].since + after <= ts)
+			alert_came_due(t, f, s, ts);
 	}
 }
 
@@ -134,21 +188,21 @@ void report_end(struct tcpfsm *t, struct flow *f, int64_t ts,
 	stall_end(t, f, ts, (int)reason);
 	if (t->fn) {
 		struct tcpfsm_conn_record rec;
-		zeek_record(&f->zeek, &rec);
+		int has_record = zeek_record(&f->zeek, &rec);
 		struct tcpfsm_event ev = {.type = TCPFSM_EV_END,
 					  .ts = ts,
 					  .end_reason = reason,
-					  .record = &rec};
+					  .record = has_record ? &rec : NULL};
 		emit(t, f, &ev);
 	}
 }
 
-/* The alert for endpoint side of f, stuck in its state, goes out (unless
+/* The alert for endpoint side of f, stuck in state, goes out (unless
  * folded or rate limited). */
-static void raise_alert(struct tcpfsm *t, struct flow *f, int side, int64_t ts)
+static void raise_alert_in(struct tcpfsm *t, struct flow *f, int side,
+			   int state, int64_t ts)
 {
 	struct endpoint *e = &f->ep[side];
-	int state = e->state;
 
 	e->flags &= (uint16_t)~EP_ALERT_HELD;
 	if (!alert_fold(t->folding, f, side, state, ts)) {
@@ -163,7 +217,7 @@ static void raise_alert(struct tcpfsm *t, struct flow *f, int side, int64_t ts)
 	e->flags |= EP_ALERTED;
 	t->stats.alerts++;
 	t->stats.alerts_by_state[state]++;
-	alert_diagnose(f, side, t->diagnosis, sizeof t->diagnosis);
+	alert_diagnose(f, side, state, t->diagnosis, sizeof t->diagnosis);
 	struct tcpfsm_event ev = {.type = TCPFSM_EV_ALERT,
 				  .ts = ts,
 				  .endpoint = side,
@@ -176,12 +230,19 @@ static void raise_alert(struct tcpfsm *t, struct flow *f, int side, int64_t ts)
 	emit(t, f, &ev);
 }
 
+static void raise_alert(struct tcpfsm *t, struct flow *f, int side, int64_t ts)
+{
+	raise_alert_in(t, f, side, f->ep[side].state, ts);
+}
+
 /* Endpoint side of f has been in its state for its alert threshold. */
 void alert_came_due(struct tcpfsm *t, struct flow *f, int side, int64_t ts)
 {
 	struct endpoint *e = &f->ep[side];
 
-	if (e->pending || !alert_has_evidence(f, side)) {
+	/* (A host that may have given up connecting is stuck until then.) */
+	if ((e->pending && e->pending != QUIET_GAVE_UP) ||
+	    !alert_has_evidence(f, side, e->state)) {
 		/* An acknowledgement went its way, or nothing on the wire
 		 * shows it stuck yet: if it falls quiet, it got what it waited
 		 * for and was never stuck; if it retransmits, alert then. */
@@ -278,7 +339,8 @@ void report_lone_rst(struct tcpfsm *t, const struct segment *seg, int64_t ts)
 		return;
 	zeek_init(&z, TCPFSM_CLIENT);
 	zeek_packet(&z, TCPFSM_CLIENT, seg, ts, 0, NULL);
-	zeek_record(&z, &rec);
+	if (!zeek_record(&z, &rec))
+		return; /* a packet Zeek ignores */
 	c.client.family = c.server.family = seg->family;
 	memcpy(c.client.ip, seg->src, sizeof c.client.ip);
 	memcpy(c.server.ip, seg->dst, sizeof c.server.ip);

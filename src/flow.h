@@ -87,6 +87,10 @@ struct endpoint {
 			       0 until it retransmits */
 	uint32_t rtt;	    /* µs from the sensor to it and back (handshake) */
 	uint32_t ticket;    /* names its pending promotion in the timer heap */
+	/* The state it left last, and how long it had been in it (ms): a
+	 * correction back to that state restores when it began. */
+	uint32_t prev_ms;
+	uint8_t prev_state;
 	uint8_t pending;    /* enum fsm_input to apply if it goes quiet, or 0 */
 	struct link tq;	    /* in its state's timer queue */
 	uint16_t window;    /* last advertised window, unscaled */

@@ -218,6 +218,27 @@ const struct fsm_cell fsm_table[FSM_NINPUTS][TCPFSM_NSTATES] = {
 		[TCPFSM_SYN_SENT] = GO(CLOSED,
 			"gave up: sent no SYN again when one was due"),
 	},
+	[REUSED] = {
+		[TCPFSM_LISTEN] = GO(CLOSED, "4-tuple reused by a new connection"),
+		[TCPFSM_SYN_SENT] = GO(CLOSED,
+			"4-tuple reused by a new connection"),
+		[TCPFSM_SYN_RECEIVED] = GO(CLOSED,
+			"4-tuple reused by a new connection"),
+		[TCPFSM_ESTABLISHED] = GO(CLOSED,
+			"4-tuple reused by a new connection"),
+		[TCPFSM_FIN_WAIT_1] = GO(CLOSED,
+			"4-tuple reused by a new connection"),
+		[TCPFSM_FIN_WAIT_2] = GO(CLOSED,
+			"4-tuple reused by a new connection"),
+		[TCPFSM_CLOSING] = GO(CLOSED,
+			"4-tuple reused by a new connection"),
+		[TCPFSM_TIME_WAIT] = GO(CLOSED,
+			"4-tuple reused by a new connection"),
+		[TCPFSM_CLOSE_WAIT] = GO(CLOSED,
+			"4-tuple reused by a new connection"),
+		[TCPFSM_LAST_ACK] = GO(CLOSED,
+			"4-tuple reused by a new connection"),
+	},
 	[HOST_TIMEOUT] = {
 		[TCPFSM_SYN_SENT] = GO(CLOSED, "gave up: SYN retries exhausted"),
 		[TCPFSM_SYN_RECEIVED] = GO(CLOSED,
@@ -292,7 +313,8 @@ void fsm_apply(struct endpoint ep[2], int side, enum fsm_input in, int64_t now,
 		e->flags &= (uint16_t)~EP_DOUBT;
 	if (res->n < FSM_MAX_CHANGES)
 		res->change[res->n++] = (struct fsm_change){
-			(uint8_t)side, e->state, cell->to, cell->cause};
+			(uint8_t)side,	  e->state,    cell->to,
+			cell->correction, (uint8_t)in, cell->cause};
 	e->state = cell->to;
 	/* What it waited for is overtaken unless it still means a move from
 	 * here (a FIN that reached a host which then sent its own). */

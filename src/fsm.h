@@ -58,6 +58,9 @@ enum fsm_input {
 	QUIET_GAVE_UP,
 	/* The host's own timer, with nothing on the wire. */
 	HOST_TIMEOUT,
+	/* A SYN with a new initial sequence number took over the 4-tuple:
+	 * both hosts are done with the old connection (identity.c). */
+	REUSED,
 	/* A stalled host's own give-up (stall.c): its data unacknowledged
 	 * past tcp_retries2, or its keepalives unanswered. */
 	GIVE_UP_RETRIES,
@@ -76,6 +79,8 @@ extern const struct fsm_cell fsm_table[FSM_NINPUTS][TCPFSM_NSTATES];
 struct fsm_change {
 	uint8_t side; /* enum tcpfsm_side */
 	uint8_t from, to;
+	uint8_t correction; /* undoes an earlier assumption (fsm_cell) */
+	uint8_t input;	    /* enum fsm_input */
 	const char *cause;
 };
 

@@ -75,21 +75,13 @@ static int starts_new_connection(const struct flow *f, int from,
 }
 
 /* Closes what is still open of an old connection whose 4-tuple a new SYN
- * takes over, and forgets it. The transitions are written out here rather
- * than taken from fsm_table: all of them in this one function. */
+ * takes over (fsm_table's REUSED row), and forgets it. */
 static void retire(struct tcpfsm *t, struct flow *f, int64_t ts)
 {
 	struct fsm_result res = {0};
 
-	for (int s = 0; s < 2; s++) {
-		struct endpoint *e = &f->ep[s];
-		if (e->state == TCPFSM_CLOSED)
-			continue;
-		res.change[res.n++] = (struct fsm_change){
-			(uint8_t)s, e->state, TCPFSM_CLOSED,
-			"4-tuple reused by a new connection"};
-		e->state = TCPFSM_CLOSED;
-	}
+	for (int s = 0; s < 2; s++)
+		fsm_apply(f->ep, s, REUSED, ts, &res);
 	commit(t, f, ts, &res);
 	end_flow(t, f, ts, TCPFSM_END_REUSED);
 }

@@ -202,7 +202,7 @@ static void test_table_cells(void **state)
 			assert_int_not_equal(c->to, st);
 			assert_in_range(c->to, 0, TCPFSM_NSTATES - 1);
 			assert_true(c->cause[0] != '\0');
-			if (in == SND_RST || in == RCV_RST ||
+			if (in == SND_RST || in == RCV_RST || in == REUSED ||
 			    in == HOST_TIMEOUT)
 				assert_int_equal(c->to, TCPFSM_CLOSED);
 		}
