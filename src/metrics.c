@@ -103,6 +103,10 @@ static void write_all(FILE *fp, const struct tcpfsm_stats *st)
 			fprintf(fp, "tcpfsm_alerts_total{alert=\"%s\"} %llu\n",
 				tcpfsm_alert_name(s),
 				(unsigned long long)st->alerts_by_state[s]);
+	for (int k = 0; k < TCPFSM_NSTALLS; k++)
+		fprintf(fp, "tcpfsm_alerts_total{alert=\"%s\"} %llu\n",
+			tcpfsm_stall_name(k),
+			(unsigned long long)st->alerts_by_stall[k]);
 }
 
 int metrics_write(const char *path, const struct tcpfsm_stats *st, char *err,

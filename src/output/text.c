@@ -253,6 +253,13 @@ void text_event(struct output *o, const struct tcpfsm_event *ev)
 		ob_pad(ob, tcpfsm_side_name(ev->endpoint), -6);
 		ob_putc(ob, ' ');
 		ob_puts(ob, tcpfsm_state_name(ev->state));
+		/* A stall has no state of its own: its kind says what. */
+		if (ev->alert &&
+		    (!tcpfsm_alert_name(ev->state) ||
+		     strcmp(ev->alert, tcpfsm_alert_name(ev->state)))) {
+			ob_putc(ob, ' ');
+			ob_puts(ob, ev->alert);
+		}
 		ob_puts(ob, " for ");
 		ob_tenths(ob, ev->duration);
 		ob_puts(ob, " s");
