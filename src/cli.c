@@ -26,7 +26,8 @@
 #include "config.h"
 
 static const char usage[] =
-	"Usage: tcpfsm [-Dlnqtv] [-c COUNT] [-F FILE] [-s SNAPLEN] [options]\n"
+	"Usage: tcpfsm [-Dlnqtv] [-c COUNT] [-F FILE] [-s SNAPLEN] [-w FILE]\n"
+	"              [options]\n"
 	"              -r FILE [expression]\n"
 	"       tcpfsm [options] -i INTERFACE [expression]\n"
 	"       tcpfsm -g CONFIG [--daemon [--foreground]] [options]\n"
@@ -45,6 +46,9 @@ static const char usage[] =
 	"                          live: bytes of each packet to capture\n"
 	"                          (0: 262144; default 256, headers only)\n"
 	"  -F FILE                 read the filter expression from FILE\n"
+	"  -w FILE                 write the packets of every connection that\n"
+	"                          raised an alert (with --conn: of that\n"
+	"                          one) to FILE, for Wireshark; needs -r FILE\n"
 	"  -D, --list-interfaces   list the interfaces to capture on, and "
 	"exit\n"
 	"  -l                      write standard output a line at a time "
@@ -362,7 +366,7 @@ int cli_parse(struct cli *cli, int argc, char **argv)
 	optind = 1;
 	/* Letters as getopt(3) takes them, like tcpdump: -nnr FILE and
 	 * -lnr FILE are -n -n -r FILE and -l -n -r FILE. */
-	while ((c = getopt_long(argc, argv, ":r:i:c:s:F:g:Dlnqtvh", longopts,
+	while ((c = getopt_long(argc, argv, ":r:i:c:s:F:g:w:Dlnqtvh", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'r':
@@ -426,6 +430,9 @@ int cli_parse(struct cli *cli, int argc, char **argv)
 			break;
 		case 'g':
 			cli->config = optarg;
+			break;
+		case 'w':
+			cli->write_file = optarg;
 			break;
 		case 'D':
 			cli->list_interfaces = 1;

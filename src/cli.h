@@ -13,7 +13,9 @@ struct cli {
 	const char *read_file; /* -r: a pcap or pcapng file, "-" for stdin */
 	const char *interface; /* -i: capture live */
 	char *filter; /* trailing words or -F FILE: a pcap filter expression */
-	const char *config;  /* -g, --config: the configuration file */
+	const char *config; /* -g, --config: the configuration file */
+	/* -w: the packets of the alerted (or --conn) connections */
+	const char *write_file;
 	uint64_t count;	     /* -c: stop after this many packets; 0: never */
 	uint32_t snaplen;    /* -s: live snap length; 0: the configuration's */
 	int list_interfaces; /* -D */

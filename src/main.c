@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -21,7 +22,9 @@
 #include "daemon.h"
 #include "feed.h"
 #include "metrics.h"
+#include "output/ladder.h"
 #include "output/output.h"
+#include "output/pcapw.h"
 #include "output/summary.h"
 #include "output/text.h"
 #include "prefault.h"
@@ -55,6 +58,9 @@ struct program {
 	/* A text output wants the run's summary at its end (summary.h). */
 	int want_summary;
 	struct summary summary;
+	/* --conn in text: the connection drawn as a ladder (ladder.h) */
+	struct ladder *ladder;
+	struct pcapw *pcapw; /* -w */
 	int64_t next_metrics;
 };
 
@@ -80,6 +86,10 @@ static void report(struct program *p, const char *fmt, ...)
 static void on_event(const struct tcpfsm_event *ev, void *user)
 {
 	struct program *p = user;
+	if (p->ladder)
+		ladder_event(p->ladder, ev);
+	if (p->pcapw)
+		pcapw_event(p->pcapw, ev);
 	/* The summary sums up what was asked for: the connections shown. */
 	if (p->want_summary &&
 	    (!p->cli.filtered || output_filter_match(&p->cli.shown, ev)))
@@ -89,6 +99,104 @@ static void on_event(const struct tcpfsm_event *ev, void *user)
 		if (p->line_buffered && p->out[i].sink == SINK_STDOUT)
 			ob_flush(&p->out[i].ob);
 	}
+}
+
+/* --conn with the text format draws a ladder. */
+static int ladder_wanted(const struct cli *cli)
+{
+	return (cli->shown.conn || cli->conn_by_addr) &&
+	       (!cli->format_set || cli->format == FORMAT_TEXT);
+}
+
+/* The ladder needs its packets again: from a file, read a second time. */
+static int ladder_start(struct program *p)
+{
+	const char *file = p->cfg.capture.file;
+	struct stat st;
+
+	if (!ladder_wanted(&p->cli))
+		return 0;
+	if (!file || strcmp(file, "-") == 0 || stat(file, &st) < 0 ||
+	    !S_ISREG(st.st_mode)) {
+		report(p, "--conn draws a connection from a capture file (-r "
+			  "FILE); reading a pipe or live, --format json "
+			  "--conn gives its events");
+		return -1;
+	}
+	p->ladder = ladder_new(p->cli.shown.conn, &p->cli.conn_addr,
+			       p->cli.conn_port);
+	if (!p->ladder) {
+		report(p, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* -w: a second pass over the file writes the packets kept. */
+static int pcapw_start(struct program *p)
+{
+	const char *file = p->cfg.capture.file;
+	int conn = p->cli.shown.conn || p->cli.conn_by_addr;
+	struct output_filter only = p->cli.shown;
+	struct stat st;
+
+	if (!p->cli.write_file)
+		return 0;
+	if (!file || strcmp(file, "-") == 0 || stat(file, &st) < 0 ||
+	    !S_ISREG(st.st_mode)) {
+		report(p, "-w writes the packets of alerted connections from "
+			  "a capture file (-r FILE), read a second time; not "
+			  "yet from a pipe or live");
+		return -1;
+	}
+	only.host = p->cli.conn_by_addr;
+	p->pcapw = pcapw_new(p->cli.write_file, conn ? &only : NULL);
+	if (!p->pcapw) {
+		report(p, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int pcapw_finish(struct program *p)
+{
+	char err[PCAP_ERRBUF_SIZE + 256];
+	uint64_t packets, conns;
+
+	if (!p->pcapw)
+		return 0;
+	if (pcapw_write(p->pcapw, p->cfg.capture.file, p->cfg.capture.filter,
+			&packets, &conns, err, sizeof err) < 0) {
+		report(p, "%s", err);
+		return -1;
+	}
+	if (p->cli.verbose)
+		fprintf(stderr,
+			"tcpfsm: %s: %llu packets of %llu connections\n",
+			p->cli.write_file, (unsigned long long)packets,
+			(unsigned long long)conns);
+	return 0;
+}
+
+static int ladder_finish(struct program *p)
+{
+	char err[PCAP_ERRBUF_SIZE + 256];
+
+	if (!p->ladder)
+		return 0;
+	for (size_t i = 0; i < p->n_out; i++)
+		if (p->out[i].sink == SINK_STDOUT &&
+		    p->out[i].format == FORMAT_TEXT) {
+			if (ladder_draw(p->ladder, &p->out[i],
+					p->cfg.capture.file,
+					p->cfg.capture.filter, err,
+					sizeof err) < 0) {
+				report(p, "%s", err);
+				return -1;
+			}
+			return 0;
+		}
+	return 0;
 }
 
 /* Folds the command line into the configuration: the command line wins. */
@@ -125,6 +233,12 @@ static void apply_cli(struct config *cfg, const struct cli *cli)
 				cfg->outputs[i].events &= EVENTS_ALERT |
 							  EVENTS_RESOLVED |
 							  EVENTS_STATS;
+	/* --conn in text: the ladder takes the terminal's output, drawn at
+	 * the end; the events' lines would say it twice. */
+	if (ladder_wanted(cli))
+		for (size_t i = 0; i < cfg->n_outputs; i++)
+			if (cfg->outputs[i].type == SINK_STDOUT)
+				cfg->outputs[i].events = 0;
 	/* --only: what the terminal's output prints, as -q. */
 	if (cli->only)
 		for (size_t i = 0; i < cfg->n_outputs; i++)
@@ -380,7 +494,7 @@ static int open_capture(struct program *p)
 		return -1;
 	}
 	p->cap.ignore_checksums =
-		c->tracker.checksums == TCPFSM_CHECKSUMS_IGNORE;
+	p->cap.opts = &c->tracker;
 	return 0;
 }
 
@@ -549,6 +663,10 @@ int main(int argc, char **argv)
 	summary_init(&p->summary);
 	for (size_t i = 0; i < p->n_out; i++)
 		p->want_summary |= wants_summary(&p->out[i]);
+	if (ladder_start(p) < 0 || pcapw_start(p) < 0) {
+		status = 1;
+		goto out_outputs;
+	}
 	p->t = tcpfsm_new(&p->cfg.tracker, on_event, p);
 	if (!p->t) {
 		report(p, "out of memory");
@@ -564,6 +682,8 @@ int main(int argc, char **argv)
 
 	status = run(p);
 	finish(p);
+	if (ladder_finish(p) < 0 || pcapw_finish(p) < 0)
+		status = 1;
 
 	prefault_stop(p->cap.prefault);
 	p->cap.prefault = NULL;
@@ -577,6 +697,8 @@ out_outputs:
 		}
 	close_outputs(p);
 	summary_free(&p->summary);
+	ladder_free(p->ladder);
+	pcapw_free(p->pcapw);
 out_pidfile:
 	if (p->cli.daemon)
 		daemon_remove_pidfile(p->cfg.daemon.pidfile);
