@@ -298,6 +298,10 @@ struct tcpfsm_stats {
 	uint64_t active;	  /* connections tracked now */
 	uint64_t evicted; /* records dropped because the table was full */
 	uint64_t rst_out_of_window; /* RSTs ignored (RFC 5961) */
+	/* RSTs of no tracked connection (scans' answers, backscatter, the
+	 * end of a connection older than the capture): counted, as Zeek
+	 * logs each, never tracked. */
+	uint64_t lone_rsts;
 	uint64_t syn_on_live; /* new SYNs ignored on live connections: a host
 				 answers them with a challenge ACK */
 	uint64_t transitions;

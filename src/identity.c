@@ -146,6 +146,7 @@ struct flow *identify(struct tcpfsm *t, const struct segment *seg,
 	/* Lone RSTs (scans' answers, backscatter) are not connections to
 	 * track, but Zeek logs each as a record of one packet. */
 	if (seg->flags & TH_RST) {
+		t->stats.lone_rsts++;
 		report_lone_rst(t, seg, ts);
 		return NULL;
 	}

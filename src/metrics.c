@@ -42,6 +42,8 @@ static void write_all(FILE *fp, const struct tcpfsm_stats *st)
 		G("connections", active, "Connections tracked now."),
 		C("evictions_total", evicted,
 		  "Connections dropped because the table was full."),
+		C("lone_rsts_total", lone_rsts,
+		  "RSTs of no tracked connection (counted, not tracked)."),
 		C("rst_out_of_window_total", rst_out_of_window,
 		  "RSTs ignored because their sequence was out of window."),
 		C("syn_on_live_total", syn_on_live,

@@ -359,6 +359,11 @@ void text_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts)
 		ob_puts(ob, host);
 		ob_puts(ob, "; taken as intact)");
 	}
+	if (st->lone_rsts) {
+		ob_puts(ob, ", ");
+		ob_uint(ob, st->lone_rsts);
+		ob_puts(ob, " RSTs of no tracked connection");
+	}
 	if (st->rst_out_of_window) {
 		ob_puts(ob, ", ");
 		ob_uint(ob, st->rst_out_of_window);

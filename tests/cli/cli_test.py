@@ -259,9 +259,9 @@ def checksum(data):
     return ~total & 0xFFFF
 
 
-def syn_packet(src, dst, sport, dport, seq):
-    """An Ethernet frame with a TCP SYN, checksums right."""
-    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, 0, 5 << 4, 0x02,
+def syn_packet(src, dst, sport, dport, seq, flags=0x02):
+    """An Ethernet frame with a TCP SYN (or flags), checksums right."""
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, 0, 5 << 4, flags,
                       64240, 0, 0)
     pseudo = src + dst + struct.pack("!BBH", 0, 6, len(tcp))
     tcp = tcp[:16] + struct.pack("!H", checksum(pseudo + tcp)) + tcp[18:]
@@ -317,6 +317,35 @@ def checksums(tcpfsm, run, check):
         r = run("-r", cap, "--checksums", "maybe")
         check(r.returncode == 2 and b"--checksums takes verify or ignore"
               in r.stderr, "--checksums maybe: a usage error")
+
+
+def never_silent(tcpfsm, run, check):
+    """Lone RSTs and link types tcpfsm does not decode are counted and
+    reported, never dropped without a word."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cap = os.path.join(tmp, "rst.pcap")
+        head = struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)
+        rsts = [syn_packet(b"\x0a\x01\0\x01", b"\x0a\x02\0\x01", 40000 + i,
+                           80, 7, flags=0x04) for i in range(3)]
+        write_pcap(cap, head, [struct.pack("<IIII", 1700000000, i, len(p),
+                                           len(p)) + p
+                               for i, p in enumerate(rsts)])
+        r = run("-r", cap, "--format", "json")
+        st = json.loads(r.stdout.splitlines()[-1])
+        check(r.returncode == 0 and st["lone_rsts"] == 3 and
+              st["connections"] == 0,
+              "lone RSTs: counted in stats.lone_rsts, no connection made")
+        r = run("-r", cap)
+        check(b"3 RSTs of no tracked connection" in r.stdout,
+              "lone RSTs: the text's counters say how many")
+        odd = os.path.join(tmp, "user0.pcap")
+        head = struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 147)
+        write_pcap(odd, head, [struct.pack("<IIII", 1700000000, 0, 40, 40) +
+                               bytes(40)])
+        r = run("-r", odd)
+        said = (r.stdout + r.stderr).decode()
+        check("linktype" in said or "link type" in said,
+              "an unknown link type: counted or refused, with a word")
 
 
 def offline_alerts(tcpfsm, run, check):
@@ -505,6 +534,7 @@ def main():
     tcpdump_flags(tcpfsm, demo, run, check)
     filters(tcpfsm, run, check)
     offline_alerts(tcpfsm, run, check)
+    never_silent(tcpfsm, run, check)
     checksums(tcpfsm, run, check)
     dates(tcpfsm, demo, run, check)
     slow_fifo(tcpfsm, demo, check)
