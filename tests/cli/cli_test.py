@@ -348,6 +348,41 @@ def never_silent(tcpfsm, run, check):
               "an unknown link type: counted or refused, with a word")
 
 
+def completion(check):
+    """The bash completion completes the options and their values. Run
+    with stand-ins for bash-completion's helpers, which the test machine
+    need not have."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                          "..", "completion", "tcpfsm.bash")
+    stubs = (
+        "_init_completion() { cur=${COMP_WORDS[COMP_CWORD]}; "
+        "prev=${COMP_WORDS[COMP_CWORD-1]}; words=(\"${COMP_WORDS[@]}\"); "
+        "cword=$COMP_CWORD; }\n"
+        "_filedir() { COMPREPLY=(FILES); }\n"
+        "_available_interfaces() { COMPREPLY=(IFACES); }\n"
+        "compopt() { :; }\n")
+
+    def complete(*words):
+        body = (stubs + f"source {script}\n"
+                f"COMP_WORDS=(tcpfsm {' '.join(words)}); "
+                f"COMP_CWORD={len(words)}; _tcpfsm; "
+                "printf '%s\\n' \"${COMPREPLY[@]}\"")
+        r = subprocess.run(["bash", "-c", body], capture_output=True,
+                           text=True)
+        return r.stdout.split()
+
+    check(complete("--form") == ["--format"], "completion: --form -> --format")
+    check(complete("--format", "j") == ["json"],
+          "completion: --format's values")
+    check(complete("-r", "") == ["FILES"] and
+          complete("-i", "") == ["IFACES"],
+          "completion: -r takes a file, -i an interface")
+    check(complete("--only", "alerts,tr") == ["alerts,transitions"],
+          "completion: --only, after a comma")
+    check("SYN_SENT" in complete("--state", "SYN"),
+          "completion: --state's names")
+
+
 def offline_alerts(tcpfsm, run, check):
     """Reading a file loses no alert to the rate limit."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -535,6 +570,7 @@ def main():
     filters(tcpfsm, run, check)
     offline_alerts(tcpfsm, run, check)
     never_silent(tcpfsm, run, check)
+    completion(check)
     checksums(tcpfsm, run, check)
     dates(tcpfsm, demo, run, check)
     slow_fifo(tcpfsm, demo, check)
