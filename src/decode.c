@@ -299,6 +299,7 @@ static int decode_tcp(const uint8_t *p, uint32_t caplen, uint32_t seglen,
 	seg->flags = p[13];
 	seg->window = rd16(p + 14);
 	seg->payload_len = seglen - hlen;
+	seg->payload_cut = caplen < seglen;
 	seg->options = 0;
 	seg->wscale = 0;
 	seg->mss = 0;

@@ -122,6 +122,9 @@ struct segment {
 	uint8_t ip_csum, tcp_csum;
 	uint8_t tunnels;     /* tunnels it came through; 0: none */
 	uint8_t tunnel_kind; /* the innermost one's enum tunnel_kind */
+	/* The payload was not all captured (a snap length): its bytes are
+	 * unknown to a reader of the stream (Zeek's content gaps). */
+	uint8_t payload_cut;
 };
 
 /*

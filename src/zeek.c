@@ -10,11 +10,21 @@
  * scripts/base/protocols/conn/main.zeek (conn_state). Function names below
  * follow Zeek's so that each rule can be checked against its source.
  *
+ * Checksums are the decoder's verdict (struct segment): a bad IPv4 header
+ * checksum makes Zeek ignore the packet before any connection sees it; a bad
+ * TCP checksum reaches the connection only as a 'C' or 'c' letter. With
+ * checksums ignored (`zeek -C`, tcpfsm's `checksums: ignore`) the decoder
+ * leaves them unknown, and every segment counts.
+ *
+ * Content gaps ('G', 'g', missed_bytes) are TCP_Reassembler's: an
+ * acknowledgement beyond the bytes the sensor delivered. The view keeps the
+ * reassembler's counters but not its bytes: the bytes seen beyond a hole are
+ * one span, so two holes acknowledged at once count as one, and the bytes
+ * between them as missed.
+ *
+ * A payload cut by the snap length is no delivery: a gap once acknowledged.
+ *
  * What is left out, and why:
- * - Checksums: tcpfsm hands over decoded segments, not bytes, so nothing is
- *   verified; the view behaves like `zeek -C` and never logs 'c'.
- * - Content gaps ('g', missed_bytes) need Zeek's reassembler and depend on
- *   which application analyzers Zeek attached: not modelled.
  * - Zeek's application analyzers can flip a connection (DNS, NTP, ...) or
  *   log 'X'; none of them run here.
  * - likely_server_ports is a default Zeek's; `zeek -b` loads fewer scripts
@@ -39,7 +49,13 @@ enum {
 enum {
 	ZE_DID_CLOSE = 1 << 0, /* Zeek reported it closing (did_close) */
 	ZE_FIN = 1 << 1,       /* sent a FIN (FIN_cnt > 0) */
+	ZE_SKIP = 1 << 2,      /* its reassembler gave up (skip_deliveries) */
 };
+
+/* The reassembler's limits (init-bare.zeek): bytes held above a hole before
+ * any of the endpoint's data was acknowledged, and held at all. */
+#define ZEEK_ABOVE_HOLE_WITHOUT_ACKS 16384
+#define ZEEK_EXCESSIVE_DATA	     (10 * 1024 * 1024)
 
 /* struct zeek_conn.flags */
 enum {
@@ -189,6 +205,16 @@ static void did_rxmit(struct zeek_conn *z, int e)
 		add_history(z, upper_or_lower(e, 'T'));
 }
 
+/* TCP_Endpoint::ChecksumError: a segment whose TCP checksum is bad. */
+static void checksum_error(struct zeek_conn *z, int e)
+{
+	struct zeek_ep *ep = &z->ep[e];
+	if (ep->bad_sum == UINT16_MAX)
+		return;
+	if (power_of_ten(++ep->bad_sum))
+		add_history(z, upper_or_lower(e, 'C'));
+}
+
 static void zero_window(struct zeek_conn *z, int e)
 {
 	struct zeek_ep *ep = &z->ep[e];
@@ -293,6 +319,27 @@ static void init_seqs(struct zeek_ep *ep, uint32_t start, uint32_t last)
 	ep->last = last;
 }
 
+/* get_relative_seq: seq relative to ep's initial sequence number, in 64
+ * bits, judged against `last`, which has wrapped `wraps` times. *underflow
+ * is set when seq lies before the initial sequence number. */
+static uint64_t relative_seq(const struct zeek_ep *ep, uint32_t seq,
+			     uint32_t last, unsigned wraps, int *underflow)
+{
+	int32_t delta = seq_delta(seq, last);
+
+	if (delta < 0 && wraps && seq > last)
+		wraps--;
+	else if (delta > 0 && seq < last)
+		wraps++;
+	if (wraps == 0) {
+		delta = seq_delta(seq, ep->start);
+		if (delta < 0)
+			*underflow = 1;
+		return (uint64_t)(int64_t)delta;
+	}
+	return ((uint64_t)wraps << 32) + seq - ep->start;
+}
+
 static void init_endpoint(struct zeek_ep *ep, uint8_t flags, uint32_t seq,
 			  uint32_t last)
 {
@@ -318,20 +365,6 @@ static void init_endpoint(struct zeek_ep *ep, uint8_t flags, uint32_t seq,
 			init_seqs(ep, seq, last);
 		break;
 	}
-}
-
-/* get_relative_seq's underflow for an acknowledgement of ep's bytes: it
- * lies before ep's initial sequence number. */
-static int ack_underflow(const struct zeek_ep *ep, uint32_t ack)
-{
-	unsigned wraps = ep->ack_wraps;
-	int32_t delta = seq_delta(ack, ep->ack);
-
-	if (delta < 0 && wraps && ack > ep->ack)
-		wraps--;
-	else if (delta > 0 && ack < ep->ack)
-		wraps++;
-	return wraps == 0 && seq_delta(ack, ep->start) < 0;
 }
 
 /* update_ack_seq */
@@ -389,10 +422,127 @@ static uint64_t endpoint_size(const struct zeek_ep *ep,
 	return size;
 }
 
+/* ---- content gaps (TCP_Reassembler) ------------------------------------ */
+
+static int is_clean(const struct zeek_ep *ep)
+{
+	return st(ep) == ZS_ESTABLISHED ||
+	       (st(ep) == ZS_CLOSED && prev_st(ep) == ZS_ESTABLISHED);
+}
+
+/* TCP_Reassembler::Gap: len bytes of endpoint e were never seen. Zeek logs
+ * and counts them only while both sides are established or closing
+ * cleanly: elsewhere (a RST's sequence numbers, a partial connection) gaps
+ * are false alarms. */
+static void gap(struct zeek_conn *z, int e, uint64_t len)
+{
+	struct zeek_ep *ep = &z->ep[e];
+
+	if (!len || !is_clean(ep) || !is_clean(&z->ep[!e]))
+		return;
+	z->missed += len;
+	if (ep->gaps != UINT16_MAX && power_of_ten(++ep->gaps))
+		add_history(z, upper_or_lower(e, 'G'));
+}
+
+/* Delivers the span held above the hole once the stream reaches it. */
+static void deliver_span(struct zeek_ep *ep)
+{
+	if (ep->bhi && ep->blo <= ep->reassem) {
+		if (ep->bhi > ep->reassem)
+			ep->reassem = ep->bhi;
+		ep->blo = ep->bhi = 0;
+	}
+}
+
+/* TCP_Reassembler::Undelivered: the stream of endpoint e up to `upto` was
+ * acknowledged; what of it was not delivered is a gap. */
+static void undelivered(struct zeek_conn *z, int e, uint64_t upto)
+{
+	struct zeek_ep *ep = &z->ep[e];
+
+	if (!(ep->flags & ZE_SKIP)) {
+		if (ep->bhi && ep->blo < upto) {
+			gap(z, e, ep->blo - ep->reassem);
+			ep->reassem = ep->blo;
+			deliver_span(ep);
+		}
+		if (upto > ep->reassem)
+			gap(z, e, upto - ep->reassem);
+	}
+	if (upto > ep->reassem)
+		ep->reassem = upto;
+	if (ep->bhi && ep->bhi <= ep->reassem)
+		ep->blo = ep->bhi = 0;
+}
+
+/* TCP_Reassembler::AckReceived: the peer acknowledged endpoint e's stream
+ * up to rel (relative). */
+static void ack_received(struct zeek_conn *z, int e, uint64_t rel)
+{
+	struct zeek_ep *ep = &z->ep[e];
+
+	if ((ep->flags & ZE_FIN) && rel >= ep->fin_seq)
+		rel = ep->fin_seq - 1; /* the FIN is no byte of the stream */
+	if (rel <= ep->trim)
+		return;
+	if (rel > ep->reassem)
+		undelivered(z, e, rel);
+	ep->trim = rel;
+}
+
+/* TCP_Endpoint::NoDataAcked */
+static int no_data_acked(const struct zeek_ep *ep)
+{
+	uint64_t ack = ((uint64_t)ep->ack_wraps << 32) + ep->ack;
+	return ack == ep->start || ack == (uint64_t)ep->start + 1;
+}
+
+/* TCP_Reassembler::DataSent: len bytes of endpoint e at rel (relative). */
+static void data_sent(struct zeek_ep *ep, uint64_t rel, uint32_t len)
+{
+	uint64_t acked = ((uint64_t)ep->ack_wraps << 32) + ep->ack - ep->start;
+	uint64_t upper = rel + len;
+
+	if (ep->flags & ZE_SKIP)
+		return;
+	if (rel < acked) {
+		if (upper <= acked)
+			return; /* delivered and acknowledged already */
+		rel = acked;
+	}
+	if (upper <= ep->trim)
+		return;
+	if (rel < ep->trim)
+		rel = ep->trim;
+	if (rel <= ep->reassem) {
+		if (upper > ep->reassem)
+			ep->reassem = upper;
+		deliver_span(ep);
+		return;
+	}
+	/* Above a hole: held, as one span with what is held already. */
+	if (!ep->bhi) {
+		ep->blo = rel;
+		ep->bhi = upper;
+	} else {
+		if (rel < ep->blo)
+			ep->blo = rel;
+		if (upper > ep->bhi)
+			ep->bhi = upper;
+	}
+	if ((no_data_acked(ep) &&
+	     ep->bhi - ep->reassem > ZEEK_ABOVE_HOLE_WITHOUT_ACKS) ||
+	    ep->bhi - ep->blo > ZEEK_EXCESSIVE_DATA) {
+		ep->blo = ep->bhi = 0;
+		ep->flags |= ZE_SKIP;
+	}
+}
+
 /* ---- history (update_history) -------------------------------------------- */
 
 static void update_history(struct zeek_conn *z, int e, uint8_t flags,
-			   uint32_t rel_seq, uint32_t len)
+			   uint64_t rel_seq, uint32_t len)
 {
 	struct zeek_ep *ep = &z->ep[e];
 	int bits = !!(flags & TH_SYN) + !!(flags & TH_FIN) + !!(flags & TH_RST);
@@ -576,6 +726,8 @@ static void open_record(struct zeek_conn *z, int side,
 			     (side == TCPFSM_SERVER ? ZC_ORIG_SERVER : 0));
 	z->unlogged = (uint8_t)(unlogged > UINT8_MAX ? UINT8_MAX : unlogged);
 	z->start = z->last = ts;
+	for (int e = 0; e < 2; e++) /* a stream's first byte is 1 */
+		z->ep[e].reassem = z->ep[e].trim = 1;
 	if (want_flip(seg))
 		flip_roles(z);
 	else if ((seg->flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK))
@@ -644,6 +796,10 @@ int zeek_packet(struct zeek_conn *z, int side, const struct segment *seg,
 	int ended = 0;
 	unsigned unlogged = 0;
 
+	/* IP::AnalyzePacket drops a packet whose IPv4 header checksum is bad
+	 * before it reaches a connection. */
+	if (seg->ip_csum == CSUM_BAD || seg->ip_csum == CSUM_BAD_OFFLOAD)
+		return 0;
 	if ((z->flags & ZC_LIVE) &&
 	    (expired(z, ts, inactivity) || is_reuse(z, seg))) {
 		ended = 1;
@@ -656,6 +812,14 @@ int zeek_packet(struct zeek_conn *z, int side, const struct segment *seg,
 		open_record(z, side, seg, ts, unlogged);
 
 	int e = zeek_side(z, side);
+
+	/* A bad TCP checksum: the connection exists (and reuse was judged),
+	 * but TCPAnalyzer::ValidateChecksum stops the segment there. Zeek
+	 * takes a checksum the NIC would have filled in as bad too. */
+	if (seg->tcp_csum == CSUM_BAD || seg->tcp_csum == CSUM_BAD_OFFLOAD) {
+		checksum_error(z, e);
+		return ended;
+	}
 
 	/* Zeek pull request 2191: a connection that began with a SYN/ACK is
 	 * flipped by the next ack or data segment, in either direction. */
@@ -692,7 +856,10 @@ int zeek_packet(struct zeek_conn *z, int side, const struct segment *seg,
 	ep->ip_bytes_hi = (uint8_t)(ipb >> 32);
 
 	init_endpoint(ep, flags, seg->seq, last);
-	update_history(z, e, flags, seg->seq - ep->start, len);
+	int seq_underflow = 0;
+	uint64_t rel_seq = relative_seq(ep, seg->seq, ep->last, ep->last_wraps,
+					&seq_underflow);
+	update_history(z, e, flags, rel_seq, len);
 
 	/* update_window: zero windows (the scale does not matter for 0). */
 	if (seg->window == 0 && !(flags & TH_RST) && st(peer) != ZS_CLOSED &&
@@ -705,15 +872,26 @@ int zeek_packet(struct zeek_conn *z, int side, const struct segment *seg,
 			z->timer_back += (int32_t)(ts - z->last);
 		z->last = ts;
 	}
-	if (flags & TH_FIN)
+	if (flags & TH_FIN) {
 		ep->flags |= ZE_FIN;
+		ep->fin_seq = rel_seq + seg_len;
+	}
 
+	uint64_t rel_ack = 0;
 	if (flags & TH_ACK) {
-		if (st(peer) == ZS_INACTIVE)
+		if (st(peer) == ZS_INACTIVE) {
 			/* init_peer: number its bytes as though from a SYN. */
 			peer->start = peer->ack = peer->last = seg->ack - 1;
-		else if (!(flags & TH_RST) && !ack_underflow(peer, seg->ack))
-			update_ack_seq(peer, seg->ack);
+			rel_ack = 1;
+		} else {
+			int under = 0;
+			rel_ack = relative_seq(peer, seg->ack, peer->ack,
+					       peer->ack_wraps, &under);
+			if (under)
+				rel_ack = 0;
+			else if (!(flags & TH_RST))
+				update_ack_seq(peer, seg->ack);
+		}
 	}
 
 	update_last_seq(z, e, last, flags, len);
@@ -737,6 +915,17 @@ int zeek_packet(struct zeek_conn *z, int side, const struct segment *seg,
 	case ZS_RESET:
 		break;
 	}
+	/* After the state machine, so that a gap revealed by a FIN or RST is
+	 * judged in the state it leaves (Zeek's order). A flip above swapped
+	 * the roles: name the endpoints again. */
+	e = zeek_side(z, side);
+	if (flags & TH_ACK)
+		ack_received(z, !e, rel_ack);
+	/* TCP_Endpoint::DataSent: a payload not all captured is not sent to
+	 * the reassembler, and so becomes a gap once acknowledged. */
+	if (len && !(flags & TH_RST) && !seq_underflow && !seg->payload_cut)
+		data_sent(&z->ep[e], (flags & TH_SYN) ? rel_seq + 1 : rel_seq,
+			  len);
 	if (c.do_close)
 		/* zeek_side again: a reversal flip may have swapped roles. */
 		connection_closed(z, zeek_side(z, side));
@@ -787,11 +976,13 @@ const char *zeek_conn_state(int os, int rs, uint64_t orig_size,
 _Static_assert(MAX_LETTERS < sizeof(((struct tcpfsm_conn_record *)0)->history),
 	       "a record's history holds every letter kept, and its NUL");
 
-void zeek_record(const struct zeek_conn *z, struct tcpfsm_conn_record *rec)
+int zeek_record(const struct zeek_conn *z, struct tcpfsm_conn_record *rec)
 {
 	const struct zeek_ep *o = &z->ep[0], *r = &z->ep[1];
 
 	memset(rec, 0, sizeof *rec);
+	if (!(z->flags & ZC_LIVE))
+		return 0;
 	for (unsigned i = 0; i < z->nhist && i < MAX_LETTERS; i++)
 		rec->history[i] = letters[letter_at(z, i) - 1];
 	rec->ts = z->start;
@@ -804,7 +995,9 @@ void zeek_record(const struct zeek_conn *z, struct tcpfsm_conn_record *rec)
 	rec->orig_bytes = endpoint_size(o, r);
 	rec->resp_bytes = endpoint_size(r, o);
 	rec->unlogged = z->unlogged;
+	rec->missed_bytes = z->missed;
 	const char *cs = zeek_conn_state(st(o), st(r), rec->orig_bytes,
 					 rec->resp_bytes, rec->history);
 	memcpy(rec->conn_state, cs, strnlen(cs, sizeof rec->conn_state - 1));
+	return 1;
 }

@@ -31,7 +31,10 @@
 #define ZEEK_INACTIVITY		  300000000LL /* tcp_inactivity_timeout's default */
 #define ZEEK_HANDSHAKE_INACTIVITY 60000000LL /* until the handshake is over */
 
-/* One endpoint as Zeek's TCP_Endpoint sees it (32 bytes). */
+/* One endpoint as Zeek's TCP_Endpoint sees it, with what its reassembler
+ * would know of its bytes. Sequence numbers named "relative" count from its
+ * initial sequence number in 64 bits, as Zeek's do: a transfer may wrap
+ * around 2^32 more than once. */
 struct zeek_ep {
 	uint32_t start;	      /* its initial sequence number (start_seq) */
 	uint32_t last;	      /* one past the highest sequence number it sent */
@@ -48,14 +51,26 @@ struct zeek_ep {
 	uint8_t state; /* low nibble: its state; high nibble: the previous */
 	uint8_t flags; /* ZE_* (zeek.c) */
 	uint8_t pad;
+	uint16_t gaps;	  /* content gaps in its bytes, saturating */
+	uint16_t bad_sum; /* its segments with a bad TCP checksum, saturating */
+	uint32_t pad2;
+	/* Its reassembler (TCP_Reassembler), without the bytes: how far its
+	 * stream was delivered or given up as a gap (last_reassem_seq), how
+	 * far acknowledgements trimmed it (trim_seq), and the bytes seen
+	 * beyond a hole, kept as one span [blo, bhi) (0, 0: none), all
+	 * relative. */
+	uint64_t reassem, trim, blo, bhi;
+	uint64_t fin_seq; /* relative, one past its FIN (FIN_seq) */
 };
 
-/* The whole view: 104 bytes. */
+/* The whole view. */
 struct zeek_conn {
 	struct zeek_ep ep[2]; /* [0] Zeek's originator, [1] its responder */
 	int64_t start;	      /* first packet of the record (µs) */
 	int64_t last;	      /* Zeek's last_time: frozen once both sides
 				 closed */
+	uint64_t missed;      /* bytes in content gaps (missed_bytes) */
+	uint64_t tunnel;      /* its tunnel's identity (tunnel_parents), or 0 */
 	int32_t timer_back;   /* the pending timer's base is last - this */
 	uint32_t seen;	      /* Zeek's hist_seen: which letters were logged */
 	uint8_t hist[10];     /* history letters, 5-bit codes (16 letters) */
@@ -81,8 +96,10 @@ int zeek_packet(struct zeek_conn *z, int side, const struct segment *seg,
 		int64_t ts, int64_t inactivity,
 		struct tcpfsm_conn_record *done);
 
-/* Fills the conn.log summary of the record in progress. */
-void zeek_record(const struct zeek_conn *z, struct tcpfsm_conn_record *rec);
+/* Fills the conn.log summary of the record in progress. Returns 0, with
+ * rec zeroed, when there is none: every packet of the flow was one Zeek
+ * ignores (a bad IPv4 header checksum). */
+int zeek_record(const struct zeek_conn *z, struct tcpfsm_conn_record *rec);
 
 /* Zeek's conn_state for the originator's and responder's states os and rs
  * (ZS_* in zeek.c order), sizes and history; exposed for the unit tests. */

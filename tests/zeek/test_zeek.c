@@ -2,7 +2,7 @@
  * test_zeek.c - the Zeek view (src/zeek.c) fed segments directly: Zeek's
  * own clock ending records inside one flow (the `done` record of
  * zeek_packet), 4-tuple reuse, conn_state from endpoint states, the history
- * buffer's limit and sizes beyond 4 GiB.
+ * buffer's limit, sizes beyond 4 GiB, checksum errors and content gaps.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -291,6 +291,89 @@ static void sizes_wrap(void **state)
 	assert_int_equal(rec.resp_pkts, 5 * 1024 + 2);
 }
 
+/* Feeds one segment with the given checksum verdicts and payload capture. */
+static void feed_sum(struct zeek_conn *z, int side, uint8_t flags, uint32_t seq,
+		     uint32_t ack, uint32_t len, int64_t ts, uint8_t ip_csum,
+		     uint8_t tcp_csum, uint8_t cut)
+{
+	struct segment s = seg(flags, seq, ack, len);
+	if (side == S) {
+		s.sport = 80;
+		s.dport = 40000;
+	}
+	s.ip_csum = ip_csum;
+	s.tcp_csum = tcp_csum;
+	s.payload_cut = cut;
+	zeek_packet(z, side, &s, ts, ZEEK_INACTIVITY, NULL);
+}
+
+/* A bad TCP checksum is a scaled 'C'/'c' and nothing else; a bad IPv4
+ * header checksum is as though the packet never came. */
+static void checksums(void **state)
+{
+	struct zeek_conn z;
+	struct tcpfsm_conn_record rec;
+	(void)state;
+
+	zeek_init(&z, C);
+	/* Only packets Zeek ignores: no record at all. */
+	feed_sum(&z, C, TH_SYN, 1000, 0, 0, 0, CSUM_BAD, CSUM_OK, 0);
+	assert_int_equal(zeek_record(&z, &rec), 0);
+
+	handshake(&z, SEC);
+	for (int i = 0; i < 10; i++) /* offloaded: bad for Zeek too */
+		feed_sum(&z, C, TH_ACK, 1001, 5001, 10, 2 * SEC + i, CSUM_OK,
+			 i % 2 ? CSUM_BAD : CSUM_BAD_OFFLOAD, 0);
+	feed_sum(&z, S, TH_ACK, 5001, 1001, 0, 3 * SEC, CSUM_OK, CSUM_BAD, 0);
+	feed_sum(&z, S, TH_ACK, 5001, 1001, 0, 3 * SEC, CSUM_UNKNOWN,
+		 CSUM_UNKNOWN, 0);
+	assert_int_equal(zeek_record(&z, &rec), 1);
+	assert_string_equal(rec.history, "ShACCca");
+	assert_int_equal(rec.orig_pkts, 2);
+	assert_int_equal(rec.resp_pkts, 2);
+	assert_int_equal(rec.orig_bytes, 0);
+}
+
+/* Acknowledged bytes the sensor never saw: 'G'/'g' (scaled) and
+ * missed_bytes, once both sides are established. */
+static void content_gaps(void **state)
+{
+	struct zeek_conn z;
+	struct tcpfsm_conn_record rec;
+	(void)state;
+
+	zeek_init(&z, C);
+	handshake(&z, 0);
+	feed(&z, C, TH_ACK, 1001, 5001, 100, SEC, NULL);
+	/* 100 bytes from the client missed, then 100 seen beyond them. */
+	feed(&z, C, TH_ACK, 1201, 5001, 100, SEC + 1, NULL);
+	feed(&z, S, TH_ACK, 5001, 1301, 0, SEC + 2, NULL);
+	/* The server's 50 bytes, cut by the snap length: missed too. */
+	feed_sum(&z, S, TH_ACK, 5001, 1301, 50, SEC + 3, CSUM_UNKNOWN,
+		 CSUM_UNKNOWN, 1);
+	feed(&z, C, TH_ACK, 1301, 5051, 0, SEC + 4, NULL);
+	zeek_record(&z, &rec);
+	assert_string_equal(rec.history, "ShADaGdg");
+	assert_int_equal(rec.missed_bytes, 150);
+	assert_int_equal(rec.orig_bytes, 300);
+
+	/* Ten gaps make the letter again; before the handshake ends, none
+	 * counts (a partial connection's acks are not trusted). */
+	zeek_init(&z, C);
+	feed(&z, C, TH_ACK, 1001, 5001, 10, 0, NULL);
+	feed(&z, S, TH_ACK, 5001, 2001, 0, 1, NULL);
+	zeek_record(&z, &rec);
+	assert_int_equal(rec.missed_bytes, 0);
+	zeek_init(&z, C);
+	handshake(&z, 0);
+	for (uint32_t i = 0; i < 10; i++)
+		feed(&z, S, TH_ACK, 5001, 1001 + 100 * (i + 1), 0, SEC + i,
+		     NULL);
+	zeek_record(&z, &rec);
+	assert_string_equal(rec.history, "ShAaGG");
+	assert_int_equal(rec.missed_bytes, 1000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -304,6 +387,8 @@ int main(void)
 		cmocka_unit_test(history_limit),
 		cmocka_unit_test(history_letters),
 		cmocka_unit_test(sizes_wrap),
+		cmocka_unit_test(checksums),
+		cmocka_unit_test(content_gaps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
