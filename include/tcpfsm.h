@@ -350,6 +350,10 @@ void tcpfsm_free(struct tcpfsm *t);
 int tcpfsm_feed(struct tcpfsm *t, int linktype, int64_t ts, const uint8_t *pkt,
 		uint32_t caplen);
 
+/* 1 if tcpfsm decodes packets of libpcap link type linktype (DLT_*): a
+ * capture of another type would be read for nothing. */
+int tcpfsm_linktype_supported(int linktype);
+
 /* Packets decoded ahead of their feeding, for tcpfsm_feed_batch(). A batch
  * belongs to no tracker: it may be filled on one thread (a capture reader)
  * and fed on another, to any tracker. */

@@ -20,6 +20,14 @@
 
 #include "tracker.h"
 
+void seg_flow_make(uint64_t seed, const struct segment *seg,
+		   struct seg_flow *sf)
+{
+	flow_key_make(seg, &sf->key, &sf->sender_is_lo);
+	sf->hash = flow_key_hash_seeded(seed, &sf->key);
+	sf->seed = seed;
+}
+
 struct batch_packet {
 	int64_t ts;
 	uint32_t caplen;
@@ -106,6 +114,24 @@ void tcpfsm_batch_clear(struct tcpfsm_batch *b)
 _Static_assert(RING > AHEAD_BUCKET && (RING & (RING - 1)) == 0,
 	       "the ring holds the whole prefetch window");
 
+/* Only a transition unlinks an endpoint from its queue, and between two
+ * ESTABLISHED endpoints only a SYN, FIN or RST makes one: the bulk of a
+ * connection's packets need no neighbours. */
+static int may_move(const struct flow *f, unsigned flags)
+{
+	return (flags & (TH_SYN | TH_FIN | TH_RST)) ||
+	       f->ep[0].state != TCPFSM_ESTABLISHED ||
+	       f->ep[1].state != TCPFSM_ESTABLISHED;
+}
+
+static void prefetch_neighbours(const struct tcpfsm *t, uint32_t hash,
+				unsigned flags)
+{
+	const struct flow *f = flow_peek(&t->ft, hash);
+	if (f && may_move(f, flags))
+		tq_prefetch_neighbours(&t->ft, f);
+}
+
 static uint32_t hash_for(const struct tcpfsm *t, const struct batch_packet *p)
 {
 	if (p->rc)
@@ -142,7 +168,7 @@ void tcpfsm_feed_batch(struct tcpfsm *t, const struct tcpfsm_batch *b)
 			flow_prefetch_flow(&t->ft,
 					   ring[(i + AHEAD_FLOW) % RING]);
 		if (i + AHEAD_NEIGHBOURS < n && !p[AHEAD_NEIGHBOURS].rc)
-			tcpfsm_prefetch_neighbours(
+			prefetch_neighbours(
 				t, ring[(i + AHEAD_NEIGHBOURS) % RING],
 				p[AHEAD_NEIGHBOURS].seg.flags);
 		if (p->rc || p->flow.seed == t->ft.seed) {

@@ -13,9 +13,6 @@
 #include <sys/stat.h>
 
 #include "capture.h"
-#include "decode.h"
-#include "feed.h"
-#include "prefault.h"
 #include "reader.h"
 
 /* stdio's buffer for a capture file: 256 KiB, a read(2) per ~2k packets.
@@ -31,7 +28,7 @@
 static int check_linktype(struct capture *c)
 {
 	c->dlt = pcap_datalink(c->pcap);
-	if (decode_linktype_supported(c->dlt))
+	if (tcpfsm_linktype_supported(c->dlt))
 		return 0;
 	const char *name = pcap_datalink_val_to_name(c->dlt);
 	snprintf(c->err, sizeof c->err,
@@ -279,50 +276,14 @@ static int read_ahead(struct capture *c)
 	       S_ISREG(st.st_mode);
 }
 
-/* How far ahead a packet's bucket, the head of the bucket's chain, the flow
- * itself, and then the flow's timer queue neighbours are fetched into the
- * cache (feed.h): far enough for a memory access to complete meanwhile. */
-#define AHEAD_BUCKET	 16
-#define AHEAD_HEAD	 10
-#define AHEAD_FLOW	 7
-#define AHEAD_NEIGHBOURS 4
-/* Before all of them, the packet's own record: the reader thread wrote it
- * on another CPU, from whose cache it must come. */
-#define AHEAD_RECORD 32
-
-static void feed_block(struct capture *c, struct tcpfsm *t,
-		       const struct rd_block *b)
-{
-	for (uint32_t i = 0; i < b->n; i++) {
-		const struct rd_packet *p = &b->pkt[i];
-		if (i + AHEAD_RECORD < b->n)
-			for (size_t off = 0; off < sizeof *p; off += 64)
-				__builtin_prefetch(
-					(const char *)&p[AHEAD_RECORD] + off);
-		if (i + AHEAD_BUCKET < b->n && !p[AHEAD_BUCKET].rc)
-			tcpfsm_prefetch_bucket(t, p[AHEAD_BUCKET].flow.hash);
-		if (i + AHEAD_HEAD < b->n && !p[AHEAD_HEAD].rc)
-			tcpfsm_prefetch_head(t, p[AHEAD_HEAD].flow.hash);
-		if (i + AHEAD_FLOW < b->n && !p[AHEAD_FLOW].rc)
-			tcpfsm_prefetch_flow(t, p[AHEAD_FLOW].flow.hash);
-		if (i + AHEAD_NEIGHBOURS < b->n && !p[AHEAD_NEIGHBOURS].rc)
-			tcpfsm_prefetch_neighbours(
-				t, p[AHEAD_NEIGHBOURS].flow.hash,
-				p[AHEAD_NEIGHBOURS].seg.flags);
-		tcpfsm_feed_decoded(t, p->ts, p->caplen, p->rc, &p->seg,
-				    &p->flow);
-	}
-	prefault_ahead(c->prefault, tcpfsm_pool_used(t));
-}
-
 static enum capture_status run_reader(struct capture *c, struct tcpfsm *t,
 				      const volatile sig_atomic_t *interrupt)
 {
 	while (!*interrupt) {
-		const struct rd_block *b;
+		const struct tcpfsm_batch *b;
 		switch (reader_next(c->reader, &b)) {
 		case RD_BLOCK_READY:
-			feed_block(c, t, b);
+			tcpfsm_feed_batch(t, b);
 			break;
 		case RD_WAITING:
 			break;
@@ -369,9 +330,8 @@ enum capture_status capture_run(struct capture *c, struct tcpfsm *t,
 {
 	if (!c->reader && !c->no_reader) {
 		if (read_ahead(c))
-			c->reader = reader_start(
-				c->pcap, c->dlt, c->name, c->limit,
-				c->ignore_checksums ? DECODE_NO_CHECKSUMS : 0);
+			c->reader = reader_start(c->pcap, c->dlt, c->name,
+						 c->limit, c->opts);
 		c->no_reader = !c->reader;
 	}
 	if (c->reader)
@@ -401,9 +361,6 @@ enum capture_status capture_run(struct capture *c, struct tcpfsm *t,
 				    (int64_t)h->ts.tv_sec * 1000000 +
 					    h->ts.tv_usec,
 				    data, h->caplen);
-			if ((c->records & 1023) == 0)
-				prefault_ahead(c->prefault,
-					       tcpfsm_pool_used(t));
 			/* The clock is read (vDSO, no system call) only every
 			 * few thousand packets. */
 			if (c->live && (c->records & 4095) == 0 &&

@@ -23,13 +23,9 @@ struct capture {
 	struct reader *reader; /* a file read ahead on a second thread */
 	int no_reader;	       /* ... or not: a pipe, or no thread */
 	int idle_told;	       /* CAPTURE_IDLE returned since the last packet */
-	/* Segments decoded ahead (the reader) are summed unless this says
-	 * the tracker ignores checksums (tcpfsm_options.checksums). */
-	int ignore_checksums;
-	/* The tracker's pool warmer, or NULL: not the capture's own (its
-	 * owner stops it before freeing the tracker), only told how far the
-	 * pool is used as packets go in. */
-	struct prefault *prefault;
+	/* The options the tracker fed was made with (NULL: the defaults),
+	 * for a reader that decodes ahead as the tracker would. */
+	const struct tcpfsm_options *opts;
 	/* libpcap's counters are 32 bits and wrap: keep 64-bit totals. */
 	uint32_t last[3];
 	uint64_t total[3];

@@ -188,7 +188,8 @@ void report_end(struct tcpfsm *t, struct flow *f, int64_t ts,
 	stall_end(t, f, ts, (int)reason);
 	if (t->fn) {
 		struct tcpfsm_conn_record rec;
-		int has_record = zeek_record(&f->zeek, &rec);
+		const struct zeek_conn *z = zeek_of(t, f);
+		int has_record = z && zeek_record(z, &rec);
 		struct tcpfsm_event ev = {.type = TCPFSM_EV_END,
 					  .ts = ts,
 					  .end_reason = reason,
@@ -240,9 +241,7 @@ void alert_came_due(struct tcpfsm *t, struct flow *f, int side, int64_t ts)
 {
 	struct endpoint *e = &f->ep[side];
 
-	/* (A host that may have given up connecting is stuck until then.) */
-	if ((e->pending && e->pending != QUIET_GAVE_UP) ||
-	    !alert_has_evidence(f, side, e->state)) {
+	if (e->pending || !alert_has_evidence(f, side, e->state)) {
 		/* An acknowledgement went its way, or nothing on the wire
 		 * shows it stuck yet: if it falls quiet, it got what it waited
 		 * for and was never stuck; if it retransmits, alert then. */
@@ -260,7 +259,8 @@ void alert_release_held(struct tcpfsm *t, struct flow *f, int side,
 			int retransmitted, int64_t ts)
 {
 	struct endpoint *s = &f->ep[side];
-	if ((s->flags & EP_ALERT_HELD) && (!s->pending || retransmitted))
+	if ((s->flags & EP_ALERT_HELD) && (!s->pending || retransmitted) &&
+	    alert_has_evidence(f, side, s->state))
 		raise_alert(t, f, side, ts);
 }
 
@@ -335,9 +335,9 @@ void report_lone_rst(struct tcpfsm *t, const struct segment *seg, int64_t ts)
 	struct tcpfsm_conn c = {
 		.id = t->next_id++, .first_ts = ts, .last_ts = ts};
 
-	if (!t->fn)
+	if (!t->fn || !t->zeek)
 		return;
-	zeek_init(&z, TCPFSM_CLIENT);
+	zeek_init(&z);
 	zeek_packet(&z, TCPFSM_CLIENT, seg, ts, 0, NULL);
 	if (!zeek_record(&z, &rec))
 		return; /* a packet Zeek ignores */

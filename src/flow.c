@@ -26,7 +26,7 @@
  * a table's flows are filed under hashes of its seed, and changing the seed
  * under them would lose them all. The first table's seed is also the
  * process's default (flow_default_seed()), for a reader thread that hashes
- * keys before it knows which table they are for (feed.h).
+ * keys before it knows which table they are for (tcpfsm_batch_add()).
  */
 static _Atomic uint64_t default_seed;
 static atomic_flag default_taken = ATOMIC_FLAG_INIT; /* by a table */

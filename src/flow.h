@@ -149,7 +149,7 @@ int flow_table_init(struct flow_table *ft, uint32_t capacity);
 void flow_table_destroy(struct flow_table *ft);
 
 /* hash is flow_key_hash(key), computed once by the caller (perhaps on
- * another thread: tcpfsm_flow_of() in feed.h). */
+ * another thread: tcpfsm_batch_add()). */
 struct flow *flow_lookup(struct flow_table *ft, const struct flow_key *key,
 			 uint32_t hash);
 

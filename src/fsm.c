@@ -214,10 +214,6 @@ const struct fsm_cell fsm_table[FSM_NINPUTS][TCPFSM_NSTATES] = {
 			"received FIN (its ACK not seen, and the FIN was not "
 			"sent again)"),
 	},
-	[QUIET_GAVE_UP] = {
-		[TCPFSM_SYN_SENT] = GO(CLOSED,
-			"gave up: sent no SYN again when one was due"),
-	},
 	[REUSED] = {
 		[TCPFSM_LISTEN] = GO(CLOSED, "4-tuple reused by a new connection"),
 		[TCPFSM_SYN_SENT] = GO(CLOSED,
@@ -294,6 +290,11 @@ void fsm_apply(struct endpoint ep[2], int side, enum fsm_input in, int64_t now,
 	if (!cell->cause)
 		return;
 	if (is_assumption(in) && res->corrupt)
+		return;
+	/* Silence is weak news once the path toward the host has lost copies
+	 * of what it waits for: the copy that would show it missing may be
+	 * due later than assumed, or missed by the sensor itself. */
+	if (in >= QUIET_SYN && in <= QUIET_FIN && (e->flags & EP_DOUBT))
 		return;
 	if (is_assumption(in)) {
 		e->assumed_ts = now;
@@ -411,10 +412,8 @@ static void expect_answer(struct endpoint ep[2], int side, enum fsm_input in,
 		return;
 	}
 	r->assumed_ts = now; /* a retransmission crossing it proves nothing */
-	/* It waits on something else, whose answer will tell; but a SYN/ACK
-	 * overrides the wait for a give-up. */
-	if (r->pending && r->pending != quiet && r->pending != QUIET_GAVE_UP)
-		return;
+	if (r->pending && r->pending != quiet)
+		return; /* it waits on something else: its answer will tell */
 	r->pending = (uint8_t)quiet;
 	res->pend_deadline[side] =
 		in == RCV_FIN ? sender_retransmission_deadline(s, r, now)
@@ -428,22 +427,6 @@ static void fin_resent_toward(struct endpoint *r)
 {
 	if (r->pending == QUIET_FIN)
 		r->pending = 0;
-}
-
-/* A SYN_SENT host resent its SYN with nothing seen to answer it: if it
- * sends no more when its next copy is due, it gave up connecting. When its
- * copies came at an even pace (Linux resends its first four SYNs a second
- * apart, tcp_syn_linear_timeouts), the next is due one gap on; otherwise
- * the gap doubles. prev is the gap before this copy's. */
-static void await_give_up(struct endpoint *s, int side, uint32_t prev,
-			  int64_t now, struct fsm_result *res)
-{
-	if (s->state != TCPFSM_SYN_SENT || s->pending || !s->gap)
-		return;
-	int even = prev && s->gap < prev + prev / 4 && s->syn_retx < 4;
-	s->pending = QUIET_GAVE_UP;
-	res->pend_deadline[side] = now + (even ? 5 * (int64_t)s->gap / 4
-					       : 5 * (int64_t)s->gap / 2);
 }
 
 /* No stack retransmits within a millisecond, nor before a round trip to its
@@ -540,14 +523,11 @@ static void handle_syn(struct endpoint ep[2], int from,
 	 * last SYN seen. */
 	if (in == SND_SYNACK && (r->flags & EP_SENT_SYN))
 		set_rtt(s, now, r->tx_ts);
-	uint32_t prev_gap = s->gap;
 	note_copy(s, retx, now);
 	/* A copy that crossed what it waits to receive: its next copy is due
 	 * later now. */
 	if (retx && (s->pending == QUIET_SYN || s->pending == QUIET_SYNACK))
 		res->pend_deadline[from] = own_retransmission_deadline(s, now);
-	if (in == SND_SYN_RETX)
-		await_give_up(s, from, prev_gap, now, res);
 
 	s->isn = seg->seq;
 	s->flags |= EP_SENT_SYN | (synack ? EP_SENT_SYNACK : 0);

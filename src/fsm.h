@@ -52,10 +52,6 @@ enum fsm_input {
 	QUIET_SYN,
 	QUIET_SYNACK,
 	QUIET_FIN,
-	/* Silence as evidence: a host that resent its SYN unanswered and then
-	 * sends no more when its next copy is due has given up connecting
-	 * (its application's timeout, or its SYN retries). */
-	QUIET_GAVE_UP,
 	/* The host's own timer, with nothing on the wire. */
 	HOST_TIMEOUT,
 	/* A SYN with a new initial sequence number took over the 4-tuple:

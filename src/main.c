@@ -20,14 +20,12 @@
 #include "cli.h"
 #include "config.h"
 #include "daemon.h"
-#include "feed.h"
 #include "metrics.h"
 #include "output/ladder.h"
 #include "output/output.h"
 #include "output/pcapw.h"
 #include "output/summary.h"
 #include "output/text.h"
-#include "prefault.h"
 #include "tcpfsm.h"
 
 static volatile sig_atomic_t interrupted, stop, hangup, snapshot_wanted;
@@ -493,7 +491,6 @@ static int open_capture(struct program *p)
 		report(p, "%s", p->cap.err);
 		return -1;
 	}
-	p->cap.ignore_checksums =
 	p->cap.opts = &c->tracker;
 	return 0;
 }
@@ -673,10 +670,6 @@ int main(int argc, char **argv)
 		status = 1;
 		goto out_outputs;
 	}
-	void *pool;
-	size_t pool_size;
-	tcpfsm_pool(p->t, &pool, &pool_size);
-	p->cap.prefault = prefault_start(pool, pool_size);
 	install_signals();
 	p->next_stats = capture_wall_clock() + p->cfg.stats_interval;
 
@@ -685,8 +678,6 @@ int main(int argc, char **argv)
 	if (ladder_finish(p) < 0 || pcapw_finish(p) < 0)
 		status = 1;
 
-	prefault_stop(p->cap.prefault);
-	p->cap.prefault = NULL;
 	tcpfsm_free(p->t);
 out_outputs:
 	for (size_t i = 0; i < p->n_out; i++)

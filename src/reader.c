@@ -1,8 +1,8 @@
 /*
  * reader.c - reading a capture file ahead, on a second thread.
  *
- * A ring of RD_RING blocks: the thread fills the block at `head`, the
- * tracker empties the one at `tail`. A block changes hands under the mutex;
+ * A ring of RD_RING batches: the thread fills the batch at `head`, the
+ * tracker feeds the one at `tail`. A batch changes hands under the mutex;
  * the packets in it are touched by one side at a time.
  */
 #include <errno.h>
@@ -12,7 +12,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "feed.h"
 #include "reader.h"
 #include "thread.h"
 
@@ -23,10 +22,8 @@
 
 struct reader {
 	pcap_t *pcap;
-	int dlt;
 	const char *name;
-	uint64_t limit;	       /* records to read; 0: all */
-	unsigned decode_flags; /* DECODE_*: as the tracker would decode */
+	uint64_t limit; /* records to read; 0: all */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t filled, emptied;
@@ -39,13 +36,13 @@ struct reader {
 	int held;	  /* the tracker holds block tail - 1 */
 	int reader_waits; /* for a free block */
 	char err[PCAP_ERRBUF_SIZE + 256];
-	struct rd_block ring[RD_RING];
+	struct tcpfsm_batch *ring[RD_RING]; /* of RD_BLOCK packets each */
 };
 
 /* Waits for a free block; NULL when told to stop. */
-static struct rd_block *free_block(struct reader *r)
+static struct tcpfsm_batch *free_block(struct reader *r)
 {
-	struct rd_block *b = NULL;
+	struct tcpfsm_batch *b = NULL;
 
 	pthread_mutex_lock(&r->lock);
 	/* The block the tracker still holds is not free either. */
@@ -55,7 +52,7 @@ static struct rd_block *free_block(struct reader *r)
 	}
 	r->reader_waits = 0;
 	if (!r->stop)
-		b = &r->ring[r->head % RD_RING];
+		b = r->ring[r->head % RD_RING];
 	pthread_mutex_unlock(&r->lock);
 	return b;
 }
@@ -77,12 +74,12 @@ static void *run(void *arg)
 {
 	struct reader *r = arg;
 	uint64_t records = 0;
-	struct rd_block *b;
+	struct tcpfsm_batch *b;
 
 	while ((b = free_block(r)) != NULL) {
 		int rc = 1;
-		b->n = 0;
-		while (b->n < RD_BLOCK) {
+		tcpfsm_batch_clear(b);
+		for (size_t n = 0; n < RD_BLOCK; n++) {
 			struct pcap_pkthdr *h;
 			const u_char *data;
 			if (r->limit && records == r->limit) {
@@ -92,15 +89,11 @@ static void *run(void *arg)
 			rc = pcap_next_ex(r->pcap, &h, &data);
 			if (rc != 1)
 				break;
-			struct rd_packet *p = &b->pkt[b->n++];
 			records++;
-			p->ts = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
-			p->caplen = h->caplen;
-			p->rc = decode_packet_ex(r->dlt, data, h->caplen,
-						 r->decode_flags, &p->seg,
-						 NULL);
-			if (!p->rc)
-				tcpfsm_flow_of(&p->seg, &p->flow);
+			tcpfsm_batch_add(b,
+					 (int64_t)h->ts.tv_sec * 1000000 +
+						 h->ts.tv_usec,
+					 data, h->caplen);
 		}
 		if (rc == 1) {
 			push(r, records, 0, 0);
@@ -119,17 +112,18 @@ static void *run(void *arg)
 }
 
 struct reader *reader_start(pcap_t *p, int dlt, const char *name,
-			    uint64_t limit, unsigned decode_flags)
+			    uint64_t limit, const struct tcpfsm_options *opts)
 {
 	struct reader *r = calloc(1, sizeof *r);
 
 	if (!r)
 		return NULL;
 	r->pcap = p;
-	r->dlt = dlt;
 	r->name = name;
 	r->limit = limit;
-	r->decode_flags = decode_flags;
+	for (int i = 0; i < RD_RING; i++)
+		if (!(r->ring[i] = tcpfsm_batch_new(opts, dlt, RD_BLOCK)))
+			goto fail;
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->filled, NULL);
 	pthread_cond_init(&r->emptied, NULL);
@@ -137,13 +131,18 @@ struct reader *reader_start(pcap_t *p, int dlt, const char *name,
 		pthread_cond_destroy(&r->emptied);
 		pthread_cond_destroy(&r->filled);
 		pthread_mutex_destroy(&r->lock);
-		free(r);
-		return NULL;
+		goto fail;
 	}
 	return r;
+fail:
+	for (int i = 0; i < RD_RING; i++)
+		tcpfsm_batch_free(r->ring[i]);
+	free(r);
+	return NULL;
 }
 
-enum rd_status reader_next(struct reader *r, const struct rd_block **block)
+enum rd_status reader_next(struct reader *r,
+			   const struct tcpfsm_batch **batch)
 {
 	enum rd_status st;
 	int wake = 0;
@@ -171,7 +170,7 @@ enum rd_status reader_next(struct reader *r, const struct rd_block **block)
 			;
 	}
 	if (r->tail != r->head) {
-		*block = &r->ring[r->tail % RD_RING];
+		*batch = r->ring[r->tail % RD_RING];
 		r->tail++;
 		r->held = 1;
 		st = RD_BLOCK_READY;
@@ -212,5 +211,7 @@ void reader_stop(struct reader *r)
 	pthread_cond_destroy(&r->emptied);
 	pthread_cond_destroy(&r->filled);
 	pthread_mutex_destroy(&r->lock);
+	for (int i = 0; i < RD_RING; i++)
+		tcpfsm_batch_free(r->ring[i]);
 	free(r);
 }

@@ -3,52 +3,40 @@
  *
  * Offline, libpcap's reading and the decoding of headers are about a third
  * of tcpfsm's work, and they need nothing from the tracker. A reader thread
- * does them on another core and hands over blocks of decoded packets, in
- * capture order: one lock round trip per block, none per packet.
+ * does them on another core and hands over batches of decoded packets
+ * (tcpfsm_batch_add(): the library's own decoding, as the tracker's options
+ * ask), in capture order: one lock round trip per batch, none per packet.
  */
 #ifndef TCPFSM_READER_H
 #define TCPFSM_READER_H
 #include <pcap/pcap.h>
 #include <stdint.h>
 
-#include "decode.h"
-#include "feed.h"
+#include "tcpfsm.h"
 
-/* One packet as the tracker needs it: decode_packet()'s result. */
-struct rd_packet {
-	int64_t ts; /* µs since the epoch */
-	uint32_t caplen;
-	int rc; /* decode_packet()'s: 0 for a TCP segment */
-	struct segment seg;
-	struct seg_flow flow; /* tcpfsm_flow_of() seg, when rc is 0 */
-};
-
-#define RD_BLOCK 1024 /* packets per block */
-
-struct rd_block {
-	uint32_t n;
-	struct rd_packet pkt[RD_BLOCK];
-};
+#define RD_BLOCK 1024 /* packets per batch */
 
 struct reader;
 
 /* Starts reading p (a file of link type dlt, filter installed) on a thread
  * of its own, up to limit records (0: all, else the file ends there, as
- * tcpdump -c ends it); name is for messages. NULL if the thread cannot
- * start (the caller then reads on its own thread). */
+ * tcpdump -c ends it), decoding packets as a tracker with options opts
+ * (NULL: the defaults) would; name is for messages. NULL if the thread
+ * cannot start (the caller then reads on its own thread). */
 struct reader *reader_start(pcap_t *p, int dlt, const char *name,
-			    uint64_t limit, unsigned decode_flags);
+			    uint64_t limit, const struct tcpfsm_options *opts);
 
 enum rd_status {
-	RD_BLOCK_READY = 0, /* *block holds packets */
-	RD_WAITING, /* nothing yet: ask again (after checking signals) */
-	RD_END,	    /* the file ended */
-	RD_ERROR,   /* reading failed: reader_error() says why */
+	RD_BLOCK_READY = 0, /* *batch holds packets */
+	RD_WAITING,	    /* nothing yet: ask again (after checking signals) */
+	RD_END,		    /* the file ended */
+	RD_ERROR,	    /* reading failed: reader_error() says why */
 };
 
-/* The next block, waiting at most a tenth of a second. The block is the
+/* The next batch, waiting at most a tenth of a second. The batch is the
  * caller's until the next call. */
-enum rd_status reader_next(struct reader *r, const struct rd_block **block);
+enum rd_status reader_next(struct reader *r,
+			   const struct tcpfsm_batch **batch);
 /* After RD_ERROR: "FILE: after record N: why". */
 const char *reader_error(const struct reader *r);
 /* Records read so far (by the thread). */

@@ -1,5 +1,5 @@
 /*
- * thread.h - starting tcpfsm's helper threads (the reader, the pool warmer).
+ * thread.h - starting tcpfsm's helper threads (the capture's reader).
  */
 #ifndef TCPFSM_THREAD_H
 #define TCPFSM_THREAD_H

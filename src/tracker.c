@@ -236,6 +236,11 @@ int tcpfsm_feed(struct tcpfsm *t, int linktype, int64_t ts, const uint8_t *pkt,
 	return 0;
 }
 
+int tcpfsm_linktype_supported(int linktype)
+{
+	return decode_linktype_supported(linktype);
+}
+
 static int by_id(const void *a, const void *b)
 {
 	const struct flow *x = *(struct flow *const *)a;

@@ -13,8 +13,8 @@
  *   events.c    state changes applied and reported; alerts raised or held
  *   stall.c     stalls of established connections: alerts, give-ups
  *   options.c   the defaults
- *   prefetch.c  cache warming and pool access for a reader thread (feed.h)
- *   batch.c     the same behind one public call: tcpfsm_feed_batch()
+ *   batch.c     packets decoded ahead (on a reader's thread), fed with
+ *               their connections fetched into the cache: tcpfsm_feed_batch()
  *
  * Below them all: flow.c (the table), timers.c (the queues), fsm.c (the
  * machines), alerts.c (folding), listeners.c, zeek.c.
@@ -26,7 +26,6 @@
 
 #include "alerts.h"
 #include "decode.h"
-#include "feed.h"
 #include "flow.h"
 #include "fsm.h"
 #include "listeners.h"
@@ -97,9 +96,26 @@ void run_timers(struct tcpfsm *t, int64_t now);
 void wait_for_quiet(struct tcpfsm *t, struct flow *f, int side,
 		    int64_t deadline);
 
-/* prefetch.c: sf for seg, its key hashed with seed. */
+/* A decoded TCP segment's connection as the flow table files it: the
+ * canonical key, which way the segment went, and the key's hash under
+ * seed. */
+struct seg_flow {
+	struct flow_key key;
+	uint32_t hash;
+	int sender_is_lo;
+	uint64_t seed;
+};
+
+/* batch.c: sf for seg, its key hashed with seed. */
 void seg_flow_make(uint64_t seed, const struct segment *seg,
 		   struct seg_flow *sf);
+
+/* tracker.c: as tcpfsm_feed(), with the packet already decoded: rc and seg
+ * are what decode_packet() returned for it (seg unread unless rc is 0), and
+ * sf is what seg_flow_make() filled when rc is 0, under any seed (a key
+ * hashed for another table is hashed again). Packets in capture order. */
+int tcpfsm_feed_decoded(struct tcpfsm *t, int64_t ts, uint32_t caplen, int rc,
+			const struct segment *seg, const struct seg_flow *sf);
 
 /* identity.c: the connection a segment belongs to. */
 struct flow *identify(struct tcpfsm *t, const struct segment *seg,

@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "feed.h"
+#include "decode.h"
 #include "flow.h"
 #include "pkt.h"
 #include "testutil.h"
