@@ -100,44 +100,6 @@ static char *put_quoted(char *p, const char *s)
  * letters. */
 #define EVENT_ROOM 1024
 
-/* Writes the n bytes of text kept in a slot by copying the whole slot: a
- * copy of constant size is a few wide moves, where one of n bytes is a call.
- * The bytes past n are overwritten by what follows, or left past the end;
- * an event's room holds a head's and a tail's slots whole. */
-#define put_slot(p, slot, n) (memcpy((p), (slot), sizeof(slot)), (p) + (n))
-/* {"ts": and a time stamp (32 of room), the type's key and value (< 32),
- * the head's slot, the tail's slot, and "}\n". */
-_Static_assert(6 + 32 + 32 + sizeof(((struct output *)0)->heads[0].text) +
-			       sizeof(((struct output *)0)->tails[0].text) +
-			       2 <=
-		       EVENT_ROOM,
-	       "a transition's slots fit in an event's room");
-
-static int same_addr(const struct tcpfsm_addr *a, const struct tcpfsm_addr *b)
-{
-	return a->family == b->family && a->port == b->port &&
-	       memcmp(a->ip, b->ip, sizeof a->ip) == 0;
-}
-
-/* A server's address, from the text kept for it if any. */
-static char *put_server_addr(struct output *o, char *p,
-			     const struct tcpfsm_addr *a)
-{
-	uint64_t w[2];
-	memcpy(w, a->ip, sizeof w);
-	uint64_t h = (w[0] ^ w[1] * 0xff51afd7ed558ccdu ^
-		      (uint64_t)a->port << 32 ^ a->family) *
-		     0x9e3779b97f4a7c15u;
-	struct addr_text *e = &o->servers[(h >> 32) % (sizeof o->servers /
-						       sizeof o->servers[0])];
-
-	if (!e->len || !same_addr(&e->addr, a)) {
-		e->len = (uint8_t)tcpfsm_addr_format(a, e->text);
-		e->addr = *a;
-	}
-	return put_mem(p, e->text, e->len); /* into a head's text: no slack */
-}
-
 /* An event's type as its key and value, "type" a literal: one copy of known
  * length (the type_kv and type_len arguments below). */
 #define TYPE_KV(type)                                                          \
@@ -148,25 +110,15 @@ static char *put_conn_head(struct output *o, char *p,
 			   size_t type_len)
 {
 	const struct tcpfsm_conn *c = ev->conn;
-	struct json_head *h =
-		&o->heads[c->id % (sizeof o->heads / sizeof o->heads[0])];
 
 	p = put_lit(p, "{\"ts\":");
 	p = put_seconds(&o->ob, p, ev->ts);
 	p = put_mem(p, type_kv, type_len);
-	if (!h->len || h->id != c->id || !same_addr(&h->client, &c->client) ||
-	    !same_addr(&h->server, &c->server)) {
-		char *q = put_kv_uint(h->text, "conn", c->id);
-		q = put_addr(put_lit(q, ",\"client\":\""), &c->client);
-		q = put_server_addr(o, put_lit(q, "\",\"server\":\""),
-				    &c->server);
-		*q++ = '"';
-		h->len = (uint8_t)(q - h->text);
-		h->id = c->id;
-		h->client = c->client;
-		h->server = c->server;
-	}
-	return put_slot(p, h->text, h->len);
+	p = put_kv_uint(p, "conn", c->id);
+	p = put_addr(put_lit(p, ",\"client\":\""), &c->client);
+	p = put_addr(put_lit(p, "\",\"server\":\""), &c->server);
+	*p++ = '"';
+	return p;
 }
 
 static char *put_transition_fields(char *p, const struct tcpfsm_event *ev)
@@ -175,37 +127,6 @@ static char *put_transition_fields(char *p, const struct tcpfsm_event *ev)
 	p = put_kv_str(p, "from", tcpfsm_state_name(ev->from));
 	p = put_kv_str(p, "to", tcpfsm_state_name(ev->to));
 	return put_kv_str(p, "cause", ev->cause);
-}
-
-/* A transition's fields after its connection, as one copy of the text last
- * written for the same endpoint, states and cause (a static text, so its
- * address names it). */
-static char *put_transition_tail(struct output *o, char *p,
-				 const struct tcpfsm_event *ev)
-{
-	uint64_t h =
-		((uint64_t)(uintptr_t)ev->cause ^ (uint64_t)ev->endpoint << 1 ^
-		 (uint64_t)ev->from << 8 ^ (uint64_t)ev->to << 16) *
-		0x9e3779b97f4a7c15u;
-	size_t slot =
-		(size_t)(h >> 32) % (sizeof o->tails / sizeof o->tails[0]);
-	struct json_tail *tl = &o->tails[slot];
-
-	if (tl->cause != ev->cause || tl->side != ev->endpoint ||
-	    tl->from != ev->from || tl->to != ev->to) {
-		char *end = put_transition_fields(p, ev);
-		size_t n = (size_t)(end - p);
-		if (n > sizeof tl->text)
-			return end; /* too long to keep: written as it is */
-		tl->cause = ev->cause;
-		tl->side = (uint8_t)ev->endpoint;
-		tl->from = (uint8_t)ev->from;
-		tl->to = (uint8_t)ev->to;
-		tl->len = (uint8_t)n;
-		memcpy(tl->text, p, n);
-		return end;
-	}
-	return put_slot(p, tl->text, tl->len);
 }
 
 /* What alert and resolved events start with: the kind, the endpoint and
@@ -260,7 +181,7 @@ void json_event(struct output *o, const struct tcpfsm_event *ev)
 	switch (ev->type) {
 	case TCPFSM_EV_TRANSITION:
 		p = put_conn_head(o, p, ev, TYPE_KV("transition"));
-		p = put_transition_tail(o, p, ev);
+		p = put_transition_fields(p, ev);
 		break;
 	case TCPFSM_EV_END:
 		p = put_conn_head(o, p, ev, TYPE_KV("conn"));

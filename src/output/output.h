@@ -134,32 +134,6 @@ struct output {
 	int zeek_open;	 /* FORMAT_ZEEK: the log's header is written */
 	int filtered;	 /* filter applies */
 	struct output_filter filter;
-	/* FORMAT_JSON: the text naming a connection (id and addresses),
-	 * direct-mapped by id (len 0: empty). A connection's events come in
-	 * bursts (its handshake, its close) with a few other connections'
-	 * in between; a slot outlives such a burst. */
-	struct json_head {
-		uint64_t id;
-		struct tcpfsm_addr client, server;
-		uint8_t len;
-		char text[2 * TCPFSM_ADDRSTRLEN + 48];
-	} heads[1024];
-	/* FORMAT_JSON: server addresses as text, direct-mapped by address
-	 * (len 0: empty). Servers are few and recur in every connection to
-	 * them; clients' ephemeral ports rarely do, so they are not kept. */
-	struct addr_text {
-		struct tcpfsm_addr addr;
-		uint8_t len;
-		char text[TCPFSM_ADDRSTRLEN];
-	} servers[256];
-	/* FORMAT_JSON: the text after a transition's connection (endpoint,
-	 * states, cause), by transition: a few dozen kinds make nearly every
-	 * event. Direct-mapped; cause NULL: an empty slot. */
-	struct json_tail {
-		const char *cause;
-		uint8_t side, from, to, len;
-		char text[188];
-	} tails[128];
 	struct outbuf ob; /* SINK_SYSLOG: one message at a time */
 };
 

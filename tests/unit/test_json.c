@@ -1,7 +1,6 @@
 /*
- * test_json.c - the JSON writer's reuse of text it formatted before (a
- * connection's head, a server's address, a transition's tail) never changes
- * what is written: every line is checked against one built field by field
+ * test_json.c - the JSON writer's transitions, of many connections, causes
+ * and addresses: every line is checked against one built field by field
  * with snprintf. So are the decimal writers under every field, and the
  * time stamps written with the whole seconds kept from one to the next.
  */
