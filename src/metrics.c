@@ -42,6 +42,9 @@ static void write_all(FILE *fp, const struct tcpfsm_stats *st)
 		G("connections", active, "Connections tracked now."),
 		C("evictions_total", evicted,
 		  "Connections dropped because the table was full."),
+		C("listeners_dropped_total", listeners_dropped,
+		  "Listening sockets proven after the listener table was "
+		  "full, and so not listed."),
 		C("lone_rsts_total", lone_rsts,
 		  "RSTs of no tracked connection (counted, not tracked)."),
 		C("rst_out_of_window_total", rst_out_of_window,

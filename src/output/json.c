@@ -246,6 +246,7 @@ void json_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts)
 	kv_uint(ob, "connections", st->connections);
 	kv_uint(ob, "active", st->active);
 	kv_uint(ob, "evicted", st->evicted);
+	kv_uint(ob, "listeners_dropped", st->listeners_dropped);
 	kv_uint(ob, "rst_out_of_window", st->rst_out_of_window);
 	kv_uint(ob, "lone_rsts", st->lone_rsts);
 	kv_uint(ob, "syn_on_live", st->syn_on_live);

@@ -359,6 +359,11 @@ void text_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts)
 		ob_puts(ob, host);
 		ob_puts(ob, "; taken as intact)");
 	}
+	if (st->listeners_dropped) {
+		ob_puts(ob, ", ");
+		ob_uint(ob, st->listeners_dropped);
+		ob_puts(ob, " listeners not listed (their table was full)");
+	}
 	if (st->lone_rsts) {
 		ob_puts(ob, ", ");
 		ob_uint(ob, st->lone_rsts);
