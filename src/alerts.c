@@ -34,9 +34,11 @@ int alert_has_evidence(const struct flow *f, int side, int state)
 	case TCPFSM_SYN_RECEIVED:
 		return e->syn_retx > 0;
 	case TCPFSM_FIN_WAIT_1:
-		/* Unless the peer's FIN may have gone by unseen: then it may
-		 * be in LAST_ACK or CLOSING instead. */
-		return e->fin_retx > 0 && !(p->flags & EP_GAP);
+		/* Unless the peer's FIN may have gone by unseen (its direction
+		 * is not seen, or the sensor missed some of it): then it may
+		 * be in CLOSING or LAST_ACK instead. */
+		return e->fin_retx > 0 && (p->flags & EP_SEEN) &&
+		       !(p->flags & EP_GAP);
 	case TCPFSM_CLOSING:
 	case TCPFSM_LAST_ACK:
 		return e->fin_retx > 0;

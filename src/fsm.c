@@ -170,6 +170,14 @@ const struct fsm_cell fsm_table[FSM_NINPUTS][TCPFSM_NSTATES] = {
 		[TCPFSM_CLOSED] = GO(SYN_RECEIVED,
 			"sent SYN/ACK (not seen: implied by the ACK)"),
 	},
+	[INFER_FIN] = {
+		[TCPFSM_ESTABLISHED] = GO(FIN_WAIT_1,
+			"sent FIN (not seen: implied by the peer's ACK)"),
+		[TCPFSM_SYN_RECEIVED] = GO(FIN_WAIT_1,
+			"sent FIN (not seen: implied by the peer's ACK)"),
+		[TCPFSM_CLOSE_WAIT] = GO(LAST_ACK,
+			"sent FIN (not seen: implied by the peer's ACK)"),
+	},
 	[MIDSTREAM] = {
 		[TCPFSM_CLOSED] = GO(ESTABLISHED,
 			"picked up mid-stream (handshake not seen)"),
@@ -420,6 +428,24 @@ static void expect_answer(struct endpoint ep[2], int side, enum fsm_input in,
 			      : own_retransmission_deadline(r, now);
 }
 
+/* One-sided: what acknowledges ep[side]'s FIN cannot be seen, but its
+ * own silence can: a FIN not sent again when due was acknowledged. (A SYN
+ * not sent again to a peer never seen was answered too, by a SYN/ACK or a
+ * RST; but reading that as a refusal closed live connections whose peer's
+ * packets a lossy sensor had missed, and is not done.) */
+
+static void await_unseen_ack(struct endpoint ep[2], int side, int64_t now,
+			     struct fsm_result *res)
+{
+	struct endpoint *s = &ep[side], *r = &ep[!side];
+
+	if ((r->flags & EP_SEEN) || s->pending ||
+	    !fsm_table[QUIET_ACK_OF_FIN][s->state].cause)
+		return;
+	s->pending = QUIET_ACK_OF_FIN;
+	res->pend_deadline[side] = sender_retransmission_deadline(s, r, now);
+}
+
 /* A copy of the FIN ep[side] waited to answer: the first did not arrive
  * (or its sender would not resend it), so what was pending on it waits on
  * this copy now. */
@@ -566,8 +592,8 @@ static void handle_syn(struct endpoint ep[2], int from,
 /* The acknowledgement number: certain news of what the sender received, and
  * the first time, assumed news for the receiver that its SYN or FIN arrived. */
 static void handle_ack(struct endpoint ep[2], int from,
-		       const struct segment *seg, int64_t now,
-		       struct fsm_result *res)
+		       const struct segment *seg, uint32_t prev_ack,
+		       int64_t now, struct fsm_result *res)
 {
 	struct endpoint *s = &ep[from], *r = &ep[!from];
 
@@ -591,6 +617,21 @@ static void handle_ack(struct endpoint ep[2], int from,
 		deliver_ack(ep, !from, RCV_ACK_OF_SYN, QUIET_ACK_OF_SYN, now,
 			    res);
 	}
+	/* One-sided: a peer never seen shows its FIN only in this side's
+	 * acknowledgement, one byte past the last, on a segment with no data
+	 * (a one-byte segment of data is rare; a FIN ends most connections).
+	 * Sent after this side's FIN reached it, it acknowledges that too. */
+	if (!(r->flags & EP_SEEN) && !(r->flags & EP_SENT_FIN) &&
+	    (s->flags & EP_ACKED_PEER_SYN) && seg->ack == prev_ack + 1 &&
+	    seg->payload_len == 0) {
+		r->fin_seq = prev_ack;
+		r->flags |= EP_SENT_FIN;
+		fsm_apply(ep, !from, INFER_FIN, now, res);
+		if (r->state == TCPFSM_LAST_ACK && (s->flags & EP_SENT_FIN)) {
+			r->flags |= EP_ACKED_PEER_FIN;
+			fsm_apply(ep, from, RCV_ACK_OF_FIN, now, res);
+		}
+	}
 	if ((r->flags & EP_SENT_FIN) && seq_geq(seg->ack, r->fin_seq + 1)) {
 		s->flags |= EP_ACKED_PEER_FIN;
 		fsm_apply(ep, from, SND_ACK_FIN, now, res);
@@ -613,6 +654,7 @@ static void handle_fin(struct endpoint ep[2], int from,
 		res->retransmitted = 1;
 		note_copy(s, 1, now);
 		fsm_apply(ep, from, SND_FIN_RETX, now, res);
+		await_unseen_ack(ep, from, now, res);
 		/* Unacknowledged by a receiver we can see: it never got it,
 		 * and the path toward it loses packets. */
 		if ((r->flags & EP_SEEN) && !(r->flags & EP_ACKED_PEER_FIN)) {
@@ -630,6 +672,7 @@ static void handle_fin(struct endpoint ep[2], int from,
 	s->fin_seq = fin_seq;
 	s->flags |= EP_SENT_FIN;
 	fsm_apply(ep, from, crossing ? SND_FIN_CROSSED : SND_FIN, now, res);
+	await_unseen_ack(ep, from, now, res);
 	/* Its ACK passed first (the capture reordered them): it has it. */
 	if ((r->flags & EP_SENT_ACK) && seq_geq(r->ack, fin_seq + 1)) {
 		r->flags |= EP_ACKED_PEER_FIN;
@@ -658,8 +701,10 @@ static void track_sequence(struct endpoint *s, struct endpoint *r,
 			s->ack = seg->ack;
 			res->acked = 1;
 		}
-		/* (r's snd_nxt is known once it sent a SYN or an ACK.) */
-		if ((r->flags & (EP_SENT_SYN | EP_SENT_ACK)) &&
+		/* (r's snd_nxt is known once it sent a SYN or an ACK; a peer
+		 * never seen is a one-sided capture, not a lossy one.) */
+		if ((r->flags & EP_SEEN) &&
+		    (r->flags & (EP_SENT_SYN | EP_SENT_ACK)) &&
 		    seq_lt(r->snd_nxt, seg->ack)) {
 			res->missed = seg->ack - r->snd_nxt;
 			r->snd_nxt = seg->ack;
@@ -696,13 +741,14 @@ void fsm_segment(struct endpoint ep[2], int from, const struct segment *seg,
 	}
 	/* Bookkeeping first: an acknowledgement of new data clears doubt, and
 	 * a retransmission judged after it may raise it again. */
+	uint32_t prev_ack = (s->flags & EP_SENT_ACK) ? s->ack : seg->ack;
 	track_sequence(s, r, seg, res);
 	if (seg->flags & TH_SYN) {
 		handle_syn(ep, from, seg, now, res);
 		return;
 	}
 	if (seg->flags & TH_ACK)
-		handle_ack(ep, from, seg, now, res);
+		handle_ack(ep, from, seg, prev_ack, now, res);
 	if (seg->flags & TH_FIN)
 		handle_fin(ep, from, seg, now, res);
 }

@@ -40,7 +40,8 @@ enum fsm_input {
 	INFER_SYN, /* its SYN was not seen, but the peer's SYN/ACK implies it */
 	INFER_SYNACK, /* its SYN/ACK was not seen, but the peer's ACK implies it
 		       */
-	MIDSTREAM,    /* first seen with data: the handshake happened unseen */
+	INFER_FIN, /* never seen (one-sided): the peer's ACK implies its FIN */
+	MIDSTREAM, /* first seen with data: the handshake happened unseen */
 	/* Silence as evidence: an endpoint in doubt that stops retransmitting
 	 * got the acknowledgement that passed the sensor after all. */
 	QUIET_ACK_OF_SYN,

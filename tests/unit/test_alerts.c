@@ -252,9 +252,11 @@ static void test_one_sided_blames_no_hidden_direction(void **state)
 	for (int i = 0; i < 6; i++, at += rto, rto *= 2)
 		send_at(&s, at, C2S, F_FIN | F_ACK, 1011, 5001, 0);
 	sim_advance(&s, 13 * SEC);
-	expect_alert(&s, "fin_wait_1_stuck", TCPFSM_CLIENT,
-		     "direction does not pass this sensor", NULL);
-	assert_null(strstr(s.alerts[0].diagnosis, "lost"));
+	/* The client resends its FIN unacknowledged, but whether the
+	 * server's FIN reached it (FIN_WAIT_1 or CLOSING) and why its FIN is
+	 * not acknowledged are in the direction that cannot be seen: no
+	 * alert rests on that. */
+	assert_int_equal(s.nalerts, 0);
 	sim_close(&s);
 }
 

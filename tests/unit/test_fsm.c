@@ -845,9 +845,39 @@ static void test_one_sided(void **state)
 	     "c:ESTABLISHED>FIN_WAIT_1 s:ESTABLISHED>CLOSE_WAIT");
 	assert_true(s.last.flags & TCPFSM_CONN_ONE_SIDED);
 	assert_false(s.last.flags & TCPFSM_CONN_PARTIAL);
+	/* Its acknowledgement one byte past the last, with no data, is the
+	 * server's FIN, which acknowledged the client's. */
+	STEP(&s, C2S, ACK, 1052, 5302, 0,
+	     "s:CLOSE_WAIT>LAST_ACK c:FIN_WAIT_1>FIN_WAIT_2 "
+	     "c:FIN_WAIT_2>TIME_WAIT s:LAST_ACK>CLOSED");
 	tcpfsm_finish(s.t);
 	assert_string_equal(s.log, "end(end_of_capture)");
 	assert_true(s.last.flags & TCPFSM_CONN_ONE_SIDED);
+	sim_close(&s);
+}
+
+/* Only the client's direction is seen; the server closes first. */
+static void test_one_sided_server_closes(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	STEP(&s, C2S, SYN, 1000, 0, 0, "c:CLOSED>SYN_SENT");
+	STEP(&s, C2S, ACK, 1001, 5001, 0,
+	     "s:CLOSED>SYN_RECEIVED c:SYN_SENT>ESTABLISHED "
+	     "s:SYN_RECEIVED>ESTABLISHED");
+	STEP(&s, C2S, DATA, 1001, 5001, 10, "");
+	/* 300 bytes of answer, then one more: the server's FIN. */
+	STEP(&s, C2S, ACK, 1011, 5301, 0, "");
+	STEP(&s, C2S, ACK, 1011, 5302, 0,
+	     "s:ESTABLISHED>FIN_WAIT_1 c:ESTABLISHED>CLOSE_WAIT "
+	     "s:FIN_WAIT_1>FIN_WAIT_2");
+	STEP(&s, C2S, FIN, 1011, 5302, 0,
+	     "c:CLOSE_WAIT>LAST_ACK s:FIN_WAIT_2>TIME_WAIT");
+	/* The server's last ACK cannot be seen; the client sends no FIN
+	 * again when one would be due: it got it. */
+	ADVANCE(&s, s.now + 1100 * 1000,
+		"c:LAST_ACK>CLOSED");
 	sim_close(&s);
 }
 
@@ -1334,6 +1364,7 @@ int main(void)
 		cmocka_unit_test(test_midstream),
 		cmocka_unit_test(test_lone_synack),
 		cmocka_unit_test(test_one_sided),
+		cmocka_unit_test(test_one_sided_server_closes),
 		cmocka_unit_test(test_one_sided_timers),
 		cmocka_unit_test(test_port_reuse_after_time_wait),
 		cmocka_unit_test(test_new_syn_on_stale_connection),
