@@ -327,6 +327,10 @@ struct tcpfsm_stats {
 	 * in (offload), taken as sent intact. offload_host is the first host
 	 * seen doing so (family 0: none). */
 	uint64_t bad_checksums, offloaded_checksums;
+	/* Segments that passed the sensor after one that depends on them (a
+	 * FIN or SYN/ACK seen after its acknowledgement): reordered by the
+	 * capture, not lost and not retransmitted. */
+	uint64_t reordered;
 	struct tcpfsm_addr offload_host;
 	/* Not the tracker's own: left zero by it, for the capturing program to
 	 * fill from libpcap before reporting (pcap_stats(3)). */

@@ -42,10 +42,15 @@ int alert_has_evidence(const struct flow *f, int side, int state)
 	case TCPFSM_CLOSING:
 	case TCPFSM_LAST_ACK:
 		return e->fin_retx > 0;
+	/* Silence is evidence only from a host whose direction passes here,
+	 * on a connection of which the sensor has missed nothing: one lost
+	 * packet either way says it may miss the FIN too. */
 	case TCPFSM_CLOSE_WAIT:
-		return (e->flags & EP_SEEN) && !(e->flags & EP_GAP);
+		return (e->flags & EP_SEEN) &&
+		       !((e->flags | p->flags) & EP_GAP);
 	case TCPFSM_FIN_WAIT_2:
-		return (p->flags & EP_SEEN) && !(p->flags & EP_GAP);
+		return (p->flags & EP_SEEN) &&
+		       !((e->flags | p->flags) & EP_GAP);
 	default:
 		return 1;
 	}

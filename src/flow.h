@@ -58,6 +58,9 @@ enum {
 	 * RST and FIN included, is assumed delivered (fsm.c), until it shows
 	 * it receives again. */
 	EP_PATH_DEAD = 1 << 12,
+	/* Its FIN was inferred from its peer's ACK, not seen: a copy seen
+	 * later is the capture's late sight of it, not a retransmission. */
+	EP_FIN_UNSEEN = 1 << 13,
 };
 
 /* A stall of an established connection, as the sensor sees it (stall.c):

@@ -583,9 +583,10 @@ static void handle_syn(struct endpoint ep[2], int from,
 	 * a simultaneous open, its own SYN/ACK already acknowledged this SYN:
 	 * only its answer to the SYN/ACK will tell.) */
 	if (r->state == TCPFSM_SYN_SENT && (r->flags & EP_SENT_ACK) &&
-	    seq_geq(r->ack, s->isn + 1))
+	    seq_geq(r->ack, s->isn + 1)) {
+		res->reordered = 1;
 		fsm_apply(ep, !from, SND_ACK_SYN, now, res);
-	else
+	} else
 		expect_answer(ep, !from, RCV_SYNACK, now, res);
 }
 
@@ -593,7 +594,7 @@ static void handle_syn(struct endpoint ep[2], int from,
  * the first time, assumed news for the receiver that its SYN or FIN arrived. */
 static void handle_ack(struct endpoint ep[2], int from,
 		       const struct segment *seg, uint32_t prev_ack,
-		       int64_t now, struct fsm_result *res)
+		       uint32_t r_nxt, int64_t now, struct fsm_result *res)
 {
 	struct endpoint *s = &ep[from], *r = &ep[!from];
 
@@ -617,15 +618,17 @@ static void handle_ack(struct endpoint ep[2], int from,
 		deliver_ack(ep, !from, RCV_ACK_OF_SYN, QUIET_ACK_OF_SYN, now,
 			    res);
 	}
-	/* One-sided: a peer never seen shows its FIN only in this side's
-	 * acknowledgement, one byte past the last, on a segment with no data
-	 * (a one-byte segment of data is rare; a FIN ends most connections).
-	 * Sent after this side's FIN reached it, it acknowledges that too. */
-	if (!(r->flags & EP_SEEN) && !(r->flags & EP_SENT_FIN) &&
-	    (s->flags & EP_ACKED_PEER_SYN) && seg->ack == prev_ack + 1 &&
-	    seg->payload_len == 0) {
-		r->fin_seq = prev_ack;
-		r->flags |= EP_SENT_FIN;
+	/* A FIN the sensor did not see shows in this side's acknowledgement:
+	 * one byte past all that the peer was seen to send (or, a peer never
+	 * seen, past this side's last acknowledgement), on a segment with no
+	 * data (a one-byte segment of data is rare; a FIN ends most
+	 * connections). Sent after this side's FIN reached it, it
+	 * acknowledges that too. */
+	uint32_t known = (r->flags & EP_SEEN) ? r_nxt : prev_ack;
+	if (!(r->flags & EP_SENT_FIN) && (s->flags & EP_ACKED_PEER_SYN) &&
+	    seg->ack == known + 1 && seg->payload_len == 0) {
+		r->fin_seq = known;
+		r->flags |= EP_SENT_FIN | EP_FIN_UNSEEN;
 		fsm_apply(ep, !from, INFER_FIN, now, res);
 		if (r->state == TCPFSM_LAST_ACK && (s->flags & EP_SENT_FIN)) {
 			r->flags |= EP_ACKED_PEER_FIN;
@@ -648,6 +651,14 @@ static void handle_fin(struct endpoint ep[2], int from,
 	uint32_t fin_seq = seg->seq + seg->payload_len;
 
 	if ((s->flags & EP_SENT_FIN) && fin_seq == s->fin_seq) {
+		/* The FIN its peer's ACK already showed, seen at last: the
+		 * capture reordered them (or missed this copy's first). */
+		if (s->flags & EP_FIN_UNSEEN) {
+			s->flags &= (uint16_t)~EP_FIN_UNSEEN;
+			res->reordered = 1;
+			note_copy(s, 0, now);
+			return;
+		}
 		if (is_duplicate(s, now))
 			return;
 		count(&s->fin_retx);
@@ -675,6 +686,7 @@ static void handle_fin(struct endpoint ep[2], int from,
 	await_unseen_ack(ep, from, now, res);
 	/* Its ACK passed first (the capture reordered them): it has it. */
 	if ((r->flags & EP_SENT_ACK) && seq_geq(r->ack, fin_seq + 1)) {
+		res->reordered = 1;
 		r->flags |= EP_ACKED_PEER_FIN;
 		fsm_apply(ep, !from, SND_ACK_FIN, now, res);
 		return;
@@ -727,6 +739,7 @@ void fsm_segment(struct endpoint ep[2], int from, const struct segment *seg,
 	res->retransmitted = 0;
 	res->acked = 0;
 	res->missed = 0;
+	res->reordered = 0;
 	res->pend_deadline[0] = res->pend_deadline[1] = 0;
 
 	if (seg->flags & TH_RST) {
@@ -741,14 +754,17 @@ void fsm_segment(struct endpoint ep[2], int from, const struct segment *seg,
 	}
 	/* Bookkeeping first: an acknowledgement of new data clears doubt, and
 	 * a retransmission judged after it may raise it again. */
+	/* What was known before this segment: its sender's last ack, and
+	 * the most its peer was seen to send. */
 	uint32_t prev_ack = (s->flags & EP_SENT_ACK) ? s->ack : seg->ack;
+	uint32_t r_nxt = r->snd_nxt;
 	track_sequence(s, r, seg, res);
 	if (seg->flags & TH_SYN) {
 		handle_syn(ep, from, seg, now, res);
 		return;
 	}
 	if (seg->flags & TH_ACK)
-		handle_ack(ep, from, seg, prev_ack, now, res);
+		handle_ack(ep, from, seg, prev_ack, r_nxt, now, res);
 	if (seg->flags & TH_FIN)
 		handle_fin(ep, from, seg, now, res);
 }

@@ -96,6 +96,9 @@ struct fsm_result {
 	 * and of that, missed bytes the sensor never saw (a content gap). */
 	int acked;
 	uint32_t missed;
+	/* The segment passed the sensor after one that depends on it (an
+	 * acknowledgement of it, seen first): the capture reordered them. */
+	int reordered;
 	/* An endpoint now waits for silence: if no copy of the segment it
 	 * waits on comes by pend_deadline[side], ep[side].pending applies (an
 	 * endpoint in doubt was sent an acknowledgement and stops

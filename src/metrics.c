@@ -72,6 +72,8 @@ static void write_all(FILE *fp, const struct tcpfsm_stats *st)
 		  "Bytes acknowledged that the sensor never saw."),
 		C("bad_checksums_total", bad_checksums,
 		  "Segments with a bad checksum, taken as lost."),
+		C("reordered_total", reordered,
+		  "Segments seen after one that depends on them."),
 		C("offloaded_checksums_total", offloaded_checksums,
 		  "Segments whose checksum the capturing host left to its "
 		  "NIC."),

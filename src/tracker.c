@@ -136,6 +136,7 @@ static void track(struct tcpfsm *t, const struct segment *seg,
 	if (res.rst_ignored)
 		t->stats.rst_out_of_window++;
 	t->stats.acks += (uint64_t)res.acked;
+	t->stats.reordered += (uint64_t)res.reordered;
 	if (res.missed) {
 		t->stats.gaps++;
 		t->stats.missed_bytes += res.missed;

@@ -856,6 +856,30 @@ static void test_one_sided(void **state)
 	sim_close(&s);
 }
 
+/* A FIN the sensor missed shows in its peer's acknowledgement, one byte
+ * past all that was seen; the FIN seen later is the capture's late sight
+ * of it (reordered), not a retransmission. */
+static void test_fin_shown_by_its_ack(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	handshake(&s);
+	STEP(&s, S2C, ACK, 5001, 1102, 0,
+	     "c:ESTABLISHED>FIN_WAIT_1 s:ESTABLISHED>CLOSE_WAIT "
+	     "c:FIN_WAIT_1>FIN_WAIT_2");
+	STEP(&s, C2S, FIN, 1101, 5001, 0, "");
+	const struct tcpfsm_stats *st = tcpfsm_stats(s.t);
+	assert_int_equal(st->reordered, 1);
+	assert_int_equal(st->gaps, 1);
+	/* Data acknowledged beyond what was seen is no FIN. */
+	STEP(&s, S2C, DATA, 5001, 1102, 10, "");
+	STEP(&s, C2S, ACK, 1102, 5031, 0, "");
+	assert_int_equal(st->gaps, 2);
+	assert_int_equal(st->missed_bytes, 21);
+	sim_close(&s);
+}
+
 /* Only the client's direction is seen; the server closes first. */
 static void test_one_sided_server_closes(void **state)
 {
@@ -1365,6 +1389,7 @@ int main(void)
 		cmocka_unit_test(test_lone_synack),
 		cmocka_unit_test(test_one_sided),
 		cmocka_unit_test(test_one_sided_server_closes),
+		cmocka_unit_test(test_fin_shown_by_its_ack),
 		cmocka_unit_test(test_one_sided_timers),
 		cmocka_unit_test(test_port_reuse_after_time_wait),
 		cmocka_unit_test(test_new_syn_on_stale_connection),
