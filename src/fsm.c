@@ -59,8 +59,12 @@ const struct fsm_cell fsm_table[FSM_NINPUTS][TCPFSM_NSTATES] = {
 			"SYN retransmitted: SYN/ACK not received"),
 		[TCPFSM_SYN_RECEIVED] = FIX(SYN_SENT,
 			"SYN retransmitted: peer's SYN not received"),
-		[TCPFSM_CLOSED] = FIX(SYN_SENT,
-			"SYN retransmitted: RST not received"),
+		/* Windows retries a refused connect with the same SYN; a
+		 * lost RST looks the same. Either way it waits again, and the
+		 * next RST is no less likely to arrive: no doubt is set. */
+		[TCPFSM_CLOSED] = GO(SYN_SENT,
+			"sent its SYN again after the RST (a retried "
+			"connect, or the RST was lost)"),
 	},
 	[SND_SYNACK] = {
 		[TCPFSM_CLOSED] = GO(SYN_RECEIVED, "sent SYN/ACK"),

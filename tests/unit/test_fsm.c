@@ -335,6 +335,25 @@ static void test_refused(void **state)
 	sim_close(&s);
 }
 
+/* A Windows client retries a refused connect with the same SYN, twice,
+ * half a second apart: each RST refuses it again. */
+static void test_refused_retried(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	STEP(&s, C2S, SYN, 1000, 0, 0, "c:CLOSED>SYN_SENT");
+	STEP(&s, S2C, RSTACK, 0, 1001, 0, "c:SYN_SENT>CLOSED");
+	for (int i = 0; i < 2; i++) {
+		ADVANCE(&s, s.now + 500 * 1000, "");
+		STEP(&s, C2S, SYN, 1000, 0, 0, "c:CLOSED>SYN_SENT");
+		STEP(&s, S2C, RSTACK, 0, 1001, 0, "c:SYN_SENT>CLOSED");
+	}
+	states_are(&s, TCPFSM_CLOSED, TCPFSM_CLOSED);
+	assert_int_equal(tcpfsm_stats(s.t)->alerts, 0);
+	sim_close(&s);
+}
+
 static void test_simultaneous_open(void **state)
 {
 	(void)state;
@@ -1370,6 +1389,7 @@ int main(void)
 		cmocka_unit_test(test_open_close_server_first),
 		cmocka_unit_test(test_close_three_way),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_refused_retried),
 		cmocka_unit_test(test_simultaneous_open),
 		cmocka_unit_test(test_simultaneous_close),
 		cmocka_unit_test(test_syn_retransmitted_after_synack),
