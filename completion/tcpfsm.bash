@@ -61,7 +61,8 @@ _tcpfsm()
 		compopt -o nospace
 		return
 		;;
-	-c | -s | --snapshot-length | --max-connections | --host | --conn)
+	-c | -s | --snapshot-length | --max-connections | --host | --conn | \
+		--ring-size)
 		return # a number or an address: nothing to offer
 		;;
 	esac
@@ -71,7 +72,7 @@ _tcpfsm()
 			--snapshot-length --list-interfaces --config --format
 			--check-config --daemon --foreground --snapshot --color
 			--max-connections --alert --checksums --only --state
-			--host --conn --help --version' -- "$cur"))
+			--host --conn --ring-size --help --version' -- "$cur"))
 		return
 	fi
 	# past the options: a pcap filter expression, as for tcpdump

@@ -48,7 +48,9 @@ static const char usage[] =
 	"  -F FILE                 read the filter expression from FILE\n"
 	"  -w FILE                 write the packets of every connection that\n"
 	"                          raised an alert (with --conn: of that\n"
-	"                          one) to FILE, for Wireshark; needs -r FILE\n"
+	"                          one) to FILE, for Wireshark. From a pipe\n"
+	"                          or live, from a ring of recent packets:\n"
+	"      --ring-size SIZE    its bound (default 16M)\n"
 	"  -D, --list-interfaces   list the interfaces to capture on, and "
 	"exit\n"
 	"  -l                      write standard output a line at a time "
@@ -322,6 +324,7 @@ int cli_parse(struct cli *cli, int argc, char **argv)
 		OPT_STATE,
 		OPT_HOST,
 		OPT_CONN,
+		OPT_RING,
 		OPT_VERSION
 	};
 	/* tcpdump's long names where it has them (--list-interfaces,
@@ -346,6 +349,7 @@ int cli_parse(struct cli *cli, int argc, char **argv)
 		{"state", required_argument, NULL, OPT_STATE},
 		{"host", required_argument, NULL, OPT_HOST},
 		{"conn", required_argument, NULL, OPT_CONN},
+		{"ring-size", required_argument, NULL, OPT_RING},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, OPT_VERSION},
 		{NULL, 0, NULL, 0},
@@ -567,6 +571,27 @@ int cli_parse(struct cli *cli, int argc, char **argv)
 			}
 			cli->filtered = 1;
 			break;
+		case OPT_RING: {
+			/* bytes, or with K, M or G (binary) */
+			char *end;
+			errno = 0;
+			unsigned long long v = strtoull(optarg, &end, 10);
+			int shift = *end == 'K' || *end == 'k'	 ? 10
+				    : *end == 'M' || *end == 'm' ? 20
+				    : *end == 'G' || *end == 'g' ? 30
+								 : 0;
+			if (shift)
+				end++;
+			if (errno || end == optarg || *end ||
+			    !isdigit((unsigned char)optarg[0]) ||
+			    v > (1ULL << 40) >> shift || (v << shift) < 65536)
+				return usage_error("--ring-size takes a size "
+						   "from 64K to 1024G, e.g. "
+						   "16M",
+						   optarg);
+			cli->ring_size = (uint64_t)v << shift;
+			break;
+		}
 		case 'h':
 			fputs(usage, stdout);
 			return 0;

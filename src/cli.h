@@ -16,6 +16,8 @@ struct cli {
 	const char *config; /* -g, --config: the configuration file */
 	/* -w: the packets of the alerted (or --conn) connections */
 	const char *write_file;
+	/* --ring-size: -w's bound from a pipe or live; 0: the default */
+	uint64_t ring_size;
 	uint64_t count;	     /* -c: stop after this many packets; 0: never */
 	uint32_t snaplen;    /* -s: live snap length; 0: the configuration's */
 	int list_interfaces; /* -D */

@@ -7,6 +7,8 @@
  * the process detaches, writes its pidfile, gives up root, and only then opens
  * its outputs, so that reopening them later (SIGHUP) needs no privilege.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +26,7 @@
 #include "output/ladder.h"
 #include "output/output.h"
 #include "output/pcapw.h"
+#include "output/ring.h"
 #include "output/summary.h"
 #include "output/text.h"
 #include "tcpfsm.h"
@@ -58,7 +61,8 @@ struct program {
 	struct summary summary;
 	/* --conn in text: the connection drawn as a ladder (ladder.h) */
 	struct ladder *ladder;
-	struct pcapw *pcapw; /* -w */
+	struct pcapw *pcapw; /* -w, reading a file */
+	struct pring *pring; /* -w, from a pipe or live */
 	int64_t next_metrics;
 };
 
@@ -88,6 +92,8 @@ static void on_event(const struct tcpfsm_event *ev, void *user)
 		ladder_event(p->ladder, ev);
 	if (p->pcapw)
 		pcapw_event(p->pcapw, ev);
+	if (p->pring)
+		pring_event(p->pring, ev);
 	/* The summary sums up what was asked for: the connections shown. */
 	if (p->want_summary &&
 	    (!p->cli.filtered || output_filter_match(&p->cli.shown, ev)))
@@ -130,21 +136,72 @@ static int ladder_start(struct program *p)
 	return 0;
 }
 
+/* -w from what cannot be read twice (ring.h): a copy of the traffic kept
+ * in a bounded ring. Before the capture opens: standard input is then
+ * the tee's, and a live handle is opened while privileged. */
+static int ring_prepare(struct program *p)
+{
+	const char *file = p->cfg.capture.file;
+	struct output_filter only = p->cli.shown;
+	int conn = p->cli.shown.conn || p->cli.conn_by_addr;
+	char err[PCAP_ERRBUF_SIZE + 256];
+	struct stat st;
+
+	if (!p->cli.write_file || (file && strcmp(file, "-") != 0 &&
+				   stat(file, &st) == 0 && S_ISREG(st.st_mode)))
+		return 0; /* none, or a file: read again (pcapw.h) */
+	only.host = p->cli.conn_by_addr;
+	if (file) {
+		if (strcmp(file, "-") != 0) { /* a FIFO: the tee reads it */
+			int fd = open(file, O_RDONLY);
+			if (fd < 0 || dup2(fd, STDIN_FILENO) < 0) {
+				report(p, "%s: %s", file, strerror(errno));
+				return -1;
+			}
+			close(fd);
+			free(p->cfg.capture.file);
+			p->cfg.capture.file = strdup("-");
+		}
+		p->pring =
+			pring_tee_stdin(p->cfg.capture.filter, p->cli.ring_size,
+					conn ? &only : NULL, err, sizeof err);
+	} else if (p->cfg.capture.interface) {
+		p->pring = pring_open_live(
+			p->cfg.capture.interface, (int)p->cfg.capture.snaplen,
+			p->cfg.capture.promiscuous, p->cfg.capture.filter,
+			p->cli.ring_size, conn ? &only : NULL, err, sizeof err);
+	} else {
+		return 0;
+	}
+	if (!p->pring) {
+		report(p, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
 /* -w: a second pass over the file writes the packets kept. */
 static int pcapw_start(struct program *p)
 {
 	const char *file = p->cfg.capture.file;
 	int conn = p->cli.shown.conn || p->cli.conn_by_addr;
 	struct output_filter only = p->cli.shown;
+	char err[PCAP_ERRBUF_SIZE + 256];
 	struct stat st;
 
+	if (p->pring) {
+		if (pring_start(p->pring, p->cli.write_file, err, sizeof err) <
+		    0) {
+			report(p, "%s", err);
+			return -1;
+		}
+		return 0;
+	}
 	if (!p->cli.write_file)
 		return 0;
 	if (!file || strcmp(file, "-") == 0 || stat(file, &st) < 0 ||
 	    !S_ISREG(st.st_mode)) {
-		report(p, "-w writes the packets of alerted connections from "
-			  "a capture file (-r FILE), read a second time; not "
-			  "yet from a pipe or live");
+		report(p, "-w: nothing to write from"); /* ring_prepare's */
 		return -1;
 	}
 	only.host = p->cli.conn_by_addr;
@@ -161,6 +218,18 @@ static int pcapw_finish(struct program *p)
 	char err[PCAP_ERRBUF_SIZE + 256];
 	uint64_t packets, conns;
 
+	if (p->pring) {
+		int rc = pring_stop(p->pring, &packets, err, sizeof err);
+		p->pring = NULL;
+		if (rc < 0) {
+			report(p, "%s", err);
+			return -1;
+		}
+		if (p->cli.verbose)
+			fprintf(stderr, "tcpfsm: %s: %llu packets\n",
+				p->cli.write_file, (unsigned long long)packets);
+		return 0;
+	}
 	if (!p->pcapw)
 		return 0;
 	if (pcapw_write(p->pcapw, p->cfg.capture.file, p->cfg.capture.filter,
@@ -620,7 +689,8 @@ int main(int argc, char **argv)
 
 	/* 2. The capture, while privileged; then everything that could fail
 	 * once detached, while a terminal can still be told. */
-	if (open_capture(p) < 0 || (p->cli.daemon && preflight(p) < 0)) {
+	if (ring_prepare(p) < 0 || open_capture(p) < 0 ||
+	    (p->cli.daemon && preflight(p) < 0)) {
 		status = 1;
 		goto out;
 	}

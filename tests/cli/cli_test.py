@@ -120,8 +120,40 @@ def tcpdump_flags(tcpfsm, demo, run, check):
               "-w FILE: the alerted connections' packets, events as usual")
         with open(demo, "rb") as f:
             r = run("-w", out, "-r", "-", stdin=f)
-        check(r.returncode == 1 and b"-w" in r.stderr,
-              "-w from a pipe: refused, says why")
+        whole = open(out, "rb").read()
+        with open(demo, "rb") as f:
+            r = run("-w", out, "-r", "-", stdin=f)
+        check(r.returncode == 0 and open(out, "rb").read() == whole,
+              "-w from a pipe: the same packets, from the ring")
+        # A SYN, a megabyte of other segments (lone RSTs, padded), the
+        # SYN again when it alerts: a 64K ring has forgotten the first.
+        head = struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)
+        syn = syn_packet(b"\x0a\x01\0\x01", b"\x0a\x02\0\x01", 40000,
+                         80, 1)
+        recs = [struct.pack("<IIII", 1700000000, 0, len(syn), len(syn)) +
+                syn]
+        for i in range(1000):
+            rst = syn_packet(b"\x0a\x03\0\x01", b"\x0a\x02\0\x01",
+                             1024 + i, 80, 5, flags=0x04) + bytes(1000)
+            recs.append(struct.pack("<IIII", 1700000000 + i // 400,
+                                    100000 + i % 400 * 2000, len(rst),
+                                    len(rst)) + rst)
+        recs.append(struct.pack("<IIII", 1700000003, 500000, len(syn),
+                                len(syn)) + syn)
+        big = os.path.join(tmp, "big.pcap")
+        write_pcap(big, head, recs)
+
+        def written(*args):
+            with open(big, "rb") as f:
+                r = run("-w", out, "-r", "-", "-q", *args, stdin=f)
+            data = open(out, "rb").read()
+            return r.returncode, len(records(out)[1]) if data else -1
+        check(written() == (0, 2) and written("--ring-size", "64K") ==
+              (0, 1), "-w from a pipe: the ring is bounded (--ring-size)")
+        for bad in ("1K", "16X", "-5", ""):
+            r = run("-w", out, "-r", demo, "--ring-size", bad)
+            check(r.returncode == 2 and b"--ring-size" in r.stderr,
+                  f"usage error: --ring-size {bad!r}")
     r = run("-i", "9999")
     check(r.returncode == 2 and b"no interface number 9999" in r.stderr,
           "-i N: a number beyond -D's list is refused")
