@@ -243,6 +243,11 @@ struct tcpfsm_options {
 	uint32_t give_up_keepalives;
 	/* enum tcpfsm_checksums: whether segments' checksums are verified. */
 	int checksums;
+	/* Build Zeek's conn.log record of each connection (the record of
+	 * TCPFSM_EV_END, TCPFSM_EV_ZEEK_RECORD events): 1 by default. With 0
+	 * the view takes no memory and does no work on any packet, and END
+	 * events carry no record. Fixed when the tracker is made. */
+	int conn_records;
 };
 
 enum tcpfsm_checksums {

@@ -18,7 +18,6 @@
 
 #include "decode.h"
 #include "tcpfsm.h"
-#include "zeek.h"
 
 #define NIL UINT32_MAX
 
@@ -109,7 +108,6 @@ struct flow {
 	UT_hash_handle hh;
 	struct flow_key key;
 	struct endpoint ep[2]; /* indexed by enum tcpfsm_side */
-	struct zeek_conn zeek; /* the conn.log view of the same connection */
 	uint64_t id;
 	int64_t first_ts, last_ts;
 	struct link lru;      /* idle order; lru.next links free flows */

@@ -162,7 +162,8 @@ struct flow *identify(struct tcpfsm *t, const struct segment *seg,
 	if (!f)
 		return NULL;
 	*from = client ? TCPFSM_CLIENT : TCPFSM_SERVER;
-	zeek_init(&f->zeek, *from);
+	if (t->zeek)
+		zeek_init(zeek_of(t, f));
 	if (!(seg->flags & TH_SYN) || (seg->flags & TH_ACK))
 		pick_up(t, f, *from, seg, ts);
 	return f;

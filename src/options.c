@@ -17,6 +17,7 @@ void tcpfsm_options_default(struct tcpfsm_options *o)
 	o->idle_timeout = SECONDS(300); /* Zeek's TCP inactivity timeout */
 	o->closed_linger = SECONDS(5);
 	o->midstream = 1;
+	o->conn_records = 1;
 	/* Linux: 1+2+4+8+16+32 s of SYN/ACK retries, then the last wait. */
 	o->host_timeout[TCPFSM_SYN_RECEIVED] = SECONDS(63);
 	/* Linux: tcp_syn_retries=6; 127 s from the first SYN with exponential

@@ -29,7 +29,10 @@ struct tcpfsm *tcpfsm_new(const struct tcpfsm_options *opts, tcpfsm_event_fn fn,
 		tcpfsm_options_default(&t->opt);
 	t->folding = malloc(sizeof *t->folding);
 	if (!t->folding || listeners_init(&t->listeners) < 0 ||
-	    flow_table_init(&t->ft, t->opt.max_connections) < 0) {
+	    flow_table_init(&t->ft, t->opt.max_connections) < 0 ||
+	    (t->opt.conn_records &&
+	     !(t->zeek = calloc(t->ft.capacity, sizeof *t->zeek)))) {
+		flow_table_destroy(&t->ft);
 		listeners_destroy(&t->listeners);
 		free(t->folding);
 		free(t);
@@ -53,6 +56,7 @@ void tcpfsm_free(struct tcpfsm *t)
 	if (!t)
 		return;
 	flow_table_destroy(&t->ft);
+	free(t->zeek);
 	heap_destroy(&t->pending);
 	heap_destroy(&t->stalls);
 	listeners_destroy(&t->listeners);
@@ -64,8 +68,10 @@ void tcpfsm_free(struct tcpfsm *t)
 void tcpfsm_reconfigure(struct tcpfsm *t, const struct tcpfsm_options *opts)
 {
 	uint32_t max = t->opt.max_connections;
+	int conn_records = t->opt.conn_records;
 	t->opt = *opts;
-	t->opt.max_connections = max; /* the table is not resized */
+	t->opt.max_connections = max;	    /* the table is not resized */
+	t->opt.conn_records = conn_records; /* nor the view allocated */
 	/* Every entry of a queue shares the new timeout, so order holds. */
 	set_timeouts(t);
 	t->floor = t->now;
@@ -117,7 +123,8 @@ static void track(struct tcpfsm *t, const struct segment *seg,
 	/* Zeek may end its record where tcpfsm's connection goes on (its
 	 * attempt timer, a simultaneous open): conn.log gets it now. */
 	struct tcpfsm_conn_record zrec;
-	if (zeek_packet(&f->zeek, from, seg, ts, t->opt.idle_timeout, &zrec)) {
+	struct zeek_conn *z = zeek_of(t, f);
+	if (z && zeek_packet(z, from, seg, ts, t->opt.idle_timeout, &zrec)) {
 		struct tcpfsm_event ev = {.type = TCPFSM_EV_ZEEK_RECORD,
 					  .ts = ts,
 					  .record = &zrec};

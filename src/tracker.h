@@ -32,6 +32,7 @@
 #include "stall.h"
 #include "tcpfsm.h"
 #include "timers.h"
+#include "zeek.h"
 
 struct tcpfsm {
 	struct tcpfsm_options opt;
@@ -42,6 +43,10 @@ struct tcpfsm {
 	struct heap pending; /* endpoints in doubt waiting to fall quiet */
 	struct heap stalls;  /* stall.c's deadlines: alerts, give-ups */
 	struct listeners listeners;
+	/* The conn.log view (zeek.c), an observer: one per flow of the pool,
+	 * by the flow's index, allocated only when opt.conn_records asks for
+	 * it (NULL otherwise), so that a tracker without it spends nothing. */
+	struct zeek_conn *zeek;
 	uint32_t next_ticket;
 	int64_t now;
 	int64_t next_deadline; /* no timer fires before this */
@@ -54,6 +59,13 @@ struct tcpfsm {
 };
 
 #define SECONDS(s) ((int64_t)(s)*1000000)
+
+/* The conn.log view of flow f, or NULL when conn records are off. */
+static inline struct zeek_conn *zeek_of(const struct tcpfsm *t,
+					const struct flow *f)
+{
+	return t->zeek ? &t->zeek[flow_index(&t->ft, f)] : NULL;
+}
 
 /* Every timer scheduled lowers the next deadline: run_timers() looks at the
  * queues only once it has passed. */

@@ -710,9 +710,8 @@ static void connection_closed(struct zeek_conn *z, int e)
 /* ---- records --------------------------------------------------------------
  */
 
-void zeek_init(struct zeek_conn *z, int side)
+void zeek_init(struct zeek_conn *z)
 {
-	(void)side; /* the first zeek_packet() brings it again */
 	memset(z, 0, sizeof *z);
 }
 

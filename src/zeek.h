@@ -81,9 +81,9 @@ struct zeek_conn {
 	uint8_t pad[3];
 };
 
-/* Starts the view of a new flow; side (enum tcpfsm_side) sent its first
- * segment, which the next zeek_packet() call brings. */
-void zeek_init(struct zeek_conn *z, int side);
+/* Starts the view of a new flow; the next zeek_packet() call brings its
+ * first segment. */
+void zeek_init(struct zeek_conn *z);
 
 /* Accounts one segment sent by endpoint `side` (enum tcpfsm_side) at time ts.
  * inactivity is Zeek's tcp_inactivity_timeout (µs; 0: none), normally the

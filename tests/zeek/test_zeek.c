@@ -76,7 +76,7 @@ static void attempt_timer_splits(void **state)
 	struct tcpfsm_conn_record done, rec;
 	(void)state;
 
-	zeek_init(&z, C);
+	zeek_init(&z);
 	assert_int_equal(feed(&z, C, TH_SYN, 1000, 0, 0, 0, &done), 0);
 	assert_int_equal(feed(&z, C, TH_SYN, 1000, 0, 0, 3 * SEC, &done), 0);
 	assert_int_equal(feed(&z, C, TH_SYN, 1000, 0, 0, 9 * SEC, &done), 1);
@@ -98,7 +98,7 @@ static void unlogged_counts(void **state)
 	struct tcpfsm_conn_record rec;
 	(void)state;
 
-	zeek_init(&z, C);
+	zeek_init(&z);
 	feed(&z, C, TH_SYN, 1000, 0, 0, 0, NULL);
 	assert_int_equal(feed(&z, C, TH_SYN, 1000, 0, 0, 6 * SEC, NULL), 1);
 	zeek_record(&z, &rec);
@@ -113,7 +113,7 @@ static void close_delay(void **state)
 	struct tcpfsm_conn_record done, rec;
 	(void)state;
 
-	zeek_init(&z, C);
+	zeek_init(&z);
 	handshake(&z, 0);
 	feed(&z, C, TH_FIN | TH_ACK, 1001, 5001, 0, 10000, &done);
 	feed(&z, S, TH_FIN | TH_ACK, 5001, 1002, 0, 20000, &done);
@@ -139,7 +139,7 @@ static void reset_delay(void **state)
 	struct tcpfsm_conn_record done;
 	(void)state;
 
-	zeek_init(&z, C);
+	zeek_init(&z);
 	handshake(&z, 0);
 	feed(&z, S, TH_RST, 5001, 0, 0, SEC, &done);
 	assert_int_equal(feed(&z, C, TH_ACK, 1001, 5001, 0, 3 * SEC, &done),
@@ -158,7 +158,7 @@ static void inactivity(void **state)
 	struct tcpfsm_conn_record done;
 	(void)state;
 
-	zeek_init(&z, C);
+	zeek_init(&z);
 	handshake(&z, 0);
 	assert_int_equal(feed(&z, C, TH_ACK, 1001, 5001, 0, 299 * SEC, &done),
 			 0);
@@ -175,7 +175,7 @@ static void reuse(void **state)
 	struct tcpfsm_conn_record done;
 	(void)state;
 
-	zeek_init(&z, C);
+	zeek_init(&z);
 	handshake(&z, 0);
 	assert_int_equal(feed(&z, C, TH_SYN, 1000, 0, 0, 5000, &done), 0);
 	assert_int_equal(feed(&z, C, TH_SYN, 90000, 0, 0, 6000, &done), 1);
@@ -216,7 +216,7 @@ static void history_limit(void **state)
 	struct tcpfsm_conn_record rec;
 	(void)state;
 
-	zeek_init(&z, C);
+	zeek_init(&z);
 	handshake(&z, 0);
 	/* 100 retransmissions each way: t at 1, 10 and 100. */
 	feed(&z, C, TH_ACK, 1001, 5001, 10, SEC, NULL);
@@ -247,7 +247,7 @@ static void history_letters(void **state)
 	struct tcpfsm_conn_record rec;
 	(void)state;
 
-	zeek_init(&z, C);
+	zeek_init(&z);
 	handshake(&z, 0);
 	feed(&z, C, TH_SYN | TH_FIN, 1001, 0, 0, SEC, NULL);
 	feed(&z, S, TH_SYN | TH_FIN, 5001, 0, 0, SEC, NULL);
@@ -258,7 +258,7 @@ static void history_letters(void **state)
 	zeek_record(&z, &rec);
 	assert_string_equal(rec.history, "QAWaiI");
 
-	zeek_init(&z, S);
+	zeek_init(&z);
 	feed(&z, S, TH_SYN | TH_ACK, 5000, 1001, 0, 0, NULL);
 	feed(&z, C, TH_ACK, 1001, 5001, 0, 1000, NULL);
 	feed(&z, C, TH_ACK, 1001, 5001, 10, 2000, NULL);
@@ -277,7 +277,7 @@ static void sizes_wrap(void **state)
 	uint32_t seq = 5001;
 	(void)state;
 
-	zeek_init(&z, C);
+	zeek_init(&z);
 	handshake(&z, 0);
 	/* 5 GiB from the server in 1 MiB steps (a sparse capture). */
 	for (int i = 0; i < 5 * 1024; i++) {
@@ -315,7 +315,7 @@ static void checksums(void **state)
 	struct tcpfsm_conn_record rec;
 	(void)state;
 
-	zeek_init(&z, C);
+	zeek_init(&z);
 	/* Only packets Zeek ignores: no record at all. */
 	feed_sum(&z, C, TH_SYN, 1000, 0, 0, 0, CSUM_BAD, CSUM_OK, 0);
 	assert_int_equal(zeek_record(&z, &rec), 0);
@@ -342,7 +342,7 @@ static void content_gaps(void **state)
 	struct tcpfsm_conn_record rec;
 	(void)state;
 
-	zeek_init(&z, C);
+	zeek_init(&z);
 	handshake(&z, 0);
 	feed(&z, C, TH_ACK, 1001, 5001, 100, SEC, NULL);
 	/* 100 bytes from the client missed, then 100 seen beyond them. */
@@ -359,12 +359,12 @@ static void content_gaps(void **state)
 
 	/* Ten gaps make the letter again; before the handshake ends, none
 	 * counts (a partial connection's acks are not trusted). */
-	zeek_init(&z, C);
+	zeek_init(&z);
 	feed(&z, C, TH_ACK, 1001, 5001, 10, 0, NULL);
 	feed(&z, S, TH_ACK, 5001, 2001, 0, 1, NULL);
 	zeek_record(&z, &rec);
 	assert_int_equal(rec.missed_bytes, 0);
-	zeek_init(&z, C);
+	zeek_init(&z);
 	handshake(&z, 0);
 	for (uint32_t i = 0; i < 10; i++)
 		feed(&z, S, TH_ACK, 5001, 1001 + 100 * (i + 1), 0, SEC + i,
