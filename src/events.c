@@ -188,7 +188,8 @@ void report_end(struct tcpfsm *t, struct flow *f, int64_t ts,
 	stall_end(t, f, ts, (int)reason);
 	if (t->fn) {
 		struct tcpfsm_conn_record rec;
-		int has_record = zeek_record(&f->zeek, &rec);
+		const struct zeek_conn *z = zeek_of(t, f);
+		int has_record = z && zeek_record(z, &rec);
 		struct tcpfsm_event ev = {.type = TCPFSM_EV_END,
 					  .ts = ts,
 					  .end_reason = reason,
@@ -334,9 +335,9 @@ void report_lone_rst(struct tcpfsm *t, const struct segment *seg, int64_t ts)
 	struct tcpfsm_conn c = {
 		.id = t->next_id++, .first_ts = ts, .last_ts = ts};
 
-	if (!t->fn)
+	if (!t->fn || !t->zeek)
 		return;
-	zeek_init(&z, TCPFSM_CLIENT);
+	zeek_init(&z);
 	zeek_packet(&z, TCPFSM_CLIENT, seg, ts, 0, NULL);
 	if (!zeek_record(&z, &rec))
 		return; /* a packet Zeek ignores */
