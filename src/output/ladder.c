@@ -38,6 +38,7 @@ struct lpkt {
 	uint32_t seq, ack, len;
 	uint16_t win;
 	uint8_t flags, from_client;
+	uint8_t lost; /* lost beyond the sensor, on its receiver's side */
 };
 
 struct levent {
@@ -178,6 +179,66 @@ static void on_packet(void *user, size_t span, const struct pcap_pkthdr *hdr,
 		.flags = seg->flags,
 		.from_client = (uint8_t)from_client,
 	};
+}
+
+/* --- where packets went missing --------------------------------------- */
+
+/* The sequence space a segment takes: its data, and one for a SYN or FIN. */
+static uint32_t seg_end(const struct lpkt *k)
+{
+	return k->seq + k->len + !!(k->flags & TH_SYN) + !!(k->flags & TH_FIN);
+}
+
+/* Whether k (from the other side) acknowledges s. */
+static int acknowledges(const struct lpkt *k, const struct lpkt *s)
+{
+	return (k->flags & TH_ACK) && (int32_t)(k->ack - seg_end(s)) >= 0;
+}
+
+/*
+ * A segment its sender sends again was not answered where the sender
+ * could see it. Every packet passed the sensor, so the loss is on one
+ * side of it, and which side the packets between the two copies tell:
+ * if the receiver acknowledged the first copy, its acknowledgement went
+ * missing between the sensor and the sender (the SYN/ACK that a client
+ * resending its SYN never got); if not, the first copy went missing
+ * between the sensor and its receiver (or the receiver's answer did, on
+ * the same side). A receiver advertising a zero window drops what does
+ * not fit without loss: its probes are not counted.
+ */
+static void find_losses(struct lconn *c)
+{
+	for (size_t i = 0; i < c->n_pkt; i++) {
+		struct lpkt *s = &c->pkt[i];
+		size_t j;
+
+		if (!s->len && !(s->flags & (TH_SYN | TH_FIN)))
+			continue;
+		for (j = i + 1; j < c->n_pkt; j++) {
+			const struct lpkt *t = &c->pkt[j];
+			if (t->from_client == s->from_client &&
+			    t->seq == s->seq && t->len == s->len &&
+			    (t->flags & (TH_SYN | TH_FIN)) ==
+				    (s->flags & (TH_SYN | TH_FIN)))
+				break;
+		}
+		if (j == c->n_pkt)
+			continue; /* not sent again */
+		int answered = 0, closed_window = 0;
+		for (size_t k = i + 1; k < j; k++) {
+			struct lpkt *a = &c->pkt[k];
+			if (a->from_client == s->from_client)
+				continue;
+			if (!a->win && !(a->flags & TH_RST))
+				closed_window = 1;
+			if (acknowledges(a, s)) {
+				a->lost = 1; /* on the sender's side */
+				answered = 1;
+			}
+		}
+		if (!answered && !closed_window)
+			s->lost = 1;
+	}
 }
 
 /* --- drawing ---------------------------------------------------------- */
@@ -337,6 +398,16 @@ static void arrow(struct pen *p, const struct lpkt *k)
 		line[0] = '<';
 	}
 	memcpy(line + at, text, n);
+	if (k->lost) {
+		/* past the sensor it goes no further than half-way to its
+		 * receiver: an X where it went missing, nothing after */
+		int x = k->from_client ? HALF + HALF / 2 : HALF / 2;
+		line[x] = 'X';
+		if (k->from_client)
+			memset(line + x + 1, ' ', (size_t)(w - x - 1));
+		else
+			memset(line, ' ', (size_t)x);
+	}
 	line[w] = '\0';
 	ob_putc(p->ob, '|');
 	color(p, k->from_client ? TO_SERVER : TO_CLIENT);
@@ -444,6 +515,13 @@ static void header(struct pen *p, const struct lconn *c)
 	ob_clock(ob, p->t0);
 	ob_puts(ob, " UTC; sequence numbers relative to each side's "
 		    "ISN\n");
+	for (size_t k = 0; k < c->n_pkt; k++)
+		if (c->pkt[k].lost) {
+			ob_puts(ob,
+				"  X: lost on that side of the sensor (what "
+				"was sent again shows it)\n");
+			break;
+		}
 	spaces(ob, TIME_W + 2);
 	ob_pad(ob, "client", STATE_W);
 	ob_puts(ob, " |");
@@ -466,6 +544,7 @@ static void draw_conn(struct output *o, struct lconn *c)
 	size_t i = 0, j = 0;
 
 	qsort(c->ev, c->n_ev, sizeof *c->ev, by_time);
+	find_losses(c);
 	/* Each side's ISN: its first SYN's sequence; with no SYN (picked
 	 * up mid-stream), the first sequence it sent. */
 	for (int pass = 0; pass < 2; pass++)

@@ -22,6 +22,10 @@ LADDERS = [
     ("zero-window.txt", "kernel/stall_zero_window_v4/capture.pcap",
      ["--conn", "1"]),
     ("refused.txt", "kernel/refused/capture.pcap", ["--conn", "1"]),
+    # the SYN/ACK lost between the sensor and the client: its arrows stop
+    # on the client's side, beside the alerts that say so
+    ("synack-lost.txt", "kernel/synack_lost_after_sensor/capture.pcap",
+     ["--conn", "1"]),
 ]
 # (expected tcpdump text, capture, arguments besides -w)
 WRITES = [
