@@ -90,6 +90,28 @@ void ep_leave(struct tcpfsm *t, struct flow *f, int side, int state)
 /* Applies the changes fsm produced: each endpoint that moved leaves the
  * queue of the state it was in before the packet and enters its new one;
  * then the events, in order, each showing the connection after the packet. */
+/* Does the sensor miss packets, by Zeek's capture-loss estimate: at least
+ * 1 % of acknowledgements covering data it never saw (and a few of them,
+ * not one chance gap)? Then a FIN it did not see may have passed all the
+ * same. */
+static int sensor_lossy(const struct tcpfsm *t)
+{
+	return t->stats.gaps >= 3 && t->stats.gaps * 100 >= t->stats.acks;
+}
+
+/* Is endpoint side of f shown stuck in state by what the sensor saw
+ * (alert_has_evidence()), and not by a FIN the sensor may have missed? An
+ * alert that rests on a FIN not seen (CLOSE_WAIT, FIN_WAIT_2) says nothing
+ * on a lossy sensor. */
+static int alert_grounded(const struct tcpfsm *t, const struct flow *f,
+			  int side, int state)
+{
+	if ((state == TCPFSM_CLOSE_WAIT || state == TCPFSM_FIN_WAIT_2) &&
+	    sensor_lossy(t))
+		return 0;
+	return alert_has_evidence(f, side, state);
+}
+
 static void raise_alert_in(struct tcpfsm *t, struct flow *f, int side,
 			   int state, int64_t ts);
 
@@ -106,8 +128,7 @@ static int held_alert_due(const struct tcpfsm *t, const struct flow *f,
 	int64_t after = t->sq.alert_after[ch->from];
 	return (f->ep[ch->side].flags & EP_ALERT_HELD) && after &&
 	       ts - since >= after && ch->input >= RCV_SYN &&
-	       ch->input <= RCV_RST &&
-	       alert_has_evidence(f, ch->side, ch->from);
+	       ch->input <= RCV_RST && alert_grounded(t, f, ch->side, ch->from);
 }
 
 void commit(struct tcpfsm *t, struct flow *f, int64_t ts,
@@ -219,6 +240,13 @@ static void raise_alert_in(struct tcpfsm *t, struct flow *f, int side,
 	t->stats.alerts++;
 	t->stats.alerts_by_state[state]++;
 	alert_diagnose(f, side, state, t->diagnosis, sizeof t->diagnosis);
+	if (sensor_lossy(t)) {
+		size_t n = strlen(t->diagnosis);
+		snprintf(t->diagnosis + n, sizeof t->diagnosis - n,
+			 " (this capture misses packets: %.1f %% of the "
+			 "acknowledgements seen covered data it never saw)",
+			 100.0 * (double)t->stats.gaps / (double)t->stats.acks);
+	}
 	struct tcpfsm_event ev = {.type = TCPFSM_EV_ALERT,
 				  .ts = ts,
 				  .endpoint = side,
@@ -241,7 +269,7 @@ void alert_came_due(struct tcpfsm *t, struct flow *f, int side, int64_t ts)
 {
 	struct endpoint *e = &f->ep[side];
 
-	if (e->pending || !alert_has_evidence(f, side, e->state)) {
+	if (e->pending || !alert_grounded(t, f, side, e->state)) {
 		/* An acknowledgement went its way, or nothing on the wire
 		 * shows it stuck yet: if it falls quiet, it got what it waited
 		 * for and was never stuck; if it retransmits, alert then. */
@@ -260,7 +288,7 @@ void alert_release_held(struct tcpfsm *t, struct flow *f, int side,
 {
 	struct endpoint *s = &f->ep[side];
 	if ((s->flags & EP_ALERT_HELD) && (!s->pending || retransmitted) &&
-	    alert_has_evidence(f, side, s->state))
+	    alert_grounded(t, f, side, s->state))
 		raise_alert(t, f, side, ts);
 }
 

@@ -287,6 +287,28 @@ static void test_sensor_loss_raises_none(void **state)
 	sim_close(&s);
 }
 
+/* A sensor that misses packets (here three of another connection's data
+ * segments, acknowledged by its client) cannot tell a CLOSE_WAIT leak from
+ * a FIN it missed: no such alert, though this connection lost nothing. */
+static void test_lossy_sensor_no_close_wait_alert(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	s.cport = 40001;
+	sim_handshake(&s);
+	for (uint32_t i = 1; i <= 3; i++)
+		send_at(&s, i * 10 * MS, C2S, F_ACK, 1001, 5001 + i * 100, 0);
+	assert_int_equal(tcpfsm_stats(s.t)->gaps, 3);
+	s.cport = 40000;
+	sim_handshake(&s);
+	send_at(&s, 1 * SEC, S2C, F_FIN | F_ACK, 5001, 1001, 0);
+	send_at(&s, 1 * SEC + MS, C2S, F_ACK, 1001, 5002, 0);
+	sim_advance(&s, 100 * SEC);
+	assert_int_equal(s.nalerts, 0);
+	sim_close(&s);
+}
+
 static void test_flood_folds_into_one_aggregate(void **state)
 {
 	(void)state;
@@ -492,6 +514,7 @@ int main(void)
 		cmocka_unit_test(test_normal_traffic_raises_none),
 		cmocka_unit_test(test_one_sided_blames_no_hidden_direction),
 		cmocka_unit_test(test_sensor_loss_raises_none),
+		cmocka_unit_test(test_lossy_sensor_no_close_wait_alert),
 		cmocka_unit_test(test_flood_folds_into_one_aggregate),
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_folding_groups_all_busy_then_reused),
