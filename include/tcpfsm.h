@@ -336,6 +336,9 @@ struct tcpfsm_stats {
 	 * FIN or SYN/ACK seen after its acknowledgement): reordered by the
 	 * capture, not lost and not retransmitted. */
 	uint64_t reordered;
+	/* Connections ended with one direction never seen (an asymmetric
+	 * route past the sensor): their other side was inferred. */
+	uint64_t one_sided;
 	struct tcpfsm_addr offload_host;
 	/* Not the tracker's own: left zero by it, for the capturing program to
 	 * fill from libpcap before reporting (pcap_stats(3)). */

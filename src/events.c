@@ -207,6 +207,8 @@ void report_end(struct tcpfsm *t, struct flow *f, int64_t ts,
 			resolve(t, f, s, f->ep[s].state, -1, f->ep[s].since,
 				ts);
 	stall_end(t, f, ts, (int)reason);
+	if (!(f->ep[0].flags & EP_SEEN) || !(f->ep[1].flags & EP_SEEN))
+		t->stats.one_sided++;
 	if (t->fn) {
 		struct tcpfsm_conn_record rec;
 		const struct zeek_conn *z = zeek_of(t, f);

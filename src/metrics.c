@@ -74,6 +74,8 @@ static void write_all(FILE *fp, const struct tcpfsm_stats *st)
 		  "Segments with a bad checksum, taken as lost."),
 		C("reordered_total", reordered,
 		  "Segments seen after one that depends on them."),
+		C("one_sided_total", one_sided,
+		  "Connections ended with one direction never seen."),
 		C("offloaded_checksums_total", offloaded_checksums,
 		  "Segments whose checksum the capturing host left to its "
 		  "NIC."),

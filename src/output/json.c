@@ -264,6 +264,7 @@ void json_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts)
 	kv_uint(ob, "bad_checksums", st->bad_checksums);
 	kv_uint(ob, "offloaded_checksums", st->offloaded_checksums);
 	kv_uint(ob, "reordered", st->reordered);
+	kv_uint(ob, "one_sided", st->one_sided);
 	if (st->offload_host.family)
 		kv_addr(ob, "offload_host", &st->offload_host);
 	/* Endpoints by side and state, tracked at the time of the event. */

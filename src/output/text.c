@@ -349,6 +349,16 @@ void text_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts)
 		ob_uint(ob, st->bad_checksums);
 		ob_puts(ob, " with bad checksums (taken as lost)");
 	}
+	if (st->reordered) {
+		ob_puts(ob, ", ");
+		ob_uint(ob, st->reordered);
+		ob_puts(ob, " reordered by the capture");
+	}
+	if (st->one_sided) {
+		ob_puts(ob, ", ");
+		ob_uint(ob, st->one_sided);
+		ob_puts(ob, " connections seen one way only");
+	}
 	if (st->offloaded_checksums) {
 		char host[TCPFSM_ADDRSTRLEN];
 		tcpfsm_addr_format(&st->offload_host, host);
