@@ -734,6 +734,12 @@ int main(int argc, char **argv)
 		status = 1;
 		goto out_outputs;
 	}
+	/* Zeek's conn view only when something shows its records: end lines,
+	 * conn events, conn.log rows, the ladder's end, the closing summary. */
+	p->cfg.tracker.conn_records = p->want_summary || p->ladder;
+	for (size_t i = 0; i < p->n_out; i++)
+		if (p->out[i].events & EVENTS_CONN)
+			p->cfg.tracker.conn_records = 1;
 	p->t = tcpfsm_new(&p->cfg.tracker, on_event, p);
 	if (!p->t) {
 		report(p, "out of memory");
