@@ -5,23 +5,29 @@
  *  - what a segment's sender did is certain: a SYN puts it in SYN_SENT, a FIN
  *    takes it out of ESTABLISHED, its acknowledgement number says exactly
  *    which SYN and FIN it has received;
- *  - what the receiver got is assumed when the segment passes, and corrected
- *    when a retransmission proves otherwise (a client resending its SYN after
- *    a SYN/ACK went by never got that SYN/ACK);
  *  - a receiver that must answer at once (a SYN is answered by a SYN/ACK, a
  *    SYN/ACK by an ACK, a FIN by its ACK within the delayed-ACK bound) is
  *    not assumed to have received: its answer says so when it passes, a
  *    moment later, and waiting that moment beats taking a state back. No
- *    answer means no delivery, unless the sender then falls quiet past its
- *    retransmission timeout: the segment arrived and the sensor missed the
- *    answer (expect_answer());
+ *    answer means no delivery, unless no copy that would show it missing
+ *    comes when due (the receiver's own SYN, the sender's FIN): then the
+ *    segment arrived and the sensor missed the answer (expect_answer(), the
+ *    QUIET_* inputs);
  *  - a receiver that need not answer (the final ACK of the handshake, the
  *    ACK of a FIN, a RST) is assumed to have received when the segment
- *    passes, until its own retransmission proves otherwise;
- *  - once a loss toward an endpoint is proven, it is "in doubt": nothing more
- *    is assumed delivered to it until its own acknowledgements say so. A
- *    lossy path would otherwise make the belief flap with every retransmitted
- *    copy.
+ *    passes, and corrected when its own retransmission proves otherwise (a
+ *    retransmission that crossed the segment proves nothing);
+ *  - once a loss toward an endpoint is proven (a correction, or a SYN/ACK
+ *    or FIN sent again to it unacknowledged), it is "in doubt": nothing more
+ *    is assumed delivered to it, nor inferred from silence, until its own
+ *    acknowledgements say so. A lossy path would otherwise make the belief
+ *    flap with every retransmitted copy;
+ *  - the sensor is imperfect too: an acknowledgement of more than it saw is
+ *    a content gap (its own loss), one byte more than all it saw of a peer
+ *    is that peer's FIN gone by unseen, a segment seen after its own
+ *    acknowledgement was reordered, a segment with a bad checksum was
+ *    dropped by its receiver, and a peer never seen (a one-sided capture)
+ *    shows its SYN/ACK and FIN in this side's acknowledgements.
  *
  * Identical on the wire for a while, and read the way that is right more
  * often:
