@@ -186,10 +186,10 @@ static int pcapw_start(struct program *p)
 	const char *file = p->cfg.capture.file;
 	int conn = p->cli.shown.conn || p->cli.conn_by_addr;
 	struct output_filter only = p->cli.shown;
-	char err[PCAP_ERRBUF_SIZE + 256];
 	struct stat st;
 
 	if (p->pring) {
+		char err[PCAP_ERRBUF_SIZE + 256];
 		if (pring_start(p->pring, p->cli.write_file, err, sizeof err) <
 		    0) {
 			report(p, "%s", err);

@@ -158,7 +158,9 @@ int replay_file(const char *path, const char *filter,
 		}
 	}
 	HASH_ITER(hh, index, e, tmp)
-	HASH_DEL(index, e);
+	{
+		HASH_DEL(index, e);
+	}
 	free(entries);
 	free(next);
 	if (rc == PCAP_ERROR)

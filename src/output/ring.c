@@ -204,10 +204,9 @@ static void *tee_main(void *arg)
 	struct pring *r = arg;
 	char buf[65536];
 	int to_ring = 1;
-	ssize_t n;
 
 	for (;;) {
-		n = read(r->src, buf, sizeof buf);
+		ssize_t n = read(r->src, buf, sizeof buf);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
