@@ -160,6 +160,10 @@ struct tcpfsm_conn_record {
 	uint64_t orig_bytes, resp_bytes; /* payload, from sequence numbers */
 	uint64_t orig_ip_bytes, resp_ip_bytes; /* IP-level, headers included */
 	uint64_t missed_bytes;		       /* gaps in the sequence space */
+	/* The tunnel (IP-in-IP, GRE, VXLAN, Geneve, Teredo, AYIYA) the
+	 * connection came through, as an identity the same for every
+	 * connection in it: conn.log's tunnel_parents. 0: none. */
+	uint64_t tunnel;
 	unsigned unlogged; /* earlier Zeek records on this flow that were
 			      folded into the flow rather than logged */
 };

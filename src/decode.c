@@ -115,8 +115,39 @@ struct ctx {
 	uint8_t tunnels;     /* entered so far */
 	uint8_t kind;	     /* the innermost one's */
 	uint8_t ip_csum;     /* the worst IPv4 header checksum so far */
+	uint32_t tunnel_id;  /* the innermost one's (struct segment) */
 	struct tunnels *tun; /* the caller's, or NULL */
 };
+
+/* A tunnel's identity as Zeek names its parent connection: a UDP tunnel is
+ * the UDP connection (addresses and ports), an IP tunnel (IP-in-IP, GRE)
+ * the pair of addresses. Either direction gives the same one; never 0. */
+static uint32_t tunnel_id(const uint8_t *addr, size_t alen, uint8_t proto,
+			  uint16_t sport, uint16_t dport)
+{
+	const uint8_t *a = addr, *b = addr + alen;
+	uint16_t pa = sport, pb = dport;
+	int swap = memcmp(a, b, alen);
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	if (swap > 0 || (swap == 0 && pa > pb)) {
+		a = addr + alen;
+		b = addr;
+		pa = dport;
+		pb = sport;
+	}
+	if (proto != 17)
+		pa = pb = 0;
+	uint8_t ports[5] = {(uint8_t)(pa >> 8), (uint8_t)pa, (uint8_t)(pb >> 8),
+			    (uint8_t)pb, proto == 17};
+	for (size_t i = 0; i < alen; i++)
+		h = (h ^ a[i]) * 16777619u;
+	for (size_t i = 0; i < alen; i++)
+		h = (h ^ b[i]) * 16777619u;
+	for (size_t i = 0; i < sizeof ports; i++)
+		h = (h ^ ports[i]) * 16777619u;
+	return h ? h : 1;
+}
 
 /* ------------------------------------------------------------ checksums */
 
@@ -351,6 +382,8 @@ static int tunnel_enter(struct ctx *c, const struct ipinfo *ip, uint8_t kind,
 	}
 	c->tunnels++;
 	c->kind = kind;
+	c->tunnel_id = tunnel_id(ip->addr, ip->family == 4 ? 4 : 16, proto,
+				 sport, dport);
 	return 0;
 }
 
@@ -661,6 +694,7 @@ static int decode_transport(struct ctx *c, const struct ipinfo *ip,
 	seg->ip_csum = c->ip_csum;
 	seg->tunnels = c->tunnels;
 	seg->tunnel_kind = c->kind;
+	seg->tunnel_id = c->tunnel_id;
 	/* Only a segment captured whole, with lengths that were not left
 	 * for offload to fill, can be checked. */
 	if ((c->flags & DECODE_NO_CHECKSUMS) || !ip->csum_ok ||
@@ -793,6 +827,7 @@ static void ctx_init(struct ctx *c, unsigned flags, struct tunnels *tun)
 	c->flags = flags;
 	c->tunnels = 0;
 	c->kind = TUNNEL_NONE;
+	c->tunnel_id = 0;
 	/* No IPv4 header yet, none bad: ok, unless nothing is verified. */
 	c->ip_csum = (flags & DECODE_NO_CHECKSUMS) ? CSUM_UNKNOWN : CSUM_OK;
 	c->tun = tun;

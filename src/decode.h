@@ -125,6 +125,9 @@ struct segment {
 	/* The payload was not all captured (a snap length): its bytes are
 	 * unknown to a reader of the stream (Zeek's content gaps). */
 	uint8_t payload_cut;
+	/* The innermost tunnel's identity, the same in both directions (the
+	 * Zeek view's tunnel_parents); 0: none. */
+	uint32_t tunnel_id;
 };
 
 /*

@@ -24,6 +24,10 @@
  *
  * A payload cut by the snap length is no delivery: a gap once acknowledged.
  *
+ * A connection that came through a tunnel names it (tunnel_parents) by the
+ * decoder's identity of the innermost tunnel: Zeek's parent is the tunnel's
+ * UDP connection, or for IP-in-IP and GRE the pair of outer addresses.
+ *
  * What is left out, and why:
  * - Zeek's application analyzers can flip a connection (DNS, NTP, ...) or
  *   log 'X'; none of them run here.
@@ -812,6 +816,12 @@ int zeek_packet(struct zeek_conn *z, int side, const struct segment *seg,
 
 	int e = zeek_side(z, side);
 
+	/* Zeek's tunnel_parents: the connection's tunnel, named when its first
+	 * packet came through one (or, by tunnel_changed, a later one). Only
+	 * the first is kept. */
+	if (seg->tunnel_id && !z->tunnel)
+		z->tunnel = seg->tunnel_id;
+
 	/* A bad TCP checksum: the connection exists (and reuse was judged),
 	 * but TCPAnalyzer::ValidateChecksum stops the segment there. Zeek
 	 * takes a checksum the NIC would have filled in as bad too. */
@@ -995,6 +1005,7 @@ int zeek_record(const struct zeek_conn *z, struct tcpfsm_conn_record *rec)
 	rec->resp_bytes = endpoint_size(r, o);
 	rec->unlogged = z->unlogged;
 	rec->missed_bytes = z->missed;
+	rec->tunnel = z->tunnel;
 	const char *cs = zeek_conn_state(st(o), st(r), rec->orig_bytes,
 					 rec->resp_bytes, rec->history);
 	memcpy(rec->conn_state, cs, strnlen(cs, sizeof rec->conn_state - 1));

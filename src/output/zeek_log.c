@@ -1,7 +1,9 @@
 /*
  * zeek_log.c - connection records as Zeek's conn.log: tab-separated values
  * under Zeek's header lines, its columns in its order, "-" for what is
- * unset, and a #close line at the end.
+ * unset, and a #close line at the end. tunnel_parents holds the uid of the
+ * tunnel a connection came through (a uid of tcpfsm's, as Zeek's are its
+ * own), or "-".
  *
  * Only TCPFSM_EV_END events make rows; the first event of any kind opens
  * the log. The #open and #close times are the capture's own (the time of the
@@ -244,7 +246,23 @@ void zeek_log_event(struct output *o, const struct tcpfsm_event *ev)
 	ob_uint(ob, r->resp_pkts);
 	col(ob);
 	ob_uint(ob, r->resp_ip_bytes);
-	ob_puts(ob, "\t-\n");
+	col(ob);
+	if (r->tunnel) {
+		/* The tunnel's own uid, as Zeek writes its parent's: from the
+		 * tunnel's identity alone, so that every connection in it
+		 * names the same one. */
+		char parent[ZEEK_UIDLEN];
+		char *p = parent;
+		uint64_t h = mix(mix(0, 0x74756e6e656cULL), r->tunnel);
+		*p++ = 'C';
+		p += base62(p, h);
+		p += base62(p, mix(h, 6) & 0xffffffffu);
+		*p = '\0';
+		ob_puts(ob, parent);
+	} else {
+		ob_putc(ob, '-');
+	}
+	ob_putc(ob, '\n');
 }
 
 void zeek_log_close(struct output *out, size_t n, int64_t ts)

@@ -66,10 +66,12 @@ class Conn:
     """One TCP connection: the client's and the server's next sequence
     numbers are tracked so that scenarios read like the wire."""
 
-    def __init__(self, cap, client, server, cisn=1000, sisn=5000):
+    def __init__(self, cap, client, server, cisn=1000, sisn=5000,
+                 wrap=None):
         self.cap = cap
         self.c, self.s = client, server
         self.seq = {"c": cisn, "s": sisn}
+        self.wrap = wrap  # frame, who ("c" or "s") -> the packet sent
 
     def _ends(self, who):
         (a, ap), (b, bp) = (self.c, self.s) if who == "c" else (self.s, self.c)
@@ -82,7 +84,8 @@ class Conn:
             seq = self.seq[who]
         if ack is None:
             ack = self.seq[other] if flags & ACK else 0
-        self.cap.add(t, frame(a, b, ap, bp, flags, seq, ack, plen, win))
+        f = frame(a, b, ap, bp, flags, seq, ack, plen, win)
+        self.cap.add(t, self.wrap(f, who) if self.wrap else f)
         adv = plen + (1 if flags & SYN else 0) + (1 if flags & FIN else 0)
         if not flags & RST:
             self.seq[who] = max(self.seq[who], seq + adv)
@@ -345,8 +348,105 @@ def midstream():
     return cap
 
 
+def outer_ip4(src, dst, proto, payload):
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 0, 0x4000,
+                    64, proto, 0, ip4(src), ip4(dst))
+    return h[:10] + struct.pack("!H", csum(h)) + h[12:] + payload
+
+
+def eth(etype, payload):
+    return b"\x02\0\0\0\0\x04" + b"\x02\0\0\0\0\x03" + \
+        struct.pack("!H", etype) + payload
+
+
+def vxlan(a, b, aport, vni):
+    """Frames sent through VXLAN between hosts a (UDP port aport) and b
+    (4789), the client's side at a."""
+    def wrap(f, who):
+        src, dst = (a, b) if who == "c" else (b, a)
+        sport, dport = (aport, 4789) if who == "c" else (4789, aport)
+        inner = struct.pack("!BxxxI", 0x08, vni << 8) + f
+        udp = struct.pack("!HHHH", sport, dport, 8 + len(inner), 0) + inner
+        return eth(0x0800, outer_ip4(src, dst, 17, udp))
+    return wrap
+
+
+def ipip(a, b):
+    """Frames sent through IP-in-IP between hosts a and b."""
+    def wrap(f, who):
+        src, dst = (a, b) if who == "c" else (b, a)
+        return eth(0x0800, outer_ip4(src, dst, 4, f[14:]))
+    return wrap
+
+
+def bad_sums(bad):
+    """Frames whose checksum is spoilt where bad(who, n) says: "tcp" (the
+    TCP checksum), "ip" (the IPv4 header's) or None; n counts the frames."""
+    count = [0]
+
+    def wrap(f, who):
+        count[0] += 1
+        what = bad(who, count[0])
+        f = bytearray(f)
+        if what == "tcp":
+            f[14 + 20 + 16] ^= 0xFF
+        elif what == "ip":
+            f[14 + 10] ^= 0xFF
+        return bytes(f)
+    return wrap
+
+
+def tunnels():
+    """Connections inside tunnels: conn.log names the inner connection, and
+    its tunnel in tunnel_parents (one parent for the connections of one
+    tunnel, in both directions)."""
+    cap = Capture()
+    t = T0 + 5000
+    for i, port in enumerate((45001, 45002)):
+        k = Conn(cap, (C, port), (S, 80),
+                 wrap=vxlan("192.0.2.1", "192.0.2.2", 50000, 42))
+        k.close(k.handshake(t + i))
+    t += 10
+    k = Conn(cap, (C, 45003), (S, 80), wrap=ipip("192.0.2.5", "192.0.2.6"))
+    k.send(k.handshake(t), "c", PSH | ACK, 20)
+    k.close(t + 1)
+    return cap
+
+
+def checksums():
+    """Bad checksums, as Zeek meets them without -C: a bad TCP checksum is
+    a C (client) or c (server) and nothing else; a bad IPv4 header checksum
+    is as though the packet never came."""
+    cap = Capture()
+    t = T0 + 6000
+    # The server's SYN/ACK first bad, then sent again.
+    k = Conn(cap, (C, 46001), (S, 80),
+             wrap=bad_sums(lambda who, n: "tcp" if n == 2 else None))
+    k.send(t, "c", SYN)
+    k.send(t + 0.001, "s", SYN | ACK)
+    k.send(t + 0.002, "s", SYN | ACK, seq=5000)
+    k.send(t + 0.003, "c", ACK)
+    k.close(t + 0.004)
+    t += 10
+    # Every client packet carries a bad TCP checksum: Zeek's connection
+    # holds only a C, and the server's SYN/ACK, its originator being
+    # inactive, starts another (IsReuse), flipped.
+    k = Conn(cap, (C, 46002), (S, 80),
+             wrap=bad_sums(lambda who, n: "tcp" if who == "c" else None))
+    k.handshake(t)
+    for i in range(8):
+        k.send(t + 0.01 + i * 0.001, "c", PSH | ACK, 10)
+    t += 10
+    # A SYN with a bad IPv4 header checksum: no connection at all.
+    k = Conn(cap, (C, 46003), (S, 80),
+             wrap=bad_sums(lambda who, n: "ip"))
+    k.send(t, "c", SYN)
+    return cap
+
+
 SCENARIOS = {"states": states, "letters": letters, "flips": flips,
-             "reuse": reuse, "midstream": midstream}
+             "reuse": reuse, "midstream": midstream, "tunnels": tunnels,
+             "checksums": checksums}
 
 
 def main():
