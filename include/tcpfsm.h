@@ -178,6 +178,9 @@ struct tcpfsm_event {
 	const char *cause; /* static text, e.g. "sent SYN", "received FIN" */
 	/* TCPFSM_EV_END */
 	enum tcpfsm_end_reason end_reason;
+	/* NULL when the tracker builds no conn records (conn_records 0), or
+	 * when Zeek would have ignored every packet of the connection (bad
+	 * IPv4 header checksums). */
 	const struct tcpfsm_conn_record *record;
 	/* TCPFSM_EV_ALERT and TCPFSM_EV_RESOLVED: endpoint, and */
 	const char *alert;	 /* kind, e.g. "syn_sent_stuck" */
