@@ -10,6 +10,11 @@
  * SYN_SENT, SYN_ACK_SENT, PARTIAL, ESTABLISHED, CLOSED, RESET) mean "what this
  * side was seen to send", not what its host believes.
  *
+ * The view is an observer of the tracker, not part of its flows: the
+ * tracker keeps one struct zeek_conn per flow of its pool, beside the pool,
+ * only when conn records were asked for (tcpfsm_options.conn_records), and
+ * shows it each segment and asks it for the record at the end.
+ *
  * Zeek also ends records on its own clock (5 s after a close or a reset, 5 s
  * after an unanswered SYN, 1 or 5 minutes of inactivity) and starts a new one
  * when a SYN reuses a 4-tuple. The view notices when Zeek would have ended its
