@@ -1,8 +1,9 @@
 /*
  * reader.h - reading a capture file ahead, on a second thread.
  *
- * Offline, libpcap's reading and the decoding of headers are about a third
- * of tcpfsm's work, and they need nothing from the tracker. A reader thread
+ * Offline, libpcap's reading and the decoding of headers are a good share
+ * of tcpfsm's work (bench/README.md), and they need nothing from the
+ * tracker. A reader thread
  * does them on another core and hands over batches of decoded packets
  * (tcpfsm_batch_add(): the library's own decoding, as the tracker's options
  * ask), in capture order: one lock round trip per batch, none per packet.

@@ -274,9 +274,9 @@ static struct flow **sorted_flows(const struct tcpfsm *t, size_t *n)
 		return NULL;
 	/* uthash keeps insertion order, and ids are handed out as flows are
 	 * inserted: the list is normally sorted already. Following it is one
-	 * cache miss after another, each waiting for the last (62 ms for the
-	 * 620k flows left at the end of mix-10M); but flows are mostly taken
-	 * from the pool in order too, so the flow some way on in the pool is
+	 * cache miss after another, each waiting for the last (bench/README.md
+	 * has the figures); but flows are mostly taken from the pool in order
+	 * too, so the flow some way on in the pool is
 	 * most likely as far on in the list, and is fetched while the list
 	 * gets there. Where it is not (a slot recycled), a fetch is wasted. */
 	int sorted = 1;
