@@ -130,6 +130,13 @@ static void prefetch_neighbours(const struct tcpfsm *t, uint32_t hash,
 	const struct flow *f = flow_peek(&t->ft, hash);
 	if (f && may_move(f, flags))
 		tq_prefetch_neighbours(&t->ft, f);
+	/* The conn.log observer keeps its record of the flow apart from it
+	 * (zeek.h): every packet reads it too. */
+	if (f && t->zeek) {
+		const char *z = (const char *)zeek_of(t, f);
+		for (size_t off = 0; off < sizeof *t->zeek; off += 64)
+			__builtin_prefetch(z + off);
+	}
 }
 
 static uint32_t hash_for(const struct tcpfsm *t, const struct batch_packet *p)
