@@ -47,8 +47,7 @@ int replay_same_endpoint(const struct tcpfsm_addr *a,
 	       memcmp(a->ip, b->ip, a->family == 4 ? 4 : 16) == 0;
 }
 
-/* Endpoints are compared whole (memcmp): zero what a family leaves. */
-static struct tcpfsm_addr clean(const struct tcpfsm_addr *a)
+struct tcpfsm_addr replay_clean_endpoint(const struct tcpfsm_addr *a)
 {
 	struct tcpfsm_addr c;
 
@@ -114,8 +113,8 @@ int replay_file(const char *path, const char *filter,
 	}
 	/* Chained backwards from the last, so each chain runs in order. */
 	for (size_t i = n; i-- > 0;) {
-		struct tcpfsm_addr c = clean(&spans[i].client),
-				   s = clean(&spans[i].server);
+		struct tcpfsm_addr c = replay_clean_endpoint(&spans[i].client),
+				   s = replay_clean_endpoint(&spans[i].server);
 		struct tuple key = tuple_of(&c, &s);
 		HASH_FIND(hh, index, &key, sizeof key, e);
 		next[i] = (size_t)-1;

@@ -36,6 +36,10 @@ int replay_file(const char *path, const char *filter,
 		void (*opened)(void *user, pcap_t *p), replay_fn fn, void *user,
 		char *err, size_t errlen);
 
+/* a with the bytes its family does not use zeroed, so that endpoints
+ * can be compared and hashed whole. */
+struct tcpfsm_addr replay_clean_endpoint(const struct tcpfsm_addr *a);
+
 /* 1 if a (ip and port) is the same endpoint as b. */
 int replay_same_endpoint(const struct tcpfsm_addr *a,
 			 const struct tcpfsm_addr *b);

@@ -87,22 +87,12 @@ struct pring {
 	char err[PCAP_ERRBUF_SIZE + 128];
 };
 
-static struct tcpfsm_addr clean(const struct tcpfsm_addr *a)
-{
-	struct tcpfsm_addr c;
-
-	memset(&c, 0, sizeof c);
-	c.family = a->family;
-	c.port = a->port;
-	memcpy(c.ip, a->ip, a->family == 4 ? 4 : 16);
-	return c;
-}
-
 static struct tuple tuple_of(const struct tcpfsm_addr *a,
 			     const struct tcpfsm_addr *b)
 {
 	struct tuple t;
-	struct tcpfsm_addr x = clean(a), y = clean(b);
+	struct tcpfsm_addr x = replay_clean_endpoint(a),
+			   y = replay_clean_endpoint(b);
 	int swap = memcmp(&x, &y, sizeof x) > 0;
 
 	memset(&t, 0, sizeof t);
