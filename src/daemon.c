@@ -255,15 +255,8 @@ int daemon_check_paths(const struct daemon_path *paths, size_t n,
 int daemon_drop_privileges(const char *user, const char *group, int allow_root,
 			   char *err, size_t errlen)
 {
-	if (!user) {
-		if (geteuid() == 0 && !allow_root) {
-			snprintf(err, errlen,
-				 "refusing to run as root: set daemon.user "
-				 "(or daemon.allow_root: true)");
-			return -1;
-		}
-		return 0;
-	}
+	if (!user) /* nobody to become: only the refusal to stay root */
+		return daemon_check_user(NULL, group, allow_root, err, errlen);
 	struct passwd *pw = getpwnam(user);
 	if (!pw) {
 		snprintf(err, errlen, "unknown user '%s'", user);

@@ -83,6 +83,21 @@ struct ladder *ladder_new(uint64_t id, const struct tcpfsm_addr *addr, int port)
 	return l;
 }
 
+/* Makes room for one more element in *arr (n used of *cap, each size
+ * bytes), doubling from first: 0, or -1 when out of memory. */
+static int grow(void **arr, size_t *cap, size_t n, size_t first, size_t size)
+{
+	if (n < *cap)
+		return 0;
+	size_t want = *cap ? 2 * *cap : first;
+	void *more = realloc(*arr, want * size);
+	if (!more)
+		return -1;
+	*arr = more;
+	*cap = want;
+	return 0;
+}
+
 static int same_host(const struct tcpfsm_addr *a, const struct tcpfsm_addr *b,
 		     int port)
 {
@@ -127,15 +142,10 @@ void ladder_event(struct ladder *l, const struct tcpfsm_event *ev)
 		return;
 	lc->span.last_ts = c->last_ts;
 	lc->flags = c->flags;
-	if (lc->n_ev == lc->cap_ev) {
-		size_t cap = lc->cap_ev ? 2 * lc->cap_ev : 32;
-		struct levent *more = realloc(lc->ev, cap * sizeof *more);
-		if (!more) {
-			l->failed = 1;
-			return;
-		}
-		lc->ev = more;
-		lc->cap_ev = cap;
+	if (grow((void **)&lc->ev, &lc->cap_ev, lc->n_ev, 32, sizeof *lc->ev) <
+	    0) {
+		l->failed = 1;
+		return;
 	}
 	struct levent *e = &lc->ev[lc->n_ev++];
 	memset(e, 0, sizeof *e);
@@ -160,15 +170,10 @@ static void on_packet(void *user, size_t span, const struct pcap_pkthdr *hdr,
 	struct lconn *lc = &l->conns[span];
 
 	(void)pkt;
-	if (lc->n_pkt == lc->cap_pkt) {
-		size_t cap = lc->cap_pkt ? 2 * lc->cap_pkt : 64;
-		struct lpkt *more = realloc(lc->pkt, cap * sizeof *more);
-		if (!more) {
-			l->failed = 1;
-			return;
-		}
-		lc->pkt = more;
-		lc->cap_pkt = cap;
+	if (grow((void **)&lc->pkt, &lc->cap_pkt, lc->n_pkt, 64,
+		 sizeof *lc->pkt) < 0) {
+		l->failed = 1;
+		return;
 	}
 	lc->pkt[lc->n_pkt++] = (struct lpkt){
 		.ts = (int64_t)hdr->ts.tv_sec * 1000000 + hdr->ts.tv_usec,
