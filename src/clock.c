@@ -4,13 +4,14 @@
  * Time is the packets' time (or what tcpfsm_advance() says): it only moves
  * forward, and before a packet is tracked every timer due by its timestamp
  * fires, in deadline order, so that events come out as the hosts lived them.
- * Four sources of deadlines compete, and run_timers() takes the earliest:
+ * These sources of deadlines compete, and run_timers() takes the earliest:
  *
  *   - the per-state queues (timers.h): host timeouts and alert thresholds;
  *   - the head of the idle order (idle.c);
  *   - the oldest open alert-folding window (alerts.c);
  *   - the quiet heap: endpoints in doubt, waiting to fall quiet past their
- *     next retransmission (fsm.c's pending promotions);
+ *     next retransmission (fsm.c's pending promotions), and the ring where
+ *     those waits are staged first (wait_for_quiet());
  *   - the stall heap (stall.c): stalls of established connections whose
  *     alert or host give-up comes due with no packet.
  *
@@ -72,20 +73,55 @@ static void fire_alert(struct tcpfsm *t, uint32_t ref, int state, int64_t ts)
 	alert_came_due(t, ref_flow(&t->ft, ref), (int)(ref % 2), ts);
 }
 
-/* Endpoint side of f waits for its next retransmission until deadline. */
+/* Endpoint side of f waits for its next retransmission until deadline.
+ *
+ * Most waits are called off within moments: the answer they wait for
+ * passes a round trip or a delayed ACK later. A wait whose deadline is at
+ * least QUIET_STAGE away is therefore first staged in arrival order, and
+ * enters the deadline heap only if it is still armed QUIET_STAGE later; the
+ * rest are dropped from the front of the ring without ever being sorted. */
+#define QUIET_STAGE 500000 /* µs: past the longest delayed ACK (500 ms) */
+/* Staged waits leave together, on ticks of this many µs (a power of two):
+ * one timer a tick, not one a wait. */
+#define STAGE_TICK 65536
+
+static int still_waiting(struct tcpfsm *t, struct heap_entry h)
+{
+	const struct flow *f = ref_flow(&t->ft, h.ref);
+	const struct endpoint *e = &f->ep[h.ref % 2];
+
+	return f->in_use && e->pending && e->ticket == h.ticket;
+}
+
 void wait_for_quiet(struct tcpfsm *t, struct flow *f, int side,
 		    int64_t deadline)
 {
 	struct endpoint *e = &f->ep[side];
 	struct heap_entry h = {deadline, ep_ref(&t->ft, f, side),
 			       ++t->next_ticket};
+	int64_t stage_until = (t->now + QUIET_STAGE) | (STAGE_TICK - 1);
+	int rc = deadline >= stage_until
+			 ? fifo_push(&t->staged, (struct fifo_entry){stage_until, h})
+			 : heap_push(&t->pending, h);
 
-	if (heap_push(&t->pending, h) < 0) {
+	if (rc < 0) {
 		e->pending = 0; /* no room: no inference from silence */
 		return;
 	}
 	e->ticket = h.ticket;
-	note_deadline(t, deadline);
+	note_deadline(t, deadline < stage_until ? deadline : stage_until);
+}
+
+/* The staged waits whose time has come by now: into the heap, or dropped
+ * when called off. */
+static void unstage(struct tcpfsm *t, int64_t now)
+{
+	while (t->staged.n && fifo_front(&t->staged)->at <= now) {
+		struct heap_entry h = fifo_front(&t->staged)->e;
+		fifo_pop(&t->staged);
+		if (still_waiting(t, h) && heap_push(&t->pending, h) < 0)
+			ref_ep(&t->ft, h.ref)->pending = 0;
+	}
 }
 
 /* No retransmission came by the deadline: the acknowledgement got through. */
@@ -93,12 +129,11 @@ static void fire_quiet(struct tcpfsm *t, struct heap_entry h, int64_t at)
 {
 	struct flow *f = ref_flow(&t->ft, h.ref);
 	int side = (int)(h.ref % 2);
-	struct endpoint *e = &f->ep[side];
 
-	if (!f->in_use || !e->pending || e->ticket != h.ticket)
+	if (!still_waiting(t, h))
 		return; /* overtaken: it retransmitted, moved on, or is gone */
 	struct fsm_result res = {0};
-	fsm_apply(f->ep, side, e->pending, at, &res);
+	fsm_apply(f->ep, side, f->ep[side].pending, at, &res);
 	commit(t, f, at, &res);
 }
 
@@ -117,14 +152,17 @@ void run_timers(struct tcpfsm *t, int64_t now)
 					   ? heap_top(&t->pending)->deadline
 					   : INT64_MAX;
 		int64_t stall_at = stall_deadline(t);
+		int64_t stage_at = t->staged.n ? fifo_front(&t->staged)->at
+					       : INT64_MAX;
 
-		int64_t best = due_at < idle_at ? due_at : idle_at;
-		if (fold_at < best)
-			best = fold_at;
-		if (quiet_at < best)
-			best = quiet_at;
-		if (stall_at < best)
-			best = stall_at;
+		int64_t others = due_at < idle_at ? due_at : idle_at;
+		if (fold_at < others)
+			others = fold_at;
+		if (stall_at < others)
+			others = stall_at;
+		if (stage_at < others)
+			others = stage_at;
+		int64_t best = quiet_at < others ? quiet_at : others;
 		t->next_deadline = best;
 		if (best > now)
 			break;
@@ -135,9 +173,25 @@ void run_timers(struct tcpfsm *t, int64_t now)
 		 * events never go back in time. */
 		t->floor = at;
 		if (best == quiet_at) {
-			struct heap_entry h = *heap_top(&t->pending);
-			heap_pop(&t->pending);
-			fire_quiet(t, h, at);
+			/* Waits fall due in runs: fire them in a row while
+			 * no other timer comes first (a timer set meanwhile
+			 * lowers next_deadline below others). */
+			t->next_deadline = others;
+			for (;;) {
+				struct heap_entry h = *heap_top(&t->pending);
+				heap_pop(&t->pending);
+				fire_quiet(t, h, at);
+				if (!t->pending.n)
+					break;
+				int64_t next = heap_top(&t->pending)->deadline;
+				if (next > now || next >= t->next_deadline)
+					break;
+				at = next < t->floor ? t->floor : next;
+				t->floor = at;
+			}
+			t->next_deadline = t->floor; /* every source again */
+		} else if (best == stage_at) {
+			unstage(t, now);
 		} else if (best == stall_at) {
 			stall_fire(t, at);
 		} else if (best == fold_at) {

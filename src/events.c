@@ -66,6 +66,15 @@ static void resolve(struct tcpfsm *t, struct flow *f, int side, int state,
 	emit(t, f, &ev);
 }
 
+/* The host timeout and alert of e's state, counted from e->since. */
+static void note_state_deadlines(struct tcpfsm *t, const struct endpoint *e)
+{
+	if (t->sq.timeout[e->state])
+		note_deadline(t, e->since + t->sq.timeout[e->state]);
+	if (t->sq.alert_after[e->state])
+		note_deadline(t, e->since + t->sq.alert_after[e->state]);
+}
+
 /* Endpoint side of f enters state at time ts. */
 void ep_enter(struct tcpfsm *t, struct flow *f, int side, int64_t ts)
 {
@@ -75,10 +84,7 @@ void ep_enter(struct tcpfsm *t, struct flow *f, int side, int64_t ts)
 	e->flags &= (uint16_t)~EP_ALERT_HELD;
 	sq_enter(&t->sq, &t->ft, ep_ref(&t->ft, f, side), e->state);
 	t->stats.state[side][e->state]++;
-	if (t->sq.timeout[e->state])
-		note_deadline(t, ts + t->sq.timeout[e->state]);
-	if (t->sq.alert_after[e->state])
-		note_deadline(t, ts + t->sq.alert_after[e->state]);
+	note_state_deadlines(t, e);
 }
 
 void ep_leave(struct tcpfsm *t, struct flow *f, int side, int state)
@@ -171,8 +177,10 @@ void commit(struct tcpfsm *t, struct flow *f, int64_t ts,
 						      : (uint32_t)(held / 1000);
 		/* Its queue keeps entry order: at worst a later entrant's
 		 * timer goes first, and this one's follows it. */
-		if (restored[s])
+		if (restored[s]) {
 			e->since = back;
+			note_state_deadlines(t, e); /* earlier than entry's */
+		}
 	}
 	for (int i = 0; i < res->n; i++) {
 		const struct fsm_change *ch = &res->change[i];
@@ -271,6 +279,8 @@ void alert_came_due(struct tcpfsm *t, struct flow *f, int side, int64_t ts)
 {
 	struct endpoint *e = &f->ep[side];
 
+	if (e->flags & EP_ALERTED)
+		return; /* raised already, by a correction that restored since */
 	if (e->pending || !alert_grounded(t, f, side, e->state)) {
 		/* An acknowledgement went its way, or nothing on the wire
 		 * shows it stuck yet: if it falls quiet, it got what it waited

@@ -269,3 +269,41 @@ void heap_pop(struct heap *h)
 	if (h->n)
 		h->v[i] = last;
 }
+
+void fifo_init(struct fifo *q, size_t max)
+{
+	q->v = NULL;
+	q->head = q->n = q->cap = 0;
+	q->max = max;
+}
+
+void fifo_destroy(struct fifo *q)
+{
+	free(q->v);
+	fifo_init(q, q->max);
+}
+
+int fifo_push(struct fifo *q, struct fifo_entry e)
+{
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 64;
+		if (cap > q->max)
+			cap = q->max;
+		if (cap <= q->n)
+			return -1;
+		struct fifo_entry *v = malloc(cap * sizeof *v);
+		if (!v)
+			return -1;
+		/* Unwrapped into the new array, oldest first. */
+		for (size_t i = 0; i < q->n; i++)
+			v[i] = q->v[(q->head + i) % q->cap];
+		free(q->v);
+		q->v = v;
+		q->cap = cap;
+		q->head = 0;
+	}
+	size_t tail = q->head + q->n;
+	q->v[tail >= q->cap ? tail - q->cap : tail] = e;
+	q->n++;
+	return 0;
+}

@@ -158,4 +158,39 @@ static inline void heap_clear(struct heap *h)
 	h->n = 0;
 }
 
+/*
+ * Heap entries waiting, in the order they came, for their time to enter a
+ * heap (`at`, which only grows from one entry to the next): a ring, so that
+ * adding and dropping one costs a store, not a walk of the heap. Most never
+ * enter it (clock.c).
+ */
+struct fifo_entry {
+	int64_t at;
+	struct heap_entry e;
+};
+
+struct fifo {
+	struct fifo_entry *v;
+	size_t head, n, cap, max; /* max: the bound on entries (memory) */
+};
+
+void fifo_init(struct fifo *q, size_t max);
+void fifo_destroy(struct fifo *q);
+/* Returns 0, or -1 when full (the entry is dropped). */
+int fifo_push(struct fifo *q, struct fifo_entry e);
+/* The oldest entry; only valid when q->n > 0. */
+static inline const struct fifo_entry *fifo_front(const struct fifo *q)
+{
+	return &q->v[q->head];
+}
+static inline void fifo_pop(struct fifo *q)
+{
+	q->head = q->head + 1 == q->cap ? 0 : q->head + 1;
+	q->n--;
+}
+static inline void fifo_clear(struct fifo *q)
+{
+	q->head = q->n = 0;
+}
+
 #endif

@@ -41,6 +41,7 @@ struct tcpfsm *tcpfsm_new(const struct tcpfsm_options *opts, tcpfsm_event_fn fn,
 	alert_folding_init(t->folding, t->opt.aggregate_window,
 			   t->opt.alert_rate);
 	heap_init(&t->pending, 2 * (size_t)t->opt.max_connections);
+	fifo_init(&t->staged, 2 * (size_t)t->opt.max_connections);
 	heap_init(&t->stalls, 2 * (size_t)t->opt.max_connections);
 	sq_init(&t->sq);
 	set_timeouts(t);
@@ -58,6 +59,7 @@ void tcpfsm_free(struct tcpfsm *t)
 	flow_table_destroy(&t->ft);
 	free(t->zeek);
 	heap_destroy(&t->pending);
+	fifo_destroy(&t->staged);
 	heap_destroy(&t->stalls);
 	listeners_destroy(&t->listeners);
 	alert_folding_destroy(t->folding);
@@ -348,6 +350,7 @@ void tcpfsm_finish(struct tcpfsm *t)
 	sq_clear(&t->sq);
 	list_init(&t->lru);
 	heap_clear(&t->pending);
+	fifo_clear(&t->staged);
 	heap_clear(&t->stalls);
 	t->stats.active = 0;
 	memset(t->stats.state, 0, sizeof t->stats.state);

@@ -41,6 +41,7 @@ struct tcpfsm {
 	struct list lru;	/* flows, least recently seen first */
 	struct alert_folding *folding;
 	struct heap pending; /* endpoints in doubt waiting to fall quiet */
+	struct fifo staged;  /* the same waits, their first moments (clock.c) */
 	struct heap stalls;  /* stall.c's deadlines: alerts, give-ups */
 	struct listeners listeners;
 	/* The conn.log view (zeek.c), an observer: one per flow of the pool,
