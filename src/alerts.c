@@ -30,9 +30,12 @@ int alert_has_evidence(const struct flow *f, int side, int state)
 	const struct endpoint *e = &f->ep[side], *p = &f->ep[!side];
 
 	switch (state) {
+	/* Its last copy must be later than the last segment sent its way
+	 * (seen, or shown sent by its sender's silence, fsm.c): a copy sent
+	 * before an answer that may have reached it proves nothing now. */
 	case TCPFSM_SYN_SENT:
 	case TCPFSM_SYN_RECEIVED:
-		return e->syn_retx > 0;
+		return e->syn_retx > 0 && e->tx_ts >= e->assumed_ts;
 	case TCPFSM_FIN_WAIT_1:
 		/* Unless the peer's FIN may have gone by unseen (its direction
 		 * is not seen, or the sensor missed some of it): then it may

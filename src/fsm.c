@@ -24,7 +24,8 @@
  *    flap with every retransmitted copy;
  *  - the sensor is imperfect too: an acknowledgement of more than it saw is
  *    a content gap (its own loss), one byte more than all it saw of a peer
- *    is that peer's FIN gone by unseen, a segment seen after its own
+ *    is that peer's FIN gone by unseen (and so is a peer's own empty
+ *    segment starting one past all it sent), a segment seen after its own
  *    acknowledgement was reordered, a segment with a bad checksum was
  *    dropped by its receiver, and a peer never seen (a one-sided capture)
  *    shows its SYN/ACK and FIN in this side's acknowledgements.
@@ -330,6 +331,12 @@ void fsm_apply(struct endpoint ep[2], int side, enum fsm_input in, int64_t now,
 	/* Silence showed it received: it is receiving again. */
 	if (in >= QUIET_ACK_OF_SYN && in <= QUIET_FIN)
 		e->flags &= (uint16_t)~EP_DOUBT;
+	/* Silence showed it received a SYN or SYN/ACK, which it answers at
+	 * once: its answer, unseen, went toward its peer about now. The
+	 * peer's copies sent before then no longer show it waiting; only
+	 * one sent after does (alerts.c). */
+	if (in == QUIET_SYN || in == QUIET_SYNACK)
+		ep[!side].assumed_ts = now;
 	if (res->n < FSM_MAX_CHANGES)
 		res->change[res->n++] = (struct fsm_change){
 			(uint8_t)side,	  e->state,    cell->to,
@@ -535,14 +542,25 @@ static int rst_acceptable(const struct endpoint *s, const struct endpoint *r,
 }
 
 static void handle_syn(struct endpoint ep[2], int from,
-		       const struct segment *seg, int64_t now,
-		       struct fsm_result *res)
+		       const struct segment *seg, int first_sight,
+		       int64_t now, struct fsm_result *res)
 {
 	struct endpoint *s = &ep[from], *r = &ep[!from];
 	int synack = (seg->flags & TH_ACK) != 0;
 	int same = (s->flags & EP_SENT_SYN) && seg->seq == s->isn;
 	enum fsm_input in;
 
+	/* The first segment seen of its sender, the SYN/ACK its peer's ACK
+	 * already showed: the capture reordered them (or missed its first
+	 * copy). It is the late sight of what was inferred, not a copy sent
+	 * again, and proves no loss. (A SYN seen after its SYN/ACK is read
+	 * as sent again: the SYN/ACK was taken as delivered while the SYN's
+	 * direction was unseen, and the client goes back to SYN_SENT until
+	 * its answer shows.) */
+	if (same && synack && first_sight) {
+		res->reordered = 1;
+		same = 0;
+	}
 	if (synack)
 		in = same && (s->flags & EP_SENT_SYNACK) ? SND_SYNACK_RETX
 							 : SND_SYNACK;
@@ -714,6 +732,16 @@ static void track_sequence(struct endpoint *s, struct endpoint *r,
 		       ((seg->flags & TH_SYN) ? 1 : 0) +
 		       ((seg->flags & TH_FIN) ? 1 : 0);
 
+	/* A segment with nothing in it, one sequence number past all its
+	 * sender was seen to send: that number went by unseen, its FIN most
+	 * likely (the mirror of handle_ack()'s rule). The sensor misses
+	 * packets of this direction, and a FIN among them. (Larger jumps are
+	 * data lost on either side of the sensor: stall.c tells which.) */
+	if ((s->flags & (EP_SEEN | EP_ACKED_PEER_SYN | EP_SENT_FIN)) ==
+		    (EP_SEEN | EP_ACKED_PEER_SYN) &&
+	    end == s->snd_nxt + 1 && seg->payload_len == 0 &&
+	    !(seg->flags & (TH_SYN | TH_FIN)))
+		s->flags |= EP_GAP;
 	if (!(s->flags & EP_SEEN) || seq_lt(s->snd_nxt, end))
 		s->snd_nxt = end;
 	if (seg->flags & TH_ACK) {
@@ -768,9 +796,10 @@ void fsm_segment(struct endpoint ep[2], int from, const struct segment *seg,
 	 * the most its peer was seen to send. */
 	uint32_t prev_ack = (s->flags & EP_SENT_ACK) ? s->ack : seg->ack;
 	uint32_t r_nxt = r->snd_nxt;
+	int first_sight = !(s->flags & EP_SEEN);
 	track_sequence(s, r, seg, res);
 	if (seg->flags & TH_SYN) {
-		handle_syn(ep, from, seg, now, res);
+		handle_syn(ep, from, seg, first_sight, now, res);
 		return;
 	}
 	if (seg->flags & TH_ACK)

@@ -287,6 +287,74 @@ static void test_sensor_loss_raises_none(void **state)
 	sim_close(&s);
 }
 
+/* Crossing SYNs whose answers the sensor missed: the server, silent past
+ * its own SYN's retransmission, got the client's SYN and answered it
+ * unseen. The client's SYN resent before that answer left proves nothing
+ * about it after: its alert waits for a copy sent since. */
+static void test_unseen_answer_holds_syn_sent(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	send_at(&s, 0, C2S, F_SYN, 1000, 0, 0);
+	send_at(&s, 30 * MS, S2C, F_SYN, 5000, 0, 0);
+	send_at(&s, 1030 * MS, C2S, F_SYN, 1000, 0, 0);
+	sim_advance(&s, 3500 * MS);
+	assert_int_equal(sim_state(&s, TCPFSM_SERVER), TCPFSM_SYN_RECEIVED);
+	assert_int_equal(s.nalerts, 0);
+	/* A copy after it: the client never got the answer. */
+	send_at(&s, 3600 * MS, C2S, F_SYN, 1000, 0, 0);
+	expect_alert(&s, "syn_sent_stuck", TCPFSM_CLIENT, "SYN", NULL);
+	sim_close(&s);
+}
+
+/* The capture swapped the SYN/ACK and the ACK that answers it: the first
+ * SYN/ACK seen is the one the ACK showed, not a copy sent again. */
+static void test_synack_after_its_ack_raises_none(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	send_at(&s, 0, C2S, F_SYN, 1000, 0, 0);
+	send_at(&s, 1 * MS, C2S, F_ACK, 1001, 5001, 0);
+	send_at(&s, 1 * MS + 30, S2C, F_SYN | F_ACK, 5000, 1001, 0);
+	sim_advance(&s, 10 * SEC);
+	assert_int_equal(sim_state(&s, TCPFSM_SERVER), TCPFSM_ESTABLISHED);
+	assert_int_equal(s.nalerts, 0);
+	assert_int_equal(tcpfsm_stats(s.t)->reordered, 1);
+	sim_close(&s);
+}
+
+/* The sensor missed the client's FIN, the server's ACK of it and the
+ * server's FIN: the client's next segment starts one past all its data
+ * (its FIN went by), and the server resends its FIN, acknowledging the
+ * client's. Whether the server got the client's FIN before sending its
+ * own (LAST_ACK) or not (FIN_WAIT_1) is in what the sensor missed: no
+ * alert. */
+static void test_unseen_fin_of_peer_raises_none(void **state)
+{
+	(void)state;
+	struct tcpfsm_options o;
+	tcpfsm_options_default(&o);
+	o.alert_after[TCPFSM_FIN_WAIT_1] = 2 * SEC;
+	o.alert_after[TCPFSM_CLOSING] = 1 * SEC;
+	o.alert_after[TCPFSM_LAST_ACK] = 2 * SEC;
+	struct sim s;
+	sim_open(&s, &o);
+	sim_handshake(&s);
+	send_at(&s, 10 * MS, C2S, F_ACK | F_PSH, 1001, 5001, 11);
+	send_at(&s, 11 * MS, S2C, F_ACK, 5001, 1012, 0);
+	send_at(&s, 2700 * MS, C2S, F_ACK, 1013, 5002, 0);
+	int64_t at = 2900 * MS, rto = 200 * MS;
+	for (int i = 0; i < 6; i++, at += rto, rto *= 2) {
+		send_at(&s, at, S2C, F_FIN | F_ACK, 5001, 1013, 0);
+		send_at(&s, at + 20, C2S, F_ACK, 1013, 5002, 0);
+	}
+	sim_advance(&s, 30 * SEC);
+	assert_int_equal(s.nalerts, 0);
+	sim_close(&s);
+}
+
 /* A sensor that misses packets (here three of another connection's data
  * segments, acknowledged by its client) cannot tell a CLOSE_WAIT leak from
  * a FIN it missed: no such alert, though this connection lost nothing. */
@@ -515,6 +583,9 @@ int main(void)
 		cmocka_unit_test(test_one_sided_blames_no_hidden_direction),
 		cmocka_unit_test(test_sensor_loss_raises_none),
 		cmocka_unit_test(test_lossy_sensor_no_close_wait_alert),
+		cmocka_unit_test(test_unseen_answer_holds_syn_sent),
+		cmocka_unit_test(test_synack_after_its_ack_raises_none),
+		cmocka_unit_test(test_unseen_fin_of_peer_raises_none),
 		cmocka_unit_test(test_flood_folds_into_one_aggregate),
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_folding_groups_all_busy_then_reused),
