@@ -954,7 +954,7 @@ def stall_mtu_blackhole_before_sensor(ctx):
 
 
 @scenario
-def control_bulk_loss(ctx):
+def control_bulk_loss(ctx, total=1500000, timeout=20):
     """Control (no alert due): a bulk transfer of 1.5 MB client->server through
     1 % random loss after the sensor; fast retransmits and SACK recover, the
     transfer completes, the connection is closed normally.
@@ -964,7 +964,7 @@ def control_bulk_loss(ctx):
     _open(ctx)
     ctx.s.cmd("sink ac1")
     ctx.drop("loss1pct", "router:c2s", "tcp dport 80 numgen random mod 100 < 1")
-    ctx.c.cmd("sendn c1 1500000 65536 20", timeout=25)
+    ctx.c.cmd("sendn c1 %d 65536 %d" % (total, timeout), timeout=timeout + 5)
     ctx.s.cmd("bg ac1 0")
     ctx.sleep(1.5)
     ctx.undrop("loss1pct")
@@ -978,7 +978,7 @@ def control_bulk_loss(ctx):
 
 
 @scenario
-def control_slow_reader(ctx):
+def control_slow_reader(ctx, total=60000, drain=1.5):
     """Control (no alert due): a slow reader that catches up: the server
     application starts reading 1.5 s late, its small window closes meanwhile
     (zero window, probed by the client) and then opens; the transfer of 60 kB
@@ -992,9 +992,9 @@ def control_slow_reader(ctx):
     _open(ctx, listen=False)
     ctx.sleep(0.5)
     ctx.s.cmd("sink ac1 1.5")
-    ctx.c.cmd("pump c1 60000 1000")
+    ctx.c.cmd("pump c1 %d 1000" % total)
     ctx.c.cmd("bg c1 10")
-    ctx.sleep(1.5)
+    ctx.sleep(drain)
     ctx.c.cmd("close c1")
     ctx.sleep(1.0)
     ctx.s.cmd("close ac1")
@@ -1063,6 +1063,26 @@ def control_half_close_data(ctx):
                      ("client", "TIME_WAIT"), ("server", "CLOSED")):
         ctx.expect("c1", host, st)
     ctx.expect_alert(None, None, None, None)
+
+
+# The same stalls and controls behind a 40 ms delay on both sides of the
+# sensor (a 160 ms round trip): the retransmission timeouts start from the
+# measured round trip instead of the 200 ms floor, and every answer the
+# sensor waits for is 80 ms further away.
+for _base, _what, _kw in (
+        (stall_blackhole_after_sensor_v6, "", dict()),
+        (stall_blackhole_before_sensor, "", dict()),
+        (stall_acks_lost_after_sensor, "", dict()),
+        (stall_keepalive_unanswered, "", dict()),
+        (stall_mtu_blackhole, "", dict()),
+        (stall_mtu_blackhole_before_sensor, "", dict()),
+        (control_bulk_loss, "1 MB (the capture stays near the size of the base's)",
+         dict(total=1000000, timeout=30)),
+        (control_slow_reader, "20 kB, the client closes 6.5 s after its last write "
+         "(the small window refills once a round trip, about 4.5 kB/s)",
+         dict(total=20000, drain=6.5)),
+        (control_keepalive_answered, "", dict())):
+    variant(_base, "d40", D40, _what, **_kw)
 
 
 # --------------------------------------------------------------------------
