@@ -346,6 +346,13 @@ void fsm_apply(struct endpoint ep[2], int side, enum fsm_input in, int64_t now,
 	 * here (a FIN that reached a host which then sent its own). */
 	if (e->pending && !fsm_table[e->pending][e->state].cause)
 		e->pending = 0;
+	/* The silence that shows the FIN arrived is its sender's: it sent
+	 * no copy when one was due, so the ACK of it, unseen, reached it. */
+	if (in == QUIET_FIN)
+		fsm_apply(ep, !side, QUIET_ACK_OF_FIN, now, res);
+	/* (Not so for QUIET_SYNACK: that silence is the receiver's own, and
+	 * its ACK, unseen, may have been lost before the sensor: the server
+	 * stays in SYN_RECEIVED until a segment of the client's shows it.) */
 }
 
 /* Delivers an acknowledgement of r's SYN or FIN (assumption `in`). To an

@@ -1069,13 +1069,17 @@ static void test_host_timers(void **state)
 	handshake(&s);
 	STEP(&s, C2S, FIN, 1101, 5001, 0, "c:ESTABLISHED>FIN_WAIT_1");
 	STEP(&s, S2C, FIN, 5001, 1101, 0, "s:ESTABLISHED>FIN_WAIT_1");
-	/* Neither answers, and neither resends: each got the other's FIN
-	 * and the sensor missed both ACKs. */
-	ADVANCE(&s, s.now + 2 * SEC,
-		"s:FIN_WAIT_1>CLOSING c:FIN_WAIT_1>CLOSING");
+	/* The server acknowledges the client's FIN, then resends its own:
+	 * the client never got it, and the server waits in CLOSING. (Had
+	 * neither resent, each would have got the other's FIN and its ACK:
+	 * TIME_WAIT both.) */
+	STEP(&s, S2C, ACK, 5002, 1102, 0,
+	     "s:FIN_WAIT_1>CLOSING c:FIN_WAIT_1>FIN_WAIT_2");
 	t = s.now;
-	ADVANCE(&s, t + ht[TCPFSM_CLOSING],
-		"s:CLOSING>CLOSED c:CLOSING>CLOSED");
+	STEP(&s, S2C, FIN, 5001, 1102, 0, "");
+	ADVANCE(&s, t + ht[TCPFSM_FIN_WAIT_2], "c:FIN_WAIT_2>CLOSED");
+	ADVANCE(&s, t + ht[TCPFSM_CLOSING] - 1, "");
+	ADVANCE(&s, t + ht[TCPFSM_CLOSING], "s:CLOSING>CLOSED");
 	sim_close(&s);
 
 	/* TIME_WAIT ends after 2MSL = 60 s, and only by the timer. */
@@ -1087,11 +1091,27 @@ static void test_host_timers(void **state)
 	     "s:CLOSE_WAIT>LAST_ACK");
 	t = s.now;
 	assert_true(ht[TCPFSM_LAST_ACK] > 60 * SEC);
-	ADVANCE(&s, t + 30 * SEC, "c:FIN_WAIT_2>TIME_WAIT");
+	/* The server sends no FIN again: the client got it, and the server
+	 * the ACK of it. */
+	ADVANCE(&s, t + 30 * SEC, "c:FIN_WAIT_2>TIME_WAIT s:LAST_ACK>CLOSED");
+	/* TIME_WAIT, entered 1 s after t, lasts 60 s. */
 	ADVANCE(&s, t + 60 * SEC, "");
-	ADVANCE(&s, t + ht[TCPFSM_LAST_ACK],
-		"c:TIME_WAIT>CLOSED s:LAST_ACK>CLOSED");
-	ADVANCE(&s, t + ht[TCPFSM_LAST_ACK] + d.closed_linger, "end(closed)");
+	ADVANCE(&s, t + 61 * SEC, "c:TIME_WAIT>CLOSED");
+	ADVANCE(&s, t + 61 * SEC + d.closed_linger, "end(closed)");
+	sim_close(&s);
+
+	/* LAST_ACK gives up after its FIN retries: its FIN, resent, never
+	 * reached the client. */
+	sim_open(&s, NULL);
+	handshake(&s);
+	STEP(&s, C2S, FIN, 1101, 5001, 0, "c:ESTABLISHED>FIN_WAIT_1");
+	STEP(&s, S2C, FIN, 5001, 1102, 0,
+	     "s:ESTABLISHED>CLOSE_WAIT c:FIN_WAIT_1>FIN_WAIT_2 "
+	     "s:CLOSE_WAIT>LAST_ACK");
+	t = s.now;
+	STEP(&s, S2C, FIN, 5001, 1102, 0, "");
+	ADVANCE(&s, t + ht[TCPFSM_LAST_ACK] - 1, "c:FIN_WAIT_2>CLOSED");
+	ADVANCE(&s, t + ht[TCPFSM_LAST_ACK], "s:LAST_ACK>CLOSED");
 	sim_close(&s);
 
 	/* Timers disabled: states stay; an idle connection is forgotten
