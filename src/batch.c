@@ -130,8 +130,14 @@ static void prefetch_neighbours(const struct tcpfsm *t, uint32_t hash,
 	const struct flow *f = flow_peek(&t->ft, hash);
 	if (f && may_move(f, flags))
 		tq_prefetch_neighbours(&t->ft, f);
-	/* The conn.log observer keeps its record of the flow apart from it
-	 * (zeek.h): every packet reads it too. */
+}
+
+/* The flow's own lines, and the conn.log observer's record of it, which
+ * lies apart (zeek.h) and which every packet reads too: its address needs
+ * no line of the flow, so it goes with them. */
+static void prefetch_flow(const struct tcpfsm *t, uint32_t hash)
+{
+	const struct flow *f = flow_prefetch_flow(&t->ft, hash);
 	if (f && t->zeek) {
 		const char *z = (const char *)zeek_of(t, f);
 		for (size_t off = 0; off < sizeof *t->zeek; off += 64)
@@ -172,8 +178,7 @@ void tcpfsm_feed_batch(struct tcpfsm *t, const struct tcpfsm_batch *b)
 			flow_prefetch_head(&t->ft,
 					   ring[(i + AHEAD_HEAD) % RING]);
 		if (i + AHEAD_FLOW < n && !p[AHEAD_FLOW].rc)
-			flow_prefetch_flow(&t->ft,
-					   ring[(i + AHEAD_FLOW) % RING]);
+			prefetch_flow(t, ring[(i + AHEAD_FLOW) % RING]);
 		if (i + AHEAD_NEIGHBOURS < n && !p[AHEAD_NEIGHBOURS].rc)
 			prefetch_neighbours(
 				t, ring[(i + AHEAD_NEIGHBOURS) % RING],

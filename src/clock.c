@@ -143,9 +143,9 @@ void run_timers(struct tcpfsm *t, int64_t now)
 	while (t->next_deadline <= now) {
 		uint32_t ref = NIL;
 		int state = 0;
-		int64_t due_at;
-		enum sq_due due =
-			sq_next(&t->sq, &t->ft, &ref, &state, &due_at);
+		int64_t due_at, due_second;
+		enum sq_due due = sq_next(&t->sq, &t->ft, &ref, &state,
+					  &due_at, &due_second);
 		int64_t idle_at = idle_deadline(t);
 		int64_t fold_at = alert_folding_deadline(t->folding);
 		int64_t quiet_at = t->pending.n
@@ -155,13 +155,12 @@ void run_timers(struct tcpfsm *t, int64_t now)
 		int64_t stage_at = t->staged.n ? fifo_front(&t->staged)->at
 					       : INT64_MAX;
 
-		int64_t others = due_at < idle_at ? due_at : idle_at;
-		if (fold_at < others)
-			others = fold_at;
-		if (stall_at < others)
-			others = stall_at;
-		if (stage_at < others)
-			others = stage_at;
+		int64_t rest = idle_at < fold_at ? idle_at : fold_at;
+		if (stall_at < rest)
+			rest = stall_at;
+		if (stage_at < rest)
+			rest = stage_at;
+		int64_t others = due_at < rest ? due_at : rest;
 		int64_t best = quiet_at < others ? quiet_at : others;
 		t->next_deadline = best;
 		if (best > now)
@@ -203,8 +202,27 @@ void run_timers(struct tcpfsm *t, int64_t now)
 		} else if (best == idle_at) {
 			idle_expire_oldest(t, at);
 		} else if (due == SQ_TIMEOUT) {
-			tq_prefetch_next(&t->ft, ref);
-			fire_timeout(t, ref, at);
+			/* A state's host timers fall due in runs too (one
+			 * TIME_WAIT a closed connection): its queue's next
+			 * fires at once while nothing else comes first. */
+			int64_t limit = quiet_at < rest ? quiet_at : rest;
+			if (due_second < limit)
+				limit = due_second;
+			t->next_deadline = limit;
+			for (;;) {
+				tq_prefetch_next(&t->ft, ref);
+				fire_timeout(t, ref, at);
+				ref = t->sq.q[state].head;
+				if (ref == NIL)
+					break;
+				int64_t next = ref_ep(&t->ft, ref)->since +
+					       t->sq.timeout[state];
+				if (next > now || next >= t->next_deadline)
+					break;
+				at = next < t->floor ? t->floor : next;
+				t->floor = at;
+			}
+			t->next_deadline = t->floor; /* every source again */
 		} else {
 			fire_alert(t, ref, state, at);
 		}

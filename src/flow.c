@@ -231,15 +231,19 @@ static void prefetch_from(const struct flow *f, size_t from)
 		__builtin_prefetch((const char *)f + off);
 }
 
-void flow_prefetch_flow(const struct flow_table *ft, uint32_t hash)
+const struct flow *flow_prefetch_flow(const struct flow_table *ft,
+				     uint32_t hash)
 {
 	const struct flow *f = bucket_head(ft, hash);
 	if (!f)
-		return;
-	if (f->hh.hashv == hash)
+		return NULL;
+	if (f->hh.hashv == hash) {
 		prefetch_from(f, 64); /* the handle's line is in already */
-	else if ((f = chain_next(f)))
+		return f;
+	}
+	if ((f = chain_next(f)))
 		flow_prefetch(f);
+	return f;
 }
 
 const struct flow *flow_peek(const struct flow_table *ft, uint32_t hash)

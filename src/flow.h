@@ -170,7 +170,9 @@ struct flow *flow_lookup(struct flow_table *ft, const struct flow_key *key,
  */
 void flow_prefetch_bucket(const struct flow_table *ft, uint32_t hash);
 void flow_prefetch_head(const struct flow_table *ft, uint32_t hash);
-void flow_prefetch_flow(const struct flow_table *ft, uint32_t hash);
+/* Returns the flow it fetches (perhaps not the one sought), or NULL. */
+const struct flow *flow_prefetch_flow(const struct flow_table *ft,
+				     uint32_t hash);
 /* Fetches all of f into the cache: for a caller that knows which flow it
  * will read soon. */
 static inline void flow_prefetch(const struct flow *f)

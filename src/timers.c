@@ -173,25 +173,40 @@ void sq_leave(struct state_queues *sq, struct flow_table *ft, uint32_t ref,
 	tq_remove(&sq->q[state], ft, ref);
 }
 
+/* c, a candidate deadline, into the best two so far. */
+static int consider(int64_t c, int64_t *best, int64_t *second)
+{
+	if (c < *best) {
+		*second = *best;
+		*best = c;
+		return 1;
+	}
+	if (c < *second)
+		*second = c;
+	return 0;
+}
+
 enum sq_due sq_next(const struct state_queues *sq, const struct flow_table *ft,
-		    uint32_t *ref, int *state, int64_t *deadline)
+		    uint32_t *ref, int *state, int64_t *deadline,
+		    int64_t *second)
 {
 	enum sq_due due = SQ_NONE;
 	int64_t best = INT64_MAX;
 
+	*second = INT64_MAX;
 	for (int s = 0; s < TCPFSM_NSTATES; s++) {
 		uint32_t h = sq->q[s].head;
 		if (sq->timeout[s] && h != NIL &&
-		    ref_ep(ft, h)->since + sq->timeout[s] < best) {
-			best = ref_ep(ft, h)->since + sq->timeout[s];
+		    consider(ref_ep(ft, h)->since + sq->timeout[s], &best,
+			     second)) {
 			due = SQ_TIMEOUT;
 			*ref = h;
 			*state = s;
 		}
 		uint32_t c = sq->alert_cursor[s];
 		if (sq->alert_after[s] && c != NIL &&
-		    ref_ep(ft, c)->since + sq->alert_after[s] < best) {
-			best = ref_ep(ft, c)->since + sq->alert_after[s];
+		    consider(ref_ep(ft, c)->since + sq->alert_after[s], &best,
+			     second)) {
 			due = SQ_ALERT;
 			*ref = c;
 			*state = s;

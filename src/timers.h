@@ -116,10 +116,12 @@ void sq_leave(struct state_queues *sq, struct flow_table *ft, uint32_t ref,
 	      int state);
 
 /* The earliest pending timeout or alert: its kind, endpoint, state and
- * deadline. On a tie the host's timer goes first: an endpoint that leaves
- * the state at that instant was not stuck in it. */
+ * deadline, and the deadline of the next after it (second). On a tie the
+ * host's timer goes first: an endpoint that leaves the state at that
+ * instant was not stuck in it. */
 enum sq_due sq_next(const struct state_queues *sq, const struct flow_table *ft,
-		    uint32_t *ref, int *state, int64_t *deadline);
+		    uint32_t *ref, int *state, int64_t *deadline,
+		    int64_t *second);
 
 /* The alert at the cursor of state's queue was handled: move past it. */
 void sq_alert_done(struct state_queues *sq, const struct flow_table *ft,
