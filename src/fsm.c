@@ -40,7 +40,11 @@
  *    either. Read as delivered until the server resends its SYN/ACK, about a
  *    second later (it is lost far more rarely than it arrives);
  *  - a SYN/ACK lost before the sensor looks like a SYN lost after it: the
- *    server is read as CLOSED (no sign of it on the wire).
+ *    server is read as CLOSED (no sign of it on the wire);
+ *  - a FIN the sensor missed, shown only by its peer's ACK, sent after the
+ *    peer's own FIN arrived (LAST_ACK) or as it crossed it (CLOSING on
+ *    both): read as the answering close when the ACK comes a round trip
+ *    or more after the peer's FIN, as crossing sooner (handle_ack()).
  */
 #include "fsm.h"
 
@@ -658,10 +662,24 @@ static void handle_ack(struct endpoint ep[2], int from,
 	 * seen, past this side's last acknowledgement), on a segment with no
 	 * data (a one-byte segment of data is rare; a FIN ends most
 	 * connections). Sent after this side's FIN reached it, it
-	 * acknowledges that too. */
+	 * acknowledges that too.
+	 * Whether it was sent after this side's FIN reached it is not on the
+	 * wire either. Crossing FINs leave their hosts within a round trip
+	 * of each other: this ACK, coming a round trip or more after this
+	 * side's FIN passed, leaves time for the peer to have got that FIN
+	 * and closed in answer (CLOSE_WAIT, then LAST_ACK), which is how
+	 * most connections end; sooner, they crossed. */
 	uint32_t known = (r->flags & EP_SEEN) ? r_nxt : prev_ack;
 	if (!(r->flags & EP_SENT_FIN) && (s->flags & EP_ACKED_PEER_SYN) &&
 	    seg->ack == known + 1 && seg->payload_len == 0) {
+		if ((s->flags & EP_SENT_FIN) &&
+		    !(r->flags & EP_ACKED_PEER_FIN) &&
+		    fsm_table[SND_ACK_FIN][r->state].cause &&
+		    r->state != TCPFSM_FIN_WAIT_1 &&
+		    now - s->tx_ts >= (int64_t)s->rtt + r->rtt) {
+			r->flags |= EP_ACKED_PEER_FIN;
+			fsm_apply(ep, !from, SND_ACK_FIN, now, res);
+		}
 		r->fin_seq = known;
 		r->flags |= EP_SENT_FIN | EP_FIN_UNSEEN;
 		fsm_apply(ep, !from, INFER_FIN, now, res);

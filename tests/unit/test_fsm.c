@@ -899,6 +899,34 @@ static void test_fin_shown_by_its_ack(void **state)
 	sim_close(&s);
 }
 
+/* The server's FIN, missed by the sensor, shows in the client's ACK. Was it
+ * sent after the client's FIN reached the server (a close answering a
+ * close: LAST_ACK) or before (crossing: both CLOSING)? Crossing FINs leave
+ * within a round trip of each other (2 ms here: 1 ms on each side of the
+ * sensor); later than that, the answering close is read. */
+static void test_unseen_fin_answers_a_close(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	handshake(&s);
+	STEP(&s, C2S, FIN, 1101, 5001, 0, "c:ESTABLISHED>FIN_WAIT_1");
+	s.now += 10000;
+	STEP(&s, C2S, ACK, 1102, 5002, 0,
+	     "s:ESTABLISHED>CLOSE_WAIT s:CLOSE_WAIT>LAST_ACK "
+	     "c:FIN_WAIT_1>FIN_WAIT_2 c:FIN_WAIT_2>TIME_WAIT "
+	     "s:LAST_ACK>CLOSED");
+	sim_close(&s);
+
+	sim_open(&s, NULL);
+	handshake(&s);
+	STEP(&s, C2S, FIN, 1101, 5001, 0, "c:ESTABLISHED>FIN_WAIT_1");
+	STEP(&s, C2S, ACK, 1102, 5002, 0,
+	     "s:ESTABLISHED>FIN_WAIT_1 c:FIN_WAIT_1>CLOSING "
+	     "s:FIN_WAIT_1>FIN_WAIT_2");
+	sim_close(&s);
+}
+
 /* Only the client's direction is seen; the server closes first. */
 static void test_one_sided_server_closes(void **state)
 {
@@ -1430,6 +1458,7 @@ int main(void)
 		cmocka_unit_test(test_one_sided),
 		cmocka_unit_test(test_one_sided_server_closes),
 		cmocka_unit_test(test_fin_shown_by_its_ack),
+		cmocka_unit_test(test_unseen_fin_answers_a_close),
 		cmocka_unit_test(test_one_sided_timers),
 		cmocka_unit_test(test_port_reuse_after_time_wait),
 		cmocka_unit_test(test_new_syn_on_stale_connection),
