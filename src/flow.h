@@ -67,7 +67,9 @@ enum {
 struct stall {
 	uint32_t since_ms; /* its start, in ms after the flow's first packet */
 	uint32_t hole;	   /* as a sender: first byte of a range it sent that
-			      never passed here (ST_HOLE) */
+			      never passed here (ST_HOLE); else, once it
+			      resent acknowledged data (ST_ACKED), the
+			      timestamp it echoed then */
 	uint16_t fail;	   /* bytes of the segment (or range) that fails */
 	uint16_t pass;	   /* the largest smaller segment that got through */
 	uint8_t count;	   /* retransmissions or probes, saturating */

@@ -14,7 +14,12 @@
  *      copies of the head pass here and no ACK comes back: lost between
  *        this sensor and the receiver (or the receiver is gone);
  *      it resends data whose ACK passed here (ST_ACKED): the ACK is lost
- *        between this sensor and the sender;
+ *        between this sensor and the sender. From then on the ACKs that
+ *        pass here are not its progress, nor is its new data (a tail-loss
+ *        probe or room in its window sends some without any ACK): with
+ *        timestamps, its TSecr says what it heard (`hole` keeps the one
+ *        it echoed when it resent acknowledged data), and the episode
+ *        ends only when that moves;
  *      the sequence number jumps over bytes the sensor never saw (ST_HOLE)
  *        and the receiver's later ACKs stay below them (ST_HOLE_PROVEN):
  *        lost between the sender and this sensor. The sensor's own loss
@@ -429,6 +434,21 @@ void stall_fire(struct tcpfsm *t, int64_t at)
 /* ------------------------------------------------------------------ */
 /* Per segment                                                         */
 
+/* Does the timestamp echo of seg, from a sender whose ACKs are lost
+ * after the sensor (ST_ACKED), say whether it heard its peer r since it
+ * resent acknowledged data? A host echoes the latest timestamp of a
+ * segment in sequence (RFC 7323: at or below what it acknowledged), so
+ * only while it has acknowledged all r sent: then any ACK of r reaching it
+ * moves its echo. Not without timestamps, nor when bytes it sent were
+ * missing here in the same episode (`hole` holds no echo then). */
+static int echo_tells(const struct stall *st, const struct endpoint *r,
+		      const struct segment *seg)
+{
+	return st->kind == STALL_DATA &&
+	       (st->flags & (ST_ACKED | ST_HOLE)) == ST_ACKED &&
+	       (seg->options & OPT_TIMESTAMP) && seq_geq(seg->ack, r->snd_nxt);
+}
+
 /* Receiver r (= ep[!from]) and sender s: the segment's acknowledgement
  * number, before fsm.c takes it: progress for r's data. */
 static void on_ack(struct tcpfsm *t, struct flow *f, int from,
@@ -440,6 +460,15 @@ static void on_ack(struct tcpfsm *t, struct flow *f, int from,
 	if (!(s->flags & EP_SENT_ACK) || seq_lt(s->ack, seg->ack)) {
 		/* New data acknowledged: s receives, and r progresses. */
 		s->flags &= (uint16_t)~EP_PATH_DEAD;
+		/* ... unless r is proven not to hear these ACKs, and this
+		 * one would move r's timestamp echo if it reached r (in
+		 * sequence, a timestamp r has not echoed): r's own echo will
+		 * say whether it did (on_data). */
+		if (rs->kind == STALL_DATA &&
+		    (rs->flags & (ST_ACKED | ST_HOLE)) == ST_ACKED &&
+		    (seg->options & OPT_TIMESTAMP) &&
+		    seq_geq(r->ack, seg->seq) && seq_lt(rs->hole, seg->tsval))
+			return;
 		if (rs->kind == STALL_DATA)
 			end_episode(t, f, !from, r->state, ts);
 		if (rs->kind == STALL_NONE)
@@ -472,7 +501,15 @@ static void on_data(struct tcpfsm *t, struct flow *f, int from,
 		return; /* its receiver's ACKs are not seen: no evidence */
 	if (st->kind != STALL_DATA && st->kind != STALL_NONE)
 		return;
-	int outstanding = seq_lt(una, nxt);
+	int tells = echo_tells(st, r, seg);
+	int still_deaf = tells && seg->tsecr == st->hole;
+	if (tells && !still_deaf) {
+		/* It echoes a timestamp it had not: it heard its peer again,
+		 * and its peer's ACKs are ahead of what it resent. */
+		end_episode(t, f, from, s->state, ts);
+		set_since(f, st, ts);
+	}
+	int outstanding = seq_lt(una, nxt) || still_deaf;
 	/* Bytes it sent that never passed here: the sequence jumps. */
 	if (seq_lt(nxt, seg->seq) && seq_geq(nxt, una) &&
 	    !(s->flags & EP_GAP)) {
@@ -504,9 +541,9 @@ static void on_data(struct tcpfsm *t, struct flow *f, int from,
 		return;
 	}
 	if (seq_geq(seg->seq, nxt) || seq_lt(nxt, end)) {
-		/* New data beyond what is outstanding. Resending what was
-		 * acknowledged stopped: the ACK got through. */
-		if (st->flags & ST_ACKED)
+		/* New data beyond what is outstanding. Without timestamps,
+		 * taken as the ACK having got through. */
+		if ((st->flags & ST_ACKED) && !still_deaf)
 			end_episode(t, f, from, s->state, ts);
 		/* Smaller than what fails: it may pass. */
 		if (seq_lt(una, seg->seq) && len < UINT16_MAX &&
@@ -521,6 +558,10 @@ static void on_data(struct tcpfsm *t, struct flow *f, int from,
 		/* ... that its receiver acknowledged: the ACK did not reach
 		 * it. */
 		st->kind = STALL_DATA;
+		/* What it heard last: its echo, kept while no bytes it sent
+		 * are missing here (`hole`'s other use). */
+		if (!(st->flags & (ST_ACKED | ST_HOLE)))
+			st->hole = seg->tsecr;
 		st->flags |= ST_ACKED;
 		bump(&st->count);
 		check(t, f, from, ts, st->count == 1 ? CHECK_ARM : CHECK);

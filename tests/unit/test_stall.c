@@ -87,6 +87,99 @@ static void test_ack_lost_after_sensor(void **state)
 	sim_close(&s);
 }
 
+/* One segment with a timestamp option (TSval, TSecr). */
+static void send_ts(struct sim *s, int64_t at, int c2s, uint8_t flags,
+		    uint32_t seq, uint32_t ack, size_t len, uint32_t tsval,
+		    uint32_t tsecr)
+{
+	uint8_t opt[12] = {1,
+			   1,
+			   8,
+			   10,
+			   (uint8_t)(tsval >> 24),
+			   (uint8_t)(tsval >> 16),
+			   (uint8_t)(tsval >> 8),
+			   (uint8_t)tsval,
+			   (uint8_t)(tsecr >> 24),
+			   (uint8_t)(tsecr >> 16),
+			   (uint8_t)(tsecr >> 8),
+			   (uint8_t)tsecr};
+	struct pkt p;
+	struct tcp_spec t = {.sport = c2s ? s->cport : 80,
+			     .dport = c2s ? 80 : s->cport,
+			     .seq = seq,
+			     .ack = ack,
+			     .flags = flags,
+			     .win = 29200,
+			     .opt = opt,
+			     .optlen = sizeof opt,
+			     .payload = len};
+	struct ip4_spec ip = {.src = c2s ? ADDR4_A : s->server_ip,
+			      .dst = c2s ? s->server_ip : ADDR4_A};
+	pkt_tcp(&p, &t);
+	wrap_ipv4(&p, &ip);
+	pkt_checksums(&p);
+	s->now = T0 + at;
+	assert_int_equal(
+		tcpfsm_feed(s->t, DLT_RAW, s->now, p.b, (uint32_t)p.len), 0);
+}
+
+/* ACKs lost after the sensor behind a long round trip, as Linux sends: a
+ * tail-loss probe resends the 300 bytes, a second write goes out as new
+ * data before the first timeout, the server acknowledges it too, and the
+ * timeouts resend both writes. The client's timestamp echo never moves
+ * past what it heard before the first write: neither its new data nor the
+ * server's ACKs are its progress. Timestamps in ms. */
+static void ack_lost_long_rtt(struct sim *s, uint32_t echo_after_ack)
+{
+	send_ts(s, 100 * MS, C2S, PA, 1001, 5001, 300, 100, 2);
+	send_ts(s, 220 * MS, S2C, F_ACK, 5001, 1301, 0, 220, 100);
+	send_ts(s, 600 * MS, C2S, PA, 1001, 5001, 300, 600, 2);
+	send_ts(s, 680 * MS, S2C, F_ACK, 5001, 1301, 0, 680, 600);
+	send_ts(s, 1100 * MS, C2S, PA, 1301, 5001, 300, 1100, echo_after_ack);
+	send_ts(s, 1180 * MS, S2C, F_ACK, 5001, 1601, 0, 1180, 1100);
+}
+
+static void test_ack_lost_after_sensor_new_data(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	sim_handshake(&s);
+	ack_lost_long_rtt(&s, 2);
+	send_ts(&s, 1440 * MS, C2S, PA, 1001, 5001, 600, 1440, 2);
+	send_ts(&s, 1520 * MS, S2C, F_ACK, 5001, 1601, 0, 1520, 1440);
+	assert_int_equal(s.nalerts, 0);
+	send_ts(&s, 2420 * MS, C2S, PA, 1001, 5001, 600, 2420, 2);
+	expect_stall(&s, "unacked_data", TCPFSM_CLIENT, "ACK of it passed here",
+		     "the ACK is lost between this sensor and " CLIENT);
+	assert_non_null(strstr(s.alerts[0].diagnosis, "3 retransmissions"));
+	/* Since the first ACK it never heard, not the last. */
+	assert_non_null(strstr(s.alerts[0].diagnosis, "no progress for 2.2 s"));
+	sim_close(&s);
+}
+
+/* The same until the client echoes the server's first ACK: it heard it,
+ * the episode ends, and the stream goes on without an alert. */
+static void test_no_alert_ack_heard(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	sim_handshake(&s);
+	ack_lost_long_rtt(&s, 680);
+	uint32_t seq = 1601;
+	for (int i = 0; i < 12; i++, seq += 300) {
+		uint32_t at = 1300 + 250 * (uint32_t)i;
+		send_ts(&s, at * MS, C2S, PA, seq, 5001, 300, at, at - 170);
+		send_ts(&s, (at + 80) * MS, S2C, F_ACK, 5001, seq + 300, 0,
+			at + 80, at);
+	}
+	sim_advance(&s, 10 * SEC);
+	assert_int_equal(s.nalerts, 0);
+	sim_close(&s);
+}
+
 /* The server's data never passes the sensor: its pure ACKs' sequence
  * number moves past bytes never seen, the client's ACKs stay below them.
  * Nothing more than the client's data passes: the alert comes from the
@@ -384,6 +477,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_data_lost_after_sensor),
 		cmocka_unit_test(test_ack_lost_after_sensor),
+		cmocka_unit_test(test_ack_lost_after_sensor_new_data),
+		cmocka_unit_test(test_no_alert_ack_heard),
 		cmocka_unit_test(test_data_lost_before_sensor),
 		cmocka_unit_test(test_mtu_blackhole_after_sensor),
 		cmocka_unit_test(test_mtu_blackhole_before_sensor),
