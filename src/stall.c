@@ -32,8 +32,23 @@
  *    episode counts its peer's probes and ends when the window opens.
  *  - a prober (STALL_KEEPALIVE): keepalives (one byte below its send
  *    sequence, nothing outstanding, the peer's window open); any segment
- *    from the peer answers them. A probe is unanswered once the next one
- *    passes: the stack sends the next only when the last went unanswered.
+ *    from the peer answers them. A live peer answers a probe at once (an
+ *    immediate ACK, RFC 1122 4.2.3.6: no delayed ACK applies), so a probe
+ *    is unanswered when no answer passed here within the retransmission
+ *    timeout a TCP would give it (ANSWER_WAIT). That silence is evidence
+ *    only on a connection of which the sensor has missed nothing (EP_GAP
+ *    on neither side): a lossy sensor misses answers too. The probes'
+ *    timestamp echoes are evidence the sensor's loss cannot touch: a probe
+ *    echoes the newest timestamp its host received from its peer, so one
+ *    that echoes what the first probe echoed proves every probe before it
+ *    unanswered, and one that echoes a newer timestamp proves its host
+ *    heard its peer, answers the sensor missed: the episode starts again
+ *    from it. (The next probe alone proves nothing: with a keepalive time
+ *    shorter than its interval, a stack probes again after an answer.)
+ *    The fields the data roles use serve it so (no byte more per flow):
+ *    `hole` holds the first probe's echo (ST_ECHO: the probes carry
+ *    timestamps), `fail` and `pass` the last probe's time (ms after the
+ *    flow's first packet, high half in `fail`).
  *
  * Alerts come due on a packet (a retransmission count reached) or from
  * the clock (a duration reached with the packets' time, even when nothing
@@ -60,6 +75,14 @@
 #include "stall.h"
 #include "tracker.h"
 
+/* How long a live peer may take to answer a keepalive that passed here:
+ * the retransmission timeout a TCP would set from the round trip the
+ * sensor measured between itself and the peer (RFC 6298 after one sample,
+ * SRTT + 4 RTTVAR = 3 RTT), not below Linux's 200 ms minimum, and RFC
+ * 6298's initial 1 s when the handshake was not seen. */
+#define ANSWER_RTO_MIN	   200000  /* µs */
+#define ANSWER_RTO_UNKNOWN 1000000 /* µs */
+
 /* States whose host sends data and can stall doing so. */
 static int can_stall(int state)
 {
@@ -82,6 +105,52 @@ static void set_since(const struct flow *f, struct stall *st, int64_t ts)
 {
 	int64_t ms = (ts - f->first_ts) / 1000;
 	st->since_ms = ms < 0 ? 0 : ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
+}
+
+/* A prober's last probe (`fail` and `pass`, stall.c's header). */
+static int64_t last_probe(const struct flow *f, const struct stall *st)
+{
+	uint32_t ms = (uint32_t)st->fail << 16 | st->pass;
+	return f->first_ts + (int64_t)ms * 1000;
+}
+
+static void set_last_probe(const struct flow *f, struct stall *st, int64_t ts)
+{
+	int64_t ms = (ts - f->first_ts) / 1000;
+	uint32_t v = ms < 0 ? 0 : ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
+	st->fail = (uint16_t)(v >> 16);
+	st->pass = (uint16_t)v;
+}
+
+/* The deadline of an answer to a probe from endpoint side of f. */
+static int64_t answer_wait(const struct flow *f, int side)
+{
+	int64_t rtt = f->ep[!side].rtt;
+	if (!rtt)
+		return ANSWER_RTO_UNKNOWN;
+	return 3 * rtt > ANSWER_RTO_MIN ? 3 * rtt : ANSWER_RTO_MIN;
+}
+
+/* Has the sensor missed packets of f (a content gap either way)? */
+static int lossy(const struct flow *f)
+{
+	return ((f->ep[0].flags | f->ep[1].flags) & EP_GAP) != 0;
+}
+
+/* How many of a prober's probes are proven unanswered at ts: with
+ * timestamps, all but the last by their successors' unchanged echo; the
+ * last (without timestamps, every one) by no answer passing here in time,
+ * where the sensor has missed nothing of the connection. */
+static unsigned unanswered(const struct flow *f, int side, int64_t ts)
+{
+	const struct stall *st = &f->ep[side].stall;
+	unsigned n = st->count, before = n ? n - 1 : 0;
+	int silent =
+		!lossy(f) && ts - last_probe(f, st) >= answer_wait(f, side);
+
+	if (st->flags & ST_ECHO)
+		return before + (silent ? 1 : 0);
+	return silent ? n : 0;
 }
 
 static void bump(uint8_t *n)
@@ -218,12 +287,17 @@ static void diagnose(const struct tcpfsm *t, const struct flow *f, int side,
 			 host, secs, peer, n, s, more, host);
 		return;
 	case TCPFSM_STALL_KEEPALIVE:
+		n = unanswered(f, side, ts);
 		snprintf(
 			buf, size,
 			"%u keepalive probes from %s passed here in %.1f s and "
 			"none was answered: lost between this sensor and %s, "
-			"or %s is unreachable or gone",
-			n ? n - 1 : 0, host, secs, peer, peer);
+			"or %s is unreachable or gone%s",
+			n, host, secs, peer, peer,
+			lossy(f) ? " (this sensor misses packets of this "
+				   "connection; the probes' timestamp echoes "
+				   "show no answer reached it)"
+				 : "");
 		return;
 	case TCPFSM_STALL_MTU_BLACKHOLE:
 		if ((st->flags & ST_HOLE) && !(st->flags & ST_RETX))
@@ -297,9 +371,9 @@ static int alert_due(const struct tcpfsm *t, const struct flow *f, int side,
 		return o->stall_zero_window && held >= o->stall_zero_window &&
 		       st->count > 0 && receiving(e->state);
 	case STALL_KEEPALIVE:
-		/* The latest probe is not yet known unanswered. */
-		return o->stall_keepalives && st->count > o->stall_keepalives &&
-		       can_stall(e->state) && (p->flags & EP_SEEN);
+		return o->stall_keepalives && can_stall(e->state) &&
+		       (p->flags & EP_SEEN) &&
+		       unanswered(f, side, ts) >= o->stall_keepalives;
 	default:
 		return 0;
 	}
@@ -368,6 +442,15 @@ static int64_t next_deadline(const struct tcpfsm *t, const struct flow *f,
 		return !(st->flags & ST_RAISED) && o->stall_zero_window
 			       ? since + o->stall_zero_window
 			       : INT64_MAX;
+	case STALL_KEEPALIVE:
+		/* The last probe's answer, once it would complete the count
+		 * (a sensor that missed packets of the connection waits for
+		 * the next probe's echo instead). */
+		return !(st->flags & ST_RAISED) && o->stall_keepalives &&
+				       st->count >= o->stall_keepalives &&
+				       !lossy(f)
+			       ? last_probe(f, st) + answer_wait(f, side)
+			       : INT64_MAX;
 	default:
 		return INT64_MAX;
 	}
@@ -406,15 +489,17 @@ static void check(struct tcpfsm *t, struct flow *f, int side, int64_t ts,
 	/* A prober that sent its last probe closes an interval later with
 	 * none answered (its RST, if seen first, closed it already). */
 	if (st->kind == STALL_KEEPALIVE && t->opt.give_up_keepalives &&
-	    st->count >= t->opt.give_up_keepalives &&
+	    st->count >= t->opt.give_up_keepalives && st->count > 1 &&
 	    can_stall(f->ep[side].state)) {
-		if (mode == CHECK_FIRED) {
+		int64_t last = last_probe(f, st);
+		int64_t at = last + (last - since_of(f, st)) / (st->count - 1);
+		if (mode == CHECK_FIRED && ts >= at) {
 			give_up(t, f, side, GIVE_UP_KEEPALIVE, ts);
 			return;
 		}
-		if (st->count == t->opt.give_up_keepalives && st->count > 1)
-			arm(t, f, side,
-			    ts + (ts - since_of(f, st)) / (st->count - 1));
+		if (st->count == t->opt.give_up_keepalives &&
+		    mode != CHECK_FIRED)
+			arm(t, f, side, at);
 	}
 	int64_t next = next_deadline(t, f, side);
 	if (mode != CHECK && next > ts && next != INT64_MAX)
@@ -629,10 +714,23 @@ void stall_segment(struct tcpfsm *t, struct flow *f, int from,
 	    seg->seq == s->snd_nxt - 1 && (r->flags & EP_SENT_ACK) &&
 	    r->ack == s->snd_nxt && r->window != 0 &&
 	    r->stall.kind != STALL_ZERO_WINDOW) {
-		if (s->stall.kind != STALL_KEEPALIVE)
+		struct stall *st = &s->stall;
+		int echo = (seg->options & OPT_TIMESTAMP) != 0;
+		/* Its echo moved: it heard its peer since its first probe,
+		 * answers this sensor missed. */
+		if (st->kind == STALL_KEEPALIVE && (st->flags & ST_ECHO) &&
+		    (!echo || seg->tsecr != st->hole))
+			end_episode(t, f, from, s->state, ts);
+		if (st->kind != STALL_KEEPALIVE) {
 			start(t, f, from, STALL_KEEPALIVE, ts);
-		bump(&s->stall.count);
-		check(t, f, from, ts, CHECK);
+			if (echo) {
+				st->flags |= ST_ECHO;
+				st->hole = seg->tsecr;
+			}
+		}
+		bump(&st->count);
+		set_last_probe(f, st, ts);
+		check(t, f, from, ts, CHECK_ARM);
 		return;
 	}
 	if (s->stall.kind == STALL_KEEPALIVE && seg->payload_len)

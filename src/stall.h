@@ -33,6 +33,10 @@ enum {
 	ST_DEAD_PEER = 1 << 6,	  /* it marked its peer EP_PATH_DEAD */
 	ST_DEAD_SELF = 1 << 7,	  /* it marked itself EP_PATH_DEAD (the ACKs
 				     toward it are lost) */
+	/* A prober's (STALL_KEEPALIVE): its probes carry timestamps, `hole`
+	 * is the first one's echo. (The bit is a sender's ST_PASS_PENDING:
+	 * the roles never share an episode.) */
+	ST_ECHO = ST_PASS_PENDING,
 };
 
 /* Folding groups stalls apart from the states: their key's state is

@@ -280,8 +280,10 @@ static void test_zero_window(void **state)
 	sim_close(&s);
 }
 
-/* Keepalives every second into a path cut both ways: the alert, then the
- * prober's RST, lost like the probes: the peer stays ESTABLISHED. */
+/* Keepalives every second into a path cut both ways: the alert when the
+ * second probe has had no answer within 200 ms (Linux's minimum RTO: the
+ * handshake's round trip is 1 ms), then the prober's RST, lost like the
+ * probes: the peer stays ESTABLISHED. */
 static void test_keepalive_unanswered(void **state)
 {
 	(void)state;
@@ -290,15 +292,76 @@ static void test_keepalive_unanswered(void **state)
 	sim_handshake(&s);
 	for (int i = 1; i <= 2; i++)
 		send_at(&s, i * SEC, C2S, F_ACK, 1000, 5001, 0);
+	sim_advance(&s, 2190 * MS);
 	assert_int_equal(s.nalerts, 0); /* the second may yet be answered */
-	send_at(&s, 3 * SEC, C2S, F_ACK, 1000, 5001, 0);
+	sim_advance(&s, 2210 * MS);
 	expect_stall(&s, "keepalive_unanswered", TCPFSM_CLIENT,
 		     "2 keepalive probes", "between this sensor and " SERVER);
+	assert_null(strstr(s.alerts[0].diagnosis, "misses packets"));
+	send_at(&s, 3 * SEC, C2S, F_ACK, 1000, 5001, 0);
+	assert_int_equal(s.nalerts, 1);
 	send_at(&s, 5 * SEC, C2S, F_RST | F_ACK, 1001, 5001, 0);
 	assert_int_equal(sim_state(&s, TCPFSM_CLIENT), TCPFSM_CLOSED);
 	assert_int_equal(sim_state(&s, TCPFSM_SERVER), TCPFSM_ESTABLISHED);
 	assert_int_equal(s.nresolved, 1);
 	assert_string_equal(s.resolved[0], "keepalive_unanswered>CLOSED");
+	sim_close(&s);
+}
+
+/* The client's data 1001-1101 missed by the sensor, the server's ACK of
+ * it seen: a content gap, the sensor misses packets of this connection. */
+static void client_data_unseen(struct sim *s)
+{
+	send_at(s, 100 * MS, S2C, F_ACK, 5001, 1101, 0);
+}
+
+/* With timestamps, the probes' unchanged echo proves them unanswered
+ * whatever the sensor misses: on a connection of which it missed packets,
+ * the alert waits for the third probe's echo (silence is no evidence
+ * there), and says the sensor is lossy. */
+static void test_keepalive_unanswered_lossy_sensor(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	sim_handshake(&s);
+	client_data_unseen(&s);
+	for (int i = 1; i <= 2; i++)
+		send_ts(&s, i * SEC, C2S, F_ACK, 1100, 5001, 0, 100 + i, 7);
+	sim_advance(&s, 2900 * MS);
+	assert_int_equal(s.nalerts, 0);
+	send_ts(&s, 3 * SEC, C2S, F_ACK, 1100, 5001, 0, 103, 7);
+	expect_stall(&s, "keepalive_unanswered", TCPFSM_CLIENT,
+		     "2 keepalive probes", "misses packets");
+	sim_close(&s);
+
+	/* Without timestamps nothing proves them unanswered there. */
+	sim_open(&s, NULL);
+	sim_handshake(&s);
+	client_data_unseen(&s);
+	for (int i = 1; i <= 6; i++)
+		send_at(&s, i * SEC, C2S, F_ACK, 1100, 5001, 0);
+	sim_advance(&s, 20 * SEC);
+	assert_int_equal(s.nalerts, 0);
+	sim_close(&s);
+}
+
+/* With timestamps on a connection of which the sensor missed nothing: the
+ * second probe unanswered by its deadline, the first by the second's
+ * unchanged echo. */
+static void test_keepalive_unanswered_echo(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	sim_handshake(&s);
+	for (int i = 1; i <= 2; i++)
+		send_ts(&s, i * SEC, C2S, F_ACK, 1000, 5001, 0, 100 + i, 7);
+	sim_advance(&s, 2190 * MS);
+	assert_int_equal(s.nalerts, 0);
+	sim_advance(&s, 2210 * MS);
+	expect_stall(&s, "keepalive_unanswered", TCPFSM_CLIENT,
+		     "2 keepalive probes", "between this sensor and " SERVER);
 	sim_close(&s);
 }
 
@@ -422,6 +485,22 @@ static void test_no_alert_keepalives_answered(void **state)
 	sim_close(&s);
 }
 
+/* Keepalives answered, every answer missed by the sensor: each probe
+ * echoes a newer timestamp of the server, so the client heard it. */
+static void test_no_alert_keepalive_answers_unseen(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	sim_handshake(&s);
+	for (int i = 1; i <= 6; i++)
+		send_ts(&s, i * SEC, C2S, F_ACK, 1000, 5001, 0, 100 + i,
+			(uint32_t)(7 + i));
+	sim_advance(&s, 20 * SEC);
+	assert_int_equal(s.nalerts, 0);
+	sim_close(&s);
+}
+
 /* The sensor missed the client's first segment (the server acknowledges
  * it: a content gap), then sees a copy of it: no stall. */
 static void test_no_alert_sensor_loss(void **state)
@@ -484,12 +563,15 @@ int main(void)
 		cmocka_unit_test(test_mtu_blackhole_before_sensor),
 		cmocka_unit_test(test_zero_window),
 		cmocka_unit_test(test_keepalive_unanswered),
+		cmocka_unit_test(test_keepalive_unanswered_echo),
+		cmocka_unit_test(test_keepalive_unanswered_lossy_sensor),
 		cmocka_unit_test(test_give_up),
 		cmocka_unit_test(test_no_alert_fast_retransmit_or_one_timeout),
 		cmocka_unit_test(test_no_alert_sack_recovery),
 		cmocka_unit_test(test_no_alert_slow_reader),
 		cmocka_unit_test(test_no_alert_idle),
 		cmocka_unit_test(test_no_alert_keepalives_answered),
+		cmocka_unit_test(test_no_alert_keepalive_answers_unseen),
 		cmocka_unit_test(test_no_alert_sensor_loss),
 		cmocka_unit_test(test_thresholds),
 	};
