@@ -27,7 +27,8 @@ is judged on its own, and checks:
     --strict-expected.
 
 The precision rule is shared with check.py, which counts false alerts on
-every imperfect-sensor derivation: false_alerts(), alert_config() and
+every imperfect-sensor derivation: false_alerts(), unexpected_stalls()
+(a stall alert the recording does not expect), alert_config() and
 run_alerts() are its interface. Python standard library only; exits 1 on
 any failure, 0 otherwise; with --expect-failure missed|false (the
 self-tests, with fake_tcpfsm.py) 0 only if it failed that way.
@@ -209,6 +210,54 @@ def recall(kt, quiet, alerts):
 # the handshake and teardown recordings expect none).
 STALL_KINDS = ("unacked_data", "mtu_blackhole", "zero_window",
                "keepalive_unanswered")
+
+
+# Kinds that name the same stall: an MTU black hole is data not
+# acknowledged whose failing size is known.
+STALL_FAMILY = {"unacked_data": "data", "mtu_blackhole": "data",
+                "zero_window": "zero_window",
+                "keepalive_unanswered": "keepalive_unanswered"}
+
+
+def unexpected_stalls(meta, kt, alerts, t0=0.0):
+    """The stall alerts (STALL_KINDS) that no expected alert of the
+    recording accounts for, as false_alerts() reports them: scenario.json
+    expects none on that connection's endpoint on that host, of that family
+    (STALL_FAMILY; an MTU black hole reported as data not acknowledged, or
+    the reverse, is a diagnosis less precise, not a false alarm). The side
+    of the sensor is not judged here (alerts_check does, on the clean
+    recordings). The controls and the handshake and teardown recordings
+    expect none: each of their stall alerts is false, whatever the capture
+    (check.py counts them on every derived one). The kernel's state cannot
+    refute these alerts (both hosts stay ESTABLISHED), hence this rule."""
+    conns = meta.get("connections", {}) or {}
+    want = set()
+    for e in meta.get("expected_alerts", []) or []:
+        c = conns.get(e.get("conn"))
+        if c is None or e.get("kind") not in STALL_FAMILY:
+            continue
+        want.add((frozenset((truth.norm_addr(c["client"]), truth.norm_addr(c["server"]))),
+                  e.get("host"), STALL_FAMILY[e["kind"]]))
+    out = []
+    for a in alerts:
+        kind = a.get("alert")
+        if kind not in STALL_KINDS:
+            continue
+        try:
+            me, peer = alert_endpoint(a)
+            me, peer = truth.norm_addr(me), truth.norm_addr(peer)
+            ts = float(a["ts"])
+        except (KeyError, TypeError, ValueError):
+            out.append(("malformed alert: %.100s" % json.dumps(a), None))
+            continue
+        host = kt.host_of(me)
+        if (frozenset((me, peer)), host, STALL_FAMILY[kind]) in want:
+            continue
+        text = "false alarm: %s on %s %s at %.2f s: no such stall in this recording: %s" % (
+            kind, host, me, ts - t0, a.get("diagnosis", ""))
+        amb = kt.ambiguous.get((host, me))
+        out.append((text, "wire-ambiguous: " + amb if amb is not None else None))
+    return out
 
 
 def expected(meta, kt, alerts, emittable):

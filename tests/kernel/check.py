@@ -28,7 +28,11 @@ a cause the sensor did not see) but counted like any other.
 False alerts: tcpfsm runs a second time with alerts_check's short
 thresholds and folding off; every alert the kernel contradicts
 (alerts_check.false_alerts: wrong state at the alert's time, or not held
-since the alert's since) is a false alert.
+since the alert's since) is a false alert, and so is every stall alert
+(unacked_data, mtu_blackhole, zero_window, keepalive_unanswered) that the
+recording's scenario.json does not expect on that connection's endpoint
+(alerts_check.unexpected_stalls: the controls and the handshake and
+teardown recordings expect none), which the kernel's state cannot refute.
 
 Gate: floors.tsv holds per (condition, scenario) the minimum agreement
 percent and the maximum number of false alerts. The check fails when any
@@ -404,6 +408,13 @@ def evaluate(exe, recs, conds, workdir, jobs, explain_wire):
         res.problems = problems + [p for p in aproblems if p not in problems]
         score(res, path, beliefs, explain_wire)
         res.false = alerts_check.false_alerts(res.rec.kt, alerts, res.rec.t0)
+        # Stall alerts leave the kernel's state alone: false when the
+        # recording expects no such stall (an alert already refuted by the
+        # state is counted once).
+        res.false += alerts_check.unexpected_stalls(
+            res.rec.meta, res.rec.kt,
+            [a for a in alerts if not alerts_check.false_alerts(res.rec.kt, [a])],
+            res.rec.t0)
     order = {c.id: i for i, c in enumerate(conds)}
     work.sort(key=lambda w: (order[w[0].cond.id], w[0].rec.name))
     return [w[0] for w in work]
