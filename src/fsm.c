@@ -45,6 +45,26 @@
  *    peer's own FIN arrived (LAST_ACK) or as it crossed it (CLOSING on
  *    both): read as the answering close when the ACK comes a round trip
  *    or more after the peer's FIN, as crossing sooner (handle_ack()).
+ *
+ * Unknowable from the wire for longer, whatever the round trips, and left
+ * so (the kernel recordings behind 20-40 ms of delay show each):
+ *  - an ACK of a FIN lost after the sensor (LAST_ACK, CLOSING), like the
+ *    final ACK of the handshake, shows first in the FIN's retransmission,
+ *    one retransmission timeout later (on Linux 200 ms plus the round
+ *    trip): behind tens of milliseconds of path that is later than a
+ *    reader of `ss` would allow, but no earlier sign passes the sensor;
+ *  - once that copy proved a loss, the host is in doubt, and an ACK that
+ *    does get through shows only by its silence when its next copy is
+ *    due, twice its last interval later: until then it stays where the
+ *    correction put it;
+ *  - a path that passes FINs and loses pure ACKs: a host's own ACK of its
+ *    peer's FIN shows its path delivering again, and the next ACK toward
+ *    it is read as delivered (a simultaneous close whose ACKs are lost
+ *    reads TIME_WAIT on one side a retransmission early);
+ *  - a client whose final ACK is lost before the sensor shows it got the
+ *    SYN/ACK only by not resending its SYN, a SYN timeout (1 s) after it;
+ *    once the server has resent its SYN/ACK unacknowledged, the client is
+ *    in doubt and its silence is not taken either.
  */
 #include "fsm.h"
 
