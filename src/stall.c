@@ -83,6 +83,12 @@
 #define ANSWER_RTO_MIN	   200000  /* µs */
 #define ANSWER_RTO_UNKNOWN 1000000 /* µs */
 
+/* No stack probes again within a round trip to its peer (Linux's least
+ * keepalive interval is 1 s): a copy that soon is the capture seeing one
+ * probe twice (fsm.c's rule for duplicates; 2 ms: one, plus the ms the
+ * last probe's time is rounded to). */
+#define PROBE_COPY_WINDOW 2000 /* µs */
+
 /* States whose host sends data and can stall doing so. */
 static int can_stall(int state)
 {
@@ -716,6 +722,11 @@ void stall_segment(struct tcpfsm *t, struct flow *f, int from,
 	    r->stall.kind != STALL_ZERO_WINDOW) {
 		struct stall *st = &s->stall;
 		int echo = (seg->options & OPT_TIMESTAMP) != 0;
+		int64_t copy =
+			r->rtt > PROBE_COPY_WINDOW ? r->rtt : PROBE_COPY_WINDOW;
+		if (st->kind == STALL_KEEPALIVE &&
+		    ts - last_probe(f, st) < copy)
+			return; /* the same probe seen twice */
 		/* Its echo moved: it heard its peer since its first probe,
 		 * answers this sensor missed. */
 		if (st->kind == STALL_KEEPALIVE && (st->flags & ST_ECHO) &&

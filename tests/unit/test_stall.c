@@ -501,6 +501,21 @@ static void test_no_alert_keepalive_answers_unseen(void **state)
 	sim_close(&s);
 }
 
+/* One probe, unanswered (or its answer missed), seen twice by the
+ * capture: one probe, not two unanswered. */
+static void test_no_alert_probe_seen_twice(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	sim_handshake(&s);
+	send_ts(&s, 1 * SEC, C2S, F_ACK, 1000, 5001, 0, 101, 7);
+	send_ts(&s, 1 * SEC + 100, C2S, F_ACK, 1000, 5001, 0, 101, 7);
+	sim_advance(&s, 20 * SEC);
+	assert_int_equal(s.nalerts, 0);
+	sim_close(&s);
+}
+
 /* The sensor missed the client's first segment (the server acknowledges
  * it: a content gap), then sees a copy of it: no stall. */
 static void test_no_alert_sensor_loss(void **state)
@@ -572,6 +587,7 @@ int main(void)
 		cmocka_unit_test(test_no_alert_idle),
 		cmocka_unit_test(test_no_alert_keepalives_answered),
 		cmocka_unit_test(test_no_alert_keepalive_answers_unseen),
+		cmocka_unit_test(test_no_alert_probe_seen_twice),
 		cmocka_unit_test(test_no_alert_sensor_loss),
 		cmocka_unit_test(test_thresholds),
 	};
