@@ -28,6 +28,15 @@
  *    It becomes an MTU black hole when a smaller segment sent beyond the
  *    failing one was answered by the receiver (a duplicate ACK, often with
  *    SACK) while the large one keeps failing.
+ *    A capture that reorders hands over that duplicate ACK before the
+ *    segment it answers: a duplicate ACK while nothing of the sender is
+ *    outstanding here says its receiver got data of it this sensor has
+ *    not seen, and holds its ACK below it. If the sender's next segment
+ *    here jumps over unseen bytes, it is that data, come late, and the
+ *    ACK proved the bytes skipped missing (ST_AHEAD, kept while nothing
+ *    is outstanding, consumed by the sender's next segment). Not on a
+ *    direction of which the sensor misses packets (EP_GAP), nor for the
+ *    answer of a keepalive or of a zero-window probe.
  *  - a receiver (STALL_ZERO_WINDOW): it advertises a zero window; the
  *    episode counts its peer's probes and ends when the window opens.
  *  - a prober (STALL_KEEPALIVE): keepalives (one byte below its send
@@ -543,7 +552,7 @@ static int echo_tells(const struct stall *st, const struct endpoint *r,
 /* Receiver r (= ep[!from]) and sender s: the segment's acknowledgement
  * number, before fsm.c takes it: progress for r's data. */
 static void on_ack(struct tcpfsm *t, struct flow *f, int from,
-		   const struct segment *seg, int64_t ts)
+		   const struct segment *seg, int64_t ts, int probe_answer)
 {
 	struct endpoint *s = &f->ep[from], *r = &f->ep[!from];
 	struct stall *rs = &r->stall;
@@ -571,6 +580,13 @@ static void on_ack(struct tcpfsm *t, struct flow *f, int from,
 	if ((rs->flags & ST_PASS_PENDING) && seg->ack == s->ack &&
 	    seg->payload_len == 0)
 		rs->flags &= (uint8_t)~ST_PASS_PENDING;
+	/* A duplicate ACK with nothing of r outstanding here: r's next
+	 * segment may be what it answers, reordered (ST_AHEAD). */
+	if (rs->kind == STALL_NONE && !probe_answer && seg->payload_len == 0 &&
+	    !(seg->flags & TH_FIN) && seg->ack == s->ack &&
+	    seg->window == s->window && seg->window != 0 &&
+	    seq_geq(seg->ack, r->snd_nxt) && !(r->flags & EP_GAP))
+		rs->flags |= ST_AHEAD;
 	/* An ACK that stops below the bytes r sent unseen: they are lost
 	 * before the sensor (the sensor's own loss would show the ACK move
 	 * past them). */
@@ -581,7 +597,7 @@ static void on_ack(struct tcpfsm *t, struct flow *f, int from,
 
 /* The segment as data from sender s (= ep[from]) to r. */
 static void on_data(struct tcpfsm *t, struct flow *f, int from,
-		    const struct segment *seg, int64_t ts)
+		    const struct segment *seg, int64_t ts, int ahead)
 {
 	struct endpoint *s = &f->ep[from], *r = &f->ep[!from];
 	struct stall *st = &s->stall;
@@ -613,6 +629,12 @@ static void on_data(struct tcpfsm *t, struct flow *f, int from,
 				set_since(f, st, ts);
 		}
 		if (!(st->flags & ST_HOLE)) {
+			/* Its receiver's duplicate ACK came first: this is
+			 * what it answered, the skipped bytes are missing. */
+			if (ahead && !(r->flags & EP_GAP))
+				st->flags |= ST_HOLE_PROVEN;
+			else
+				ahead = 0;
 			st->flags |= ST_HOLE;
 			st->hole = nxt;
 			st->fail =
@@ -640,7 +662,8 @@ static void on_data(struct tcpfsm *t, struct flow *f, int from,
 		if (seq_lt(una, seg->seq) && len < UINT16_MAX &&
 		    (!st->fail || len < st->fail) && len > st->pass) {
 			st->pass = (uint16_t)len;
-			st->flags |= ST_PASS_PENDING;
+			if (!ahead)
+				st->flags |= ST_PASS_PENDING;
 		}
 		return;
 	}
@@ -686,8 +709,14 @@ void stall_segment(struct tcpfsm *t, struct flow *f, int from,
 
 	if (seg->flags & (TH_SYN | TH_RST))
 		return; /* stall_after() sees what they change */
+	/* Its receiver's duplicate ACK ahead of this segment, if any: this
+	 * segment consumes it. */
+	int ahead = s->stall.kind == STALL_NONE && (s->stall.flags & ST_AHEAD);
+	if (ahead)
+		s->stall.flags &= (uint8_t)~ST_AHEAD;
+	int probe_answer = r->stall.kind == STALL_KEEPALIVE;
 	/* Anything from a prober's peer answers its keepalives. */
-	if (r->stall.kind == STALL_KEEPALIVE) {
+	if (probe_answer) {
 		s->flags &= (uint16_t)~EP_PATH_DEAD;
 		end_episode(t, f, !from, r->state, ts);
 	}
@@ -697,7 +726,9 @@ void stall_segment(struct tcpfsm *t, struct flow *f, int from,
 		check(t, f, !from, ts, CHECK);
 	}
 	if (seg->flags & TH_ACK) {
-		on_ack(t, f, from, seg, ts);
+		on_ack(t, f, from, seg, ts,
+		       probe_answer || r->stall.kind == STALL_ZERO_WINDOW ||
+			       s->stall.kind == STALL_ZERO_WINDOW);
 		/* Its window: a zero one starts an episode, an open one ends
 		 * it. */
 		if (seg->window == 0 && receiving(s->state) &&
@@ -746,7 +777,7 @@ void stall_segment(struct tcpfsm *t, struct flow *f, int from,
 	}
 	if (s->stall.kind == STALL_KEEPALIVE && seg->payload_len)
 		end_episode(t, f, from, s->state, ts);
-	on_data(t, f, from, seg, ts);
+	on_data(t, f, from, seg, ts, ahead);
 }
 
 void stall_after(struct tcpfsm *t, struct flow *f, int64_t ts)

@@ -37,6 +37,9 @@ enum {
 	 * is the first one's echo. (The bit is a sender's ST_PASS_PENDING:
 	 * the roles never share an episode.) */
 	ST_ECHO = ST_PASS_PENDING,
+	/* With no episode (STALL_NONE): its receiver sent a duplicate ACK
+	 * while nothing of it was outstanding here (stall.c). */
+	ST_AHEAD = ST_HOLE_PROVEN,
 };
 
 /* Folding groups stalls apart from the states: their key's state is
