@@ -101,7 +101,8 @@ void wait_for_quiet(struct tcpfsm *t, struct flow *f, int side,
 			       ++t->next_ticket};
 	int64_t stage_until = (t->now + QUIET_STAGE) | (STAGE_TICK - 1);
 	int rc = deadline >= stage_until
-			 ? fifo_push(&t->staged, (struct fifo_entry){stage_until, h})
+			 ? fifo_push(&t->staged,
+				     (struct fifo_entry){stage_until, h})
 			 : heap_push(&t->pending, h);
 
 	if (rc < 0) {
@@ -144,16 +145,16 @@ void run_timers(struct tcpfsm *t, int64_t now)
 		uint32_t ref = NIL;
 		int state = 0;
 		int64_t due_at, due_second;
-		enum sq_due due = sq_next(&t->sq, &t->ft, &ref, &state,
-					  &due_at, &due_second);
+		enum sq_due due = sq_next(&t->sq, &t->ft, &ref, &state, &due_at,
+					  &due_second);
 		int64_t idle_at = idle_deadline(t);
 		int64_t fold_at = alert_folding_deadline(t->folding);
 		int64_t quiet_at = t->pending.n
 					   ? heap_top(&t->pending)->deadline
 					   : INT64_MAX;
 		int64_t stall_at = stall_deadline(t);
-		int64_t stage_at = t->staged.n ? fifo_front(&t->staged)->at
-					       : INT64_MAX;
+		int64_t stage_at =
+			t->staged.n ? fifo_front(&t->staged)->at : INT64_MAX;
 
 		int64_t rest = idle_at < fold_at ? idle_at : fold_at;
 		if (stall_at < rest)
