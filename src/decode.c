@@ -294,6 +294,18 @@ static void decode_tcp_options(const uint8_t *p, uint32_t len, uint32_t cap,
 				goto bad;
 			seg->options |= OPT_SACK_OK;
 			break;
+		case 5:
+			/* SACK: 8 bytes a block, at least one; a block must
+			 * end after it starts. Only the first is kept. */
+			if (olen < 10 || (olen - 2) % 8 != 0 ||
+			    (int32_t)(rd32(o + 4) - rd32(o)) <= 0)
+				goto bad;
+			if (!(seg->options & OPT_SACK)) {
+				seg->options |= OPT_SACK;
+				seg->sack_left = rd32(o);
+				seg->sack_right = rd32(o + 4);
+			}
+			break;
 		case 8:
 			if (olen != 10)
 				goto bad;
@@ -335,6 +347,7 @@ static int decode_tcp(const uint8_t *p, uint32_t caplen, uint32_t seglen,
 	seg->wscale = 0;
 	seg->mss = 0;
 	seg->tsval = seg->tsecr = 0;
+	seg->sack_left = seg->sack_right = 0;
 	/* Options cut by a short snap length are parsed as far as captured. */
 	decode_tcp_options(p + 20, hlen - 20,
 			   (hlen < caplen ? hlen : caplen) - 20, seg);

@@ -37,6 +37,10 @@ enum {
 	OPT_WSCALE = 1 << 1,
 	OPT_SACK_OK = 1 << 2,
 	OPT_TIMESTAMP = 1 << 3,
+	/* It carried SACK blocks (RFC 2018); sack_left and sack_right are
+	 * the first, the block holding the segment its sender received
+	 * last. */
+	OPT_SACK = 1 << 4,
 	/* An option's length was bad: past the header, below 2, or wrong for
 	 * its kind. */
 	OPT_MALFORMED = 1 << 7,
@@ -113,6 +117,10 @@ struct segment {
 	uint16_t mss;
 	uint32_t seq, ack;
 	uint32_t tsval, tsecr;
+	/* OPT_SACK: the first SACK block, [sack_left, sack_right): 8 bytes
+	 * of the segment's 88 (the batch and the reader carry one per
+	 * packet). Later blocks are not kept. */
+	uint32_t sack_left, sack_right;
 	uint32_t payload_len; /* TCP payload per the IP length (not caplen) */
 	uint32_t ip_len;      /* IP header(s) + TCP header + payload */
 	uint8_t src[16], dst[16]; /* IPv4: first 4 bytes, the rest zero */

@@ -549,6 +549,52 @@ static int echo_tells(const struct stall *st, const struct endpoint *r,
 	       (seg->options & OPT_TIMESTAMP) && seq_geq(seg->ack, r->snd_nxt);
 }
 
+/* Receiver s (= ep[from]) reports, in the first SACK block of seg, a
+ * segment r sent that never passed here (the sensor missed it) above its
+ * cumulative ACK: r's receiver got that segment and not what lies below
+ * it. Its size gets through, as if the segment had passed here and been
+ * answered; and the bytes between all the sensor saw of r and the block,
+ * if any, were sent unseen, as a sequence jump would show them (on_data),
+ * with the ACK below them (ST_HOLE_PROVEN). Not on a direction of which
+ * the sensor misses packets as a content gap shows (EP_GAP), whose hole
+ * may be its own. (A block of data that did pass here is on_data's: that
+ * segment and the duplicate ACK answering it.) */
+static void on_sack(struct tcpfsm *t, struct flow *f, int from,
+		    const struct segment *seg, int64_t ts)
+{
+	struct endpoint *r = &f->ep[!from];
+	struct stall *rs = &r->stall;
+	uint32_t nxt = r->snd_nxt, len = seg->sack_right - seg->sack_left;
+
+	if (!(seg->options & OPT_SACK) || !(r->flags & EP_SEEN) ||
+	    !can_stall(r->state) ||
+	    (rs->kind != STALL_DATA && rs->kind != STALL_NONE) ||
+	    !seq_lt(seg->ack, seg->sack_left) ||
+	    !seq_geq(seg->sack_left, nxt) || seq_lt(nxt, seg->ack))
+		return;
+	if (rs->kind == STALL_NONE) {
+		/* Its last progress is `since`; a reordered duplicate ACK's
+		 * mark (ST_AHEAD) is no proof of this. */
+		rs->flags &= (uint8_t)~ST_AHEAD;
+		rs->kind = STALL_DATA;
+	}
+	if (len < UINT16_MAX && (!rs->fail || len < rs->fail) &&
+	    len > rs->pass) {
+		rs->pass = (uint16_t)len;
+		rs->flags &= (uint8_t)~ST_PASS_PENDING;
+	}
+	if (seq_lt(nxt, seg->sack_left) && !(rs->flags & ST_HOLE) &&
+	    !(r->flags & EP_GAP)) {
+		uint32_t gap = seg->sack_left - nxt;
+		rs->flags |= ST_HOLE | ST_HOLE_PROVEN;
+		rs->hole = nxt;
+		rs->fail = gap > UINT16_MAX ? UINT16_MAX : (uint16_t)gap;
+		if (rs->pass >= rs->fail)
+			rs->pass = 0;
+		check(t, f, !from, ts, CHECK_ARM);
+	}
+}
+
 /* Receiver r (= ep[!from]) and sender s: the segment's acknowledgement
  * number, before fsm.c takes it: progress for r's data. */
 static void on_ack(struct tcpfsm *t, struct flow *f, int from,
@@ -573,6 +619,7 @@ static void on_ack(struct tcpfsm *t, struct flow *f, int from,
 			end_episode(t, f, !from, r->state, ts);
 		if (rs->kind == STALL_NONE)
 			set_since(f, rs, ts);
+		on_sack(t, f, from, seg, ts);
 		return;
 	}
 	/* A duplicate ACK answering the smaller segment r sent beyond the
@@ -593,6 +640,8 @@ static void on_ack(struct tcpfsm *t, struct flow *f, int from,
 	if (rs->kind == STALL_DATA && (rs->flags & ST_HOLE) &&
 	    seq_geq(rs->hole, seg->ack) && !(r->flags & EP_GAP))
 		rs->flags |= ST_HOLE_PROVEN;
+	if (!probe_answer)
+		on_sack(t, f, from, seg, ts);
 }
 
 /* The segment as data from sender s (= ep[from]) to r. */
@@ -616,7 +665,13 @@ static void on_data(struct tcpfsm *t, struct flow *f, int from,
 		end_episode(t, f, from, s->state, ts);
 		set_since(f, st, ts);
 	}
-	int outstanding = seq_lt(una, nxt) || still_deaf;
+	/* The first copy seen here of bytes a SACK block showed sent unseen
+	 * (on_sack): nothing of them passed here, so they start at the
+	 * sender's next sequence number. */
+	int hole_copy = st->kind == STALL_DATA && (st->flags & ST_HOLE) &&
+			st->hole == nxt && seg->seq == nxt && seg->seq == una &&
+			len;
+	int outstanding = seq_lt(una, nxt) || still_deaf || hole_copy;
 	/* Bytes it sent that never passed here: the sequence jumps. */
 	if (seq_lt(nxt, seg->seq) && seq_geq(nxt, una) &&
 	    !(s->flags & EP_GAP)) {
@@ -653,7 +708,7 @@ static void on_data(struct tcpfsm *t, struct flow *f, int from,
 		set_since(f, st, ts);
 		return;
 	}
-	if (seq_geq(seg->seq, nxt) || seq_lt(nxt, end)) {
+	if (!hole_copy && (seq_geq(seg->seq, nxt) || seq_lt(nxt, end))) {
 		/* New data beyond what is outstanding. Without timestamps,
 		 * taken as the ACK having got through. */
 		if ((st->flags & ST_ACKED) && !still_deaf)
@@ -668,7 +723,7 @@ static void on_data(struct tcpfsm *t, struct flow *f, int from,
 		return;
 	}
 	/* A copy of data sent before. */
-	if (seq_geq(una, end)) {
+	if (!hole_copy && seq_geq(una, end)) {
 		/* ... that its receiver acknowledged: the ACK did not reach
 		 * it. */
 		st->kind = STALL_DATA;

@@ -50,6 +50,13 @@ void sim_close(struct sim *s)
 int sim_send(struct sim *s, int64_t at, int c2s, uint8_t flags, uint32_t seq,
 	     uint32_t ack, size_t len, uint16_t win)
 {
+	return sim_send_opt(s, at, c2s, flags, seq, ack, len, win, NULL, 0);
+}
+
+int sim_send_opt(struct sim *s, int64_t at, int c2s, uint8_t flags,
+		 uint32_t seq, uint32_t ack, size_t len, uint16_t win,
+		 const uint8_t *opt, size_t optlen)
+{
 	struct pkt p;
 	struct tcp_spec t = {.sport = c2s ? s->cport : 80,
 			     .dport = c2s ? 80 : s->cport,
@@ -57,6 +64,8 @@ int sim_send(struct sim *s, int64_t at, int c2s, uint8_t flags, uint32_t seq,
 			     .ack = ack,
 			     .flags = flags,
 			     .win = win,
+			     .opt = opt,
+			     .optlen = optlen,
 			     .payload = len};
 	struct ip4_spec ip = {.src = c2s ? ADDR4_A : s->server_ip,
 			      .dst = c2s ? s->server_ip : ADDR4_A};

@@ -48,6 +48,11 @@ int sim_send(struct sim *s, int64_t at, int c2s, uint8_t flags, uint32_t seq,
 #define send_at(s, at, c2s, flags, seq, ack, len)                             \
 	assert_int_equal(sim_send(s, at, c2s, flags, seq, ack, len, 29200), 0)
 
+/* sim_send() with TCP option bytes (optlen a multiple of 4). */
+int sim_send_opt(struct sim *s, int64_t at, int c2s, uint8_t flags,
+		 uint32_t seq, uint32_t ack, size_t len, uint16_t win,
+		 const uint8_t *opt, size_t optlen);
+
 void sim_advance(struct sim *s, int64_t at);
 
 /* SYN, SYN/ACK, ACK at 0, 1 and 2 ms. */

@@ -965,9 +965,10 @@ static void test_tcp_options(void **state)
 	assert_int_equal(s.mss, 1460);
 	assert_int_equal(s.wscale, 7);
 
-	/* SACK blocks, MD5, TFO, unknown kinds: skipped by their length. */
+	/* SACK blocks (kept: test_tcp_options_sack), then the next option;
+	 * MD5, TFO, unknown kinds: skipped by their length. */
 	s = WITH(5, 10, 0, 0, 0, 1, 0, 0, 0, 2, 2, 4, 0x02, 0x00);
-	assert_int_equal(s.options, OPT_MSS);
+	assert_int_equal(s.options, OPT_SACK | OPT_MSS);
 	assert_int_equal(s.mss, 512);
 	s = WITH(19, 18, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
 		 3, 3, 2);
@@ -1034,6 +1035,105 @@ static void test_tcp_options_malformed(void **state)
 	assert_true(s.options & OPT_MALFORMED);
 	assert_true(s.options & OPT_MSS);
 	assert_int_equal(s.mss, 1460);
+}
+
+/* SACK blocks (kind 5): the first is kept; a bad length or an empty or
+ * inverted block is a malformed option, counted as any other; a block cut
+ * by the snap length is only cut. */
+static void test_tcp_options_sack(void **state)
+{
+	(void)state;
+	struct segment s;
+
+	/* struct segment carries the first block in 8 bytes. */
+	assert_int_equal(sizeof(struct segment), 88);
+
+	/* One block, after timestamps as Linux sends it. */
+	s = WITH(1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 1, 1, 5, 10, 0, 0, 0x06,
+		 0x4c, 0, 0, 0x07, 0x14);
+	assert_int_equal(s.options, OPT_TIMESTAMP | OPT_SACK);
+	assert_int_equal(s.sack_left, 1612);
+	assert_int_equal(s.sack_right, 1812);
+	/* Three blocks: the first is kept. */
+	s = WITH(1, 1, 5, 26, 0, 0, 0, 10, 0, 0, 0, 20, 0, 0, 0, 30, 0, 0, 0,
+		 40, 0, 0, 0, 50, 0, 0, 0, 60);
+	assert_int_equal(s.options, OPT_SACK);
+	assert_int_equal(s.sack_left, 10);
+	assert_int_equal(s.sack_right, 20);
+	/* A block across the wrap of the sequence space. */
+	s = WITH(5, 10, 0xff, 0xff, 0xff, 0xf0, 0, 0, 0, 0x10);
+	assert_int_equal(s.options, OPT_SACK);
+	assert_int_equal(s.sack_left, 0xfffffff0u);
+	assert_int_equal(s.sack_right, 0x10);
+	/* A second SACK option does not replace the first. */
+	s = WITH(5, 10, 0, 0, 0, 1, 0, 0, 0, 2, 5, 10, 0, 0, 0, 3, 0, 0, 0, 4);
+	assert_int_equal(s.sack_left, 1);
+	assert_int_equal(s.sack_right, 2);
+
+	/* Malformed: no block, a partial block, an empty or inverted one,
+	 * longer than the options area. */
+	static const uint8_t bad[][20] = {
+		{5, 2, 1, 1},
+		{5, 6, 0, 0, 0, 1},
+		{5, 9, 0, 0, 0, 1, 0, 0, 0},
+		{5, 11, 0, 0, 0, 1, 0, 0, 0, 2, 0},
+		{5, 17, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0},
+		{5, 10, 0, 0, 0, 5, 0, 0, 0, 5},
+		{5, 10, 0, 0, 0, 9, 0, 0, 0, 5},
+		{5, 10, 0, 0, 0, 0, 0x80, 0, 0, 0},
+	};
+	for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		size_t n = (size_t)bad[i][1] < 4 ? 4 : bad[i][1];
+		s = with_options(bad[i], n);
+		assert_true(s.options & OPT_MALFORMED);
+		assert_false(s.options & OPT_SACK);
+		assert_int_equal(s.sack_left, 0);
+		assert_int_equal(s.sack_right, 0);
+	}
+	/* Its length past the header (the header holds 12 option bytes). */
+	s = WITH(1, 1, 5, 18, 0, 0, 0, 1, 0, 0, 0, 2);
+	assert_true(s.options & OPT_MALFORMED);
+	assert_false(s.options & OPT_SACK);
+	/* Options before a bad SACK still count; parsing stops at neither. */
+	s = WITH(2, 4, 0x05, 0xb4, 5, 10, 0, 0, 0, 2, 0, 0, 0, 1, 1, 1, 3, 3, 7,
+		 0);
+	assert_true(s.options & OPT_MALFORMED);
+	assert_true(s.options & OPT_MSS);
+	assert_true(s.options & OPT_WSCALE);
+	assert_false(s.options & OPT_SACK);
+}
+
+/* A SACK option cut by the snap length at every byte: never malformed,
+ * never a block from bytes not captured. */
+static void test_snaplen_cuts_sack(void **state)
+{
+	(void)state;
+	uint8_t opt[12] = {1, 1, 5, 10, 0, 0, 0x06, 0x4c, 0, 0, 0x07, 0x14};
+	struct tcp_spec t = {.sport = SPORT,
+			     .dport = DPORT,
+			     .seq = SEQ,
+			     .ack = ACK,
+			     .flags = F_ACK,
+			     .win = 1000,
+			     .opt = opt,
+			     .optlen = sizeof opt};
+	struct pkt p;
+	struct segment seg;
+
+	pkt_tcp(&p, &t);
+	v4(&p);
+	wrap_eth(&p, 0x0800, NULL, 0);
+	for (size_t cut = 14 + 20 + 20; cut <= p.len; cut++) {
+		assert_int_equal(decode_n(DLT_EN10MB, &p, cut, &seg), 0);
+		assert_false(seg.options & OPT_MALFORMED);
+		if (cut - 54 >= sizeof opt) {
+			assert_int_equal(seg.options, OPT_SACK);
+			assert_int_equal(seg.sack_left, 1612);
+			assert_int_equal(seg.sack_right, 1812);
+		} else {
+			assert_false(seg.options & OPT_SACK);
+		}
+	}
 }
 
 static void test_tcp_data_offset(void **state)
@@ -2591,6 +2691,8 @@ int main(void)
 		cmocka_unit_test(test_ipv6_chain_limits),
 		cmocka_unit_test(test_tcp_options),
 		cmocka_unit_test(test_tcp_options_malformed),
+		cmocka_unit_test(test_tcp_options_sack),
+		cmocka_unit_test(test_snaplen_cuts_sack),
 		cmocka_unit_test(test_tcp_data_offset),
 		cmocka_unit_test(test_snaplen_cuts_options),
 		cmocka_unit_test(test_snaplen_cut_is_not_malformed),

@@ -249,6 +249,159 @@ static void test_mtu_blackhole_before_sensor(void **state)
 	sim_close(&s);
 }
 
+/* A duplicate ACK from the client carrying one SACK block [left, right) of
+ * the server's data, or from the server of the client's. */
+static void sack_at(struct sim *s, int64_t at, int c2s, uint32_t seq,
+		    uint32_t ack, uint32_t left, uint32_t right)
+{
+	uint8_t opt[12] = {1,
+			   1,
+			   5,
+			   10,
+			   (uint8_t)(left >> 24),
+			   (uint8_t)(left >> 16),
+			   (uint8_t)(left >> 8),
+			   (uint8_t)left,
+			   (uint8_t)(right >> 24),
+			   (uint8_t)(right >> 16),
+			   (uint8_t)(right >> 8),
+			   (uint8_t)right};
+	assert_int_equal(sim_send_opt(s, at, c2s, F_ACK, seq, ack, 0, 29200,
+				      opt, sizeof opt),
+			 0);
+}
+
+/* A lossy sensor missed the 200 bytes sent beyond the failing 1400: only
+ * the receiver's SACK block shows them, and their size. */
+static void test_mtu_blackhole_after_sensor_sack(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	sim_handshake(&s);
+	send_at(&s, 100 * MS, C2S, PA, 1001, 5001, 1400);
+	sack_at(&s, 102 * MS, S2C, 5001, 1001, 2401, 2601);
+	int64_t at = 100 * MS, rto = 200 * MS;
+	for (int i = 0; i < 3; i++) {
+		at += rto;
+		rto *= 2;
+		send_at(&s, at, C2S, PA, 1001, 5001, 1400);
+	}
+	expect_stall(&s, "mtu_blackhole", TCPFSM_CLIENT,
+		     "segments of 1400 bytes", "200-byte ones pass");
+	assert_non_null(strstr(s.alerts[0].diagnosis,
+			       "between this sensor and " SERVER));
+	sim_close(&s);
+
+	/* It missed the first copy of the 1400 too, and the ACK before:
+	 * the SACK comes first, then the copies. */
+	sim_open(&s, NULL);
+	sim_handshake(&s);
+	send_at(&s, 50 * MS, C2S, PA, 1001, 5001, 200);
+	sack_at(&s, 102 * MS, S2C, 5001, 1201, 2601, 2801);
+	at = 100 * MS, rto = 200 * MS;
+	for (int i = 0; i < 4; i++) {
+		at += rto;
+		rto *= 2;
+		send_at(&s, at, C2S, PA, 1201, 5001, 1400);
+	}
+	expect_stall(&s, "mtu_blackhole", TCPFSM_CLIENT,
+		     "segments of 1400 bytes", "200-byte ones pass");
+	assert_non_null(strstr(s.alerts[0].diagnosis,
+			       "between this sensor and " SERVER));
+	/* The ACK at last: resolved. */
+	send_at(&s, 4 * SEC, S2C, F_ACK, 5001, 2801, 0);
+	assert_int_equal(s.nresolved, 1);
+	sim_close(&s);
+
+	/* Without the block, the same packets are data not acknowledged. */
+	sim_open(&s, NULL);
+	sim_handshake(&s);
+	send_at(&s, 100 * MS, C2S, PA, 1001, 5001, 1400);
+	send_at(&s, 102 * MS, S2C, F_ACK, 5001, 1001, 0);
+	at = 100 * MS, rto = 200 * MS;
+	for (int i = 0; i < 3; i++) {
+		at += rto;
+		rto *= 2;
+		send_at(&s, at, C2S, PA, 1001, 5001, 1400);
+	}
+	expect_stall(&s, "unacked_data", TCPFSM_CLIENT, "no ACK came back",
+		     NULL);
+	sim_close(&s);
+}
+
+/* Before the sensor: neither the server's 1400 bytes nor the 200 after
+ * them passed here; the client's SACK of the 200 shows both were sent. */
+static void test_mtu_blackhole_before_sensor_sack(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	sim_handshake(&s);
+	send_at(&s, 100 * MS, S2C, PA, 5001, 1001, 200);
+	send_at(&s, 101 * MS, C2S, F_ACK, 1001, 5201, 0);
+	sack_at(&s, 601 * MS, C2S, 1001, 5201, 6601, 6801);
+	sim_advance(&s, 3000 * MS);
+	assert_int_equal(s.nalerts, 0);
+	sim_advance(&s, 3700 * MS);
+	expect_stall(&s, "mtu_blackhole", TCPFSM_SERVER,
+		     "segments of 1400 bytes",
+		     "lost between " SERVER " and this sensor");
+	assert_non_null(strstr(s.alerts[0].diagnosis, "200-byte ones pass"));
+	sim_close(&s);
+}
+
+/* SACK blocks that must not alert: normal SACK recovery (the hole filled
+ * within a round trip), blocks below the ACK (D-SACK), blocks of data that
+ * passed here, and a content gap (an ACK above all the sensor saw). */
+static void test_sack_no_alert(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	sim_handshake(&s);
+	/* 1000 bytes lost after the sensor, 1000 more unseen and SACKed,
+	 * the hole resent and acknowledged at once. */
+	send_at(&s, 100 * MS, C2S, PA, 1001, 5001, 1000);
+	sack_at(&s, 102 * MS, S2C, 5001, 1001, 3001, 4001);
+	send_at(&s, 103 * MS, C2S, PA, 1001, 5001, 1000);
+	send_at(&s, 104 * MS, S2C, F_ACK, 5001, 4001, 0);
+	/* A D-SACK below the ACK and a block of data seen here. */
+	send_at(&s, 200 * MS, C2S, PA, 4001, 5001, 500);
+	sack_at(&s, 201 * MS, S2C, 5001, 4501, 1001, 2001);
+	send_at(&s, 300 * MS, C2S, PA, 4501, 5001, 500);
+	send_at(&s, 301 * MS, C2S, PA, 5001, 5001, 500);
+	sack_at(&s, 302 * MS, S2C, 5001, 4501, 5001, 5501);
+	send_at(&s, 303 * MS, C2S, PA, 4501, 5001, 500);
+	send_at(&s, 304 * MS, S2C, F_ACK, 5001, 5501, 0);
+	sim_advance(&s, 10 * SEC);
+	assert_int_equal(s.nalerts, 0);
+	sim_close(&s);
+
+	/* The server's SACK of client data 600 bytes above all seen, the
+	 * client's later 300-byte segments acknowledged: a stale block
+	 * leaves no size behind for a later stall to be misnamed by. */
+	sim_open(&s, NULL);
+	sim_handshake(&s);
+	send_at(&s, 100 * MS, C2S, PA, 1001, 5001, 300);
+	sack_at(&s, 102 * MS, S2C, 5001, 1301, 1601, 1701);
+	send_at(&s, 103 * MS, C2S, PA, 1301, 5001, 300);
+	send_at(&s, 104 * MS, S2C, F_ACK, 5001, 1701, 0);
+	sim_advance(&s, 5 * SEC);
+	assert_int_equal(s.nalerts, 0);
+	/* A real stall later: data not acknowledged, not an MTU hole. */
+	send_at(&s, 6 * SEC, C2S, PA, 1701, 5001, 300);
+	int64_t at = 6 * SEC, rto = 200 * MS;
+	for (int i = 0; i < 3; i++) {
+		at += rto;
+		rto *= 2;
+		send_at(&s, at, C2S, PA, 1701, 5001, 300);
+	}
+	expect_stall(&s, "unacked_data", TCPFSM_CLIENT, "no ACK came back",
+		     NULL);
+	sim_close(&s);
+}
+
 /* The same through a capture that reorders: the client's duplicate ACK
  * passes before the 200 bytes it answers. */
 static void test_mtu_blackhole_before_sensor_reordered(void **state)
@@ -610,6 +763,9 @@ int main(void)
 		cmocka_unit_test(test_mtu_blackhole_after_sensor),
 		cmocka_unit_test(test_mtu_blackhole_before_sensor),
 		cmocka_unit_test(test_mtu_blackhole_before_sensor_reordered),
+		cmocka_unit_test(test_mtu_blackhole_after_sensor_sack),
+		cmocka_unit_test(test_mtu_blackhole_before_sensor_sack),
+		cmocka_unit_test(test_sack_no_alert),
 		cmocka_unit_test(test_zero_window),
 		cmocka_unit_test(test_keepalive_unanswered),
 		cmocka_unit_test(test_keepalive_unanswered_echo),
