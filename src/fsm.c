@@ -767,15 +767,42 @@ static void handle_fin(struct endpoint ep[2], int from,
 	expect_answer(ep, !from, RCV_FIN, now, res);
 }
 
+/* fsm.c's own endpoint flag, beside flow.h's EP_* (which end at 1 << 13):
+ * EP_GAP was set on it by the flow's last segment, an acknowledgement of
+ * more than the sensor saw it send, and by nothing before. Cleared by the
+ * flow's next segment, whatever it is. While it is set, its fin_seq (read
+ * only once EP_SENT_FIN is set; or set to the same number by a FIN shown by
+ * that ACK, handle_ack()) holds where the bytes flagged missing begin: all
+ * the sensor had seen it send. */
+#define EP_GAP_BY_ACK (1u << 15)
+_Static_assert(EP_FIN_UNSEEN < EP_GAP_BY_ACK && EP_PATH_DEAD < EP_GAP_BY_ACK,
+	       "EP_GAP_BY_ACK collides with a flow.h flag");
+
 /* Sequence bookkeeping that every segment contributes. An acknowledgement
  * of more than the sensor saw its peer send is a content gap: the sensor
- * missed those packets (Zeek's capture-loss counts the same way). */
+ * missed those packets (Zeek's capture-loss counts the same way).
+ * A capture that reorders shows the same: an ACK passes just before the
+ * data it acknowledges. If the very next segment of the flow is that data,
+ * from all the sensor had seen to where the ACK ends, the bytes flagged
+ * missing have passed: the capture reordered them, and the mark the ACK
+ * alone set is withdrawn (counted as reordered; the gap it counted stays
+ * counted). The data must start where the missing bytes do: if the sensor
+ * missed a segment and the capture swapped the next with its ACK, the late
+ * one starts above them, and the mark stays. gap_by_ack: s's EP_GAP was
+ * set by the flow's previous segment alone. */
 static void track_sequence(struct endpoint *s, struct endpoint *r,
-			   const struct segment *seg, struct fsm_result *res)
+			   const struct segment *seg, int gap_by_ack,
+			   struct fsm_result *res)
 {
 	uint32_t end = seg->seq + seg->payload_len +
 		       ((seg->flags & TH_SYN) ? 1 : 0) +
 		       ((seg->flags & TH_FIN) ? 1 : 0);
+
+	if (gap_by_ack && !(seg->flags & TH_SYN) && seg->seq == s->fin_seq &&
+	    end == s->snd_nxt && seq_lt(seg->seq, end)) {
+		s->flags &= (uint16_t)~EP_GAP;
+		res->reordered = 1;
+	}
 
 	/* A segment with nothing in it, one sequence number past all its
 	 * sender was seen to send: that number went by unseen, its FIN most
@@ -802,6 +829,10 @@ static void track_sequence(struct endpoint *s, struct endpoint *r,
 		    (r->flags & (EP_SENT_SYN | EP_SENT_ACK)) &&
 		    seq_lt(r->snd_nxt, seg->ack)) {
 			res->missed = seg->ack - r->snd_nxt;
+			if (!(r->flags & (EP_GAP | EP_SENT_FIN))) {
+				r->flags |= EP_GAP_BY_ACK;
+				r->fin_seq = r->snd_nxt;
+			}
 			r->snd_nxt = seg->ack;
 			r->flags |= EP_GAP;
 		}
@@ -824,6 +855,9 @@ void fsm_segment(struct endpoint ep[2], int from, const struct segment *seg,
 	res->missed = 0;
 	res->reordered = 0;
 	res->pend_deadline[0] = res->pend_deadline[1] = 0;
+	int gap_by_ack = (s->flags & EP_GAP_BY_ACK) != 0;
+	s->flags &= (uint16_t)~EP_GAP_BY_ACK;
+	r->flags &= (uint16_t)~EP_GAP_BY_ACK;
 
 	if (seg->flags & TH_RST) {
 		if (!rst_acceptable(s, r, seg)) {
@@ -842,7 +876,7 @@ void fsm_segment(struct endpoint ep[2], int from, const struct segment *seg,
 	uint32_t prev_ack = (s->flags & EP_SENT_ACK) ? s->ack : seg->ack;
 	uint32_t r_nxt = r->snd_nxt;
 	int first_sight = !(s->flags & EP_SEEN);
-	track_sequence(s, r, seg, res);
+	track_sequence(s, r, seg, gap_by_ack, res);
 	if (seg->flags & TH_SYN) {
 		handle_syn(ep, from, seg, first_sight, now, res);
 		return;

@@ -37,6 +37,7 @@ struct sim {
 	struct tcpfsm_conn
 		last; /* the connection as the last event showed it */
 	int64_t last_ts;
+	int alerts; /* alert events, counted */
 };
 
 static void on_event(const struct tcpfsm_event *ev, void *user)
@@ -56,6 +57,9 @@ static void on_event(const struct tcpfsm_event *ev, void *user)
 		snprintf(item, sizeof item, "end(%s)",
 			 tcpfsm_end_reason_name(ev->end_reason));
 		break;
+	case TCPFSM_EV_ALERT:
+		s->alerts++;
+		return; /* counted, not logged */
 	default:
 		return; /* alerts: not the subject here */
 	}
@@ -875,6 +879,97 @@ static void test_one_sided(void **state)
 	sim_close(&s);
 }
 
+/* A client ACK that passes before the server data it acknowledges (a
+ * capture that reorders) marks the server's direction as one the sensor
+ * misses (EP_GAP) only until that data passes next: then it was reordering,
+ * counted so, and the alerts that silence supports come back (a CLOSE_WAIT
+ * held, the mark gating it). */
+static void test_reordered_ack_is_not_loss(void **state)
+{
+	(void)state;
+	struct tcpfsm_options o;
+	tcpfsm_options_default(&o);
+	struct sim s;
+	sim_open(&s, &o);
+	handshake(&s);
+	STEP(&s, C2S, ACK, 1101, 5101, 0, "");
+	const struct tcpfsm_stats *st = tcpfsm_stats(s.t);
+	assert_int_equal(st->gaps, 1);
+	STEP(&s, S2C, DATA, 5001, 1101, 100, "");
+	assert_int_equal(st->reordered, 1);
+	assert_int_equal(st->gaps, 1);
+	/* The server closes, the client never does: a leak, alerted. */
+	STEP(&s, S2C, FIN, 5101, 1101, 0, "s:ESTABLISHED>FIN_WAIT_1");
+	STEP(&s, C2S, ACK, 1101, 5102, 0,
+	     "c:ESTABLISHED>CLOSE_WAIT s:FIN_WAIT_1>FIN_WAIT_2");
+	s.now += 62 * SEC;
+	tcpfsm_advance(s.t, s.now);
+	assert_int_equal(s.alerts, 2);
+	sim_close(&s);
+
+	/* A FIN shown by its ACK, then seen: the same. */
+	sim_open(&s, &o);
+	handshake(&s);
+	STEP(&s, C2S, ACK, 1101, 5002, 0,
+	     "s:ESTABLISHED>FIN_WAIT_1 c:ESTABLISHED>CLOSE_WAIT "
+	     "s:FIN_WAIT_1>FIN_WAIT_2");
+	STEP(&s, S2C, FIN, 5001, 1101, 0, "");
+	st = tcpfsm_stats(s.t);
+	assert_int_equal(st->reordered, 1);
+	s.now += 62 * SEC;
+	tcpfsm_advance(s.t, s.now);
+	assert_int_equal(s.alerts, 2);
+	sim_close(&s);
+}
+
+/* What stays a gap: the data does not come next, it starts above what the
+ * sensor saw (a segment missed, the next swapped with its ACK), it is a
+ * copy of what was seen, or the direction had missed packets before. No
+ * CLOSE_WAIT alert in any: the sensor may have missed a FIN. */
+static void test_gap_not_withdrawn(void **state)
+{
+	(void)state;
+	struct tcpfsm_options o;
+	tcpfsm_options_default(&o);
+	struct sim s;
+	for (int v = 0; v < 4; v++) {
+		sim_open(&s, &o);
+		handshake(&s);
+		if (v == 0) {
+			/* Something else passes between. */
+			STEP(&s, C2S, ACK, 1101, 5101, 0, "");
+			STEP(&s, C2S, DATA, 1101, 5101, 10, "");
+			STEP(&s, S2C, DATA, 5001, 1111, 100, "");
+		} else if (v == 1) {
+			/* 5001-5100 missed; 5101-5200 swapped with the ACK. */
+			STEP(&s, C2S, ACK, 1101, 5201, 0, "");
+			STEP(&s, S2C, DATA, 5101, 1101, 100, "");
+		} else if (v == 2) {
+			/* A copy from below what was seen, over the missing
+			 * bytes: their first copy is the one missed. */
+			STEP(&s, S2C, DATA, 5001, 1101, 100, "");
+			STEP(&s, C2S, ACK, 1101, 5201, 0, "");
+			STEP(&s, S2C, DATA, 5001, 1101, 200, "");
+		} else {
+			/* Missed before: the later reordering leaves it. */
+			STEP(&s, C2S, ACK, 1101, 5101, 0, "");
+			STEP(&s, C2S, ACK, 1101, 5201, 0, "");
+			STEP(&s, S2C, DATA, 5101, 1101, 100, "");
+		}
+		const struct tcpfsm_stats *st = tcpfsm_stats(s.t);
+		uint32_t nxt = v == 0 ? 1111 : 1101;
+		uint32_t sn = v == 0 ? 5101 : 5201;
+		assert_int_equal(st->reordered, 0);
+		STEP(&s, S2C, FIN, sn, nxt, 0, "s:ESTABLISHED>FIN_WAIT_1");
+		STEP(&s, C2S, ACK, nxt, sn + 1, 0,
+		     "c:ESTABLISHED>CLOSE_WAIT s:FIN_WAIT_1>FIN_WAIT_2");
+		s.now += 62 * SEC;
+		tcpfsm_advance(s.t, s.now);
+		assert_int_equal(s.alerts, 0);
+		sim_close(&s);
+	}
+}
+
 /* A FIN the sensor missed shows in its peer's acknowledgement, one byte
  * past all that was seen; the FIN seen later is the capture's late sight
  * of it (reordered), not a retransmission. */
@@ -1458,6 +1553,8 @@ int main(void)
 		cmocka_unit_test(test_one_sided),
 		cmocka_unit_test(test_one_sided_server_closes),
 		cmocka_unit_test(test_fin_shown_by_its_ack),
+		cmocka_unit_test(test_reordered_ack_is_not_loss),
+		cmocka_unit_test(test_gap_not_withdrawn),
 		cmocka_unit_test(test_unseen_fin_answers_a_close),
 		cmocka_unit_test(test_one_sided_timers),
 		cmocka_unit_test(test_port_reuse_after_time_wait),
