@@ -60,6 +60,12 @@ enum {
 	/* Its FIN was inferred from its peer's ACK, not seen: a copy seen
 	 * later is the capture's late sight of it, not a retransmission. */
 	EP_FIN_UNSEEN = 1 << 13,
+	/* EP_GAP was set on it by the flow's last segment alone (an ACK of
+	 * more than the sensor saw it send), and its fin_seq holds where the
+	 * bytes flagged missing begin: fsm.c's track_sequence() withdraws the
+	 * mark if those bytes are the flow's next segment (reordering).
+	 * Cleared by the flow's next segment, whatever it is. */
+	EP_GAP_BY_ACK = 1 << 14,
 };
 
 /* A stall of an established connection, as the sensor sees it (stall.c):

@@ -767,16 +767,10 @@ static void handle_fin(struct endpoint ep[2], int from,
 	expect_answer(ep, !from, RCV_FIN, now, res);
 }
 
-/* fsm.c's own endpoint flag, beside flow.h's EP_* (which end at 1 << 13):
- * EP_GAP was set on it by the flow's last segment, an acknowledgement of
- * more than the sensor saw it send, and by nothing before. Cleared by the
- * flow's next segment, whatever it is. While it is set, its fin_seq (read
+/* EP_GAP_BY_ACK (flow.h): while it is set, the endpoint's fin_seq (read
  * only once EP_SENT_FIN is set; or set to the same number by a FIN shown by
  * that ACK, handle_ack()) holds where the bytes flagged missing begin: all
  * the sensor had seen it send. */
-#define EP_GAP_BY_ACK (1u << 15)
-_Static_assert(EP_FIN_UNSEEN < EP_GAP_BY_ACK && EP_PATH_DEAD < EP_GAP_BY_ACK,
-	       "EP_GAP_BY_ACK collides with a flow.h flag");
 
 /* Sequence bookkeeping that every segment contributes. An acknowledgement
  * of more than the sensor saw its peer send is a content gap: the sensor
