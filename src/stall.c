@@ -619,7 +619,8 @@ static void on_ack(struct tcpfsm *t, struct flow *f, int from,
 			end_episode(t, f, !from, r->state, ts);
 		if (rs->kind == STALL_NONE)
 			set_since(f, rs, ts);
-		on_sack(t, f, from, seg, ts);
+		if (seg->options & OPT_SACK) /* the call only when it may */
+			on_sack(t, f, from, seg, ts);
 		return;
 	}
 	/* A duplicate ACK answering the smaller segment r sent beyond the
@@ -640,7 +641,7 @@ static void on_ack(struct tcpfsm *t, struct flow *f, int from,
 	if (rs->kind == STALL_DATA && (rs->flags & ST_HOLE) &&
 	    seq_geq(rs->hole, seg->ack) && !(r->flags & EP_GAP))
 		rs->flags |= ST_HOLE_PROVEN;
-	if (!probe_answer)
+	if (!probe_answer && (seg->options & OPT_SACK))
 		on_sack(t, f, from, seg, ts);
 }
 
