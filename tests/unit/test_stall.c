@@ -31,17 +31,24 @@ static void expect_stall(struct sim *s, const char *kind, int endpoint,
 			 phrase2 ? phrase2 : "");
 }
 
-/* The client's 300 bytes at 100 ms, resent at Linux's 0.2, 0.4, 0.8 s
- * backoff, n times. */
-static void client_resends(struct sim *s, int n)
+/* The client's len bytes at seq, sent at `from`, resent n times at Linux's
+ * backoff (0.2, 0.4, 0.8 s ... after it). */
+static void resend_from(struct sim *s, int64_t from, uint32_t seq, uint32_t len,
+			int n)
 {
-	send_at(s, 100 * MS, C2S, PA, 1001, 5001, 300);
-	int64_t at = 100 * MS, rto = 200 * MS;
+	int64_t at = from, rto = 200 * MS;
 	for (int i = 0; i < n; i++) {
 		at += rto;
 		rto *= 2;
-		send_at(s, at, C2S, PA, 1001, 5001, 300);
+		send_at(s, at, C2S, PA, seq, 5001, len);
 	}
+}
+
+/* The client's 300 bytes at 100 ms, resent n times. */
+static void client_resends(struct sim *s, int n)
+{
+	send_at(s, 100 * MS, C2S, PA, 1001, 5001, 300);
+	resend_from(s, 100 * MS, 1001, 300, n);
 }
 
 static void test_data_lost_after_sensor(void **state)
@@ -217,12 +224,7 @@ static void test_mtu_blackhole_after_sensor(void **state)
 	send_at(&s, 101 * MS, C2S, PA, 2401, 5001, 200);
 	/* A duplicate ACK (it would carry a SACK of the 200 bytes). */
 	send_at(&s, 102 * MS, S2C, F_ACK, 5001, 1001, 0);
-	int64_t at = 100 * MS, rto = 200 * MS;
-	for (int i = 0; i < 3; i++) {
-		at += rto;
-		rto *= 2;
-		send_at(&s, at, C2S, PA, 1001, 5001, 1400);
-	}
+	resend_from(&s, 100 * MS, 1001, 1400, 3);
 	expect_stall(&s, "mtu_blackhole", TCPFSM_CLIENT,
 		     "segments of 1400 bytes", "200-byte ones pass");
 	assert_non_null(strstr(s.alerts[0].diagnosis,
@@ -281,12 +283,7 @@ static void test_mtu_blackhole_after_sensor_sack(void **state)
 	sim_handshake(&s);
 	send_at(&s, 100 * MS, C2S, PA, 1001, 5001, 1400);
 	sack_at(&s, 102 * MS, S2C, 5001, 1001, 2401, 2601);
-	int64_t at = 100 * MS, rto = 200 * MS;
-	for (int i = 0; i < 3; i++) {
-		at += rto;
-		rto *= 2;
-		send_at(&s, at, C2S, PA, 1001, 5001, 1400);
-	}
+	resend_from(&s, 100 * MS, 1001, 1400, 3);
 	expect_stall(&s, "mtu_blackhole", TCPFSM_CLIENT,
 		     "segments of 1400 bytes", "200-byte ones pass");
 	assert_non_null(strstr(s.alerts[0].diagnosis,
@@ -299,12 +296,7 @@ static void test_mtu_blackhole_after_sensor_sack(void **state)
 	sim_handshake(&s);
 	send_at(&s, 50 * MS, C2S, PA, 1001, 5001, 200);
 	sack_at(&s, 102 * MS, S2C, 5001, 1201, 2601, 2801);
-	at = 100 * MS, rto = 200 * MS;
-	for (int i = 0; i < 4; i++) {
-		at += rto;
-		rto *= 2;
-		send_at(&s, at, C2S, PA, 1201, 5001, 1400);
-	}
+	resend_from(&s, 100 * MS, 1201, 1400, 4);
 	expect_stall(&s, "mtu_blackhole", TCPFSM_CLIENT,
 		     "segments of 1400 bytes", "200-byte ones pass");
 	assert_non_null(strstr(s.alerts[0].diagnosis,
@@ -319,12 +311,7 @@ static void test_mtu_blackhole_after_sensor_sack(void **state)
 	sim_handshake(&s);
 	send_at(&s, 100 * MS, C2S, PA, 1001, 5001, 1400);
 	send_at(&s, 102 * MS, S2C, F_ACK, 5001, 1001, 0);
-	at = 100 * MS, rto = 200 * MS;
-	for (int i = 0; i < 3; i++) {
-		at += rto;
-		rto *= 2;
-		send_at(&s, at, C2S, PA, 1001, 5001, 1400);
-	}
+	resend_from(&s, 100 * MS, 1001, 1400, 3);
 	expect_stall(&s, "unacked_data", TCPFSM_CLIENT, "no ACK came back",
 		     NULL);
 	sim_close(&s);
@@ -391,12 +378,7 @@ static void test_sack_no_alert(void **state)
 	assert_int_equal(s.nalerts, 0);
 	/* A real stall later: data not acknowledged, not an MTU hole. */
 	send_at(&s, 6 * SEC, C2S, PA, 1701, 5001, 300);
-	int64_t at = 6 * SEC, rto = 200 * MS;
-	for (int i = 0; i < 3; i++) {
-		at += rto;
-		rto *= 2;
-		send_at(&s, at, C2S, PA, 1701, 5001, 300);
-	}
+	resend_from(&s, 6 * SEC, 1701, 300, 3);
 	expect_stall(&s, "unacked_data", TCPFSM_CLIENT, "no ACK came back",
 		     NULL);
 	sim_close(&s);
