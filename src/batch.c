@@ -180,9 +180,9 @@ void tcpfsm_feed_batch(struct tcpfsm *t, const struct tcpfsm_batch *b)
 		if (i + AHEAD_FLOW < n && !p[AHEAD_FLOW].rc)
 			prefetch_flow(t, ring[(i + AHEAD_FLOW) % RING]);
 		if (i + AHEAD_NEIGHBOURS < n && !p[AHEAD_NEIGHBOURS].rc)
-			prefetch_neighbours(
-				t, ring[(i + AHEAD_NEIGHBOURS) % RING],
-				p[AHEAD_NEIGHBOURS].seg.flags);
+			prefetch_neighbours(t,
+					    ring[(i + AHEAD_NEIGHBOURS) % RING],
+					    p[AHEAD_NEIGHBOURS].seg.flags);
 		if (p->rc || p->flow.seed == t->ft.seed) {
 			tcpfsm_feed_decoded(t, p->ts, p->caplen, p->rc, &p->seg,
 					    &p->flow);

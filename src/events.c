@@ -280,7 +280,7 @@ void alert_came_due(struct tcpfsm *t, struct flow *f, int side, int64_t ts)
 	struct endpoint *e = &f->ep[side];
 
 	if (e->flags & EP_ALERTED)
-		return; /* raised already, by a correction that restored since */
+		return; /* raised already, when a correction restored since */
 	if (e->pending || !alert_grounded(t, f, side, e->state)) {
 		/* An acknowledgement went its way, or nothing on the wire
 		 * shows it stuck yet: if it falls quiet, it got what it waited

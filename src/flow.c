@@ -232,7 +232,7 @@ static void prefetch_from(const struct flow *f, size_t from)
 }
 
 const struct flow *flow_prefetch_flow(const struct flow_table *ft,
-				     uint32_t hash)
+				      uint32_t hash)
 {
 	const struct flow *f = bucket_head(ft, hash);
 	if (!f)

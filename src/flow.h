@@ -180,7 +180,7 @@ void flow_prefetch_bucket(const struct flow_table *ft, uint32_t hash);
 void flow_prefetch_head(const struct flow_table *ft, uint32_t hash);
 /* Returns the flow it fetches (perhaps not the one sought), or NULL. */
 const struct flow *flow_prefetch_flow(const struct flow_table *ft,
-				     uint32_t hash);
+				      uint32_t hash);
 /* Fetches all of f into the cache: for a caller that knows which flow it
  * will read soon. */
 static inline void flow_prefetch(const struct flow *f)

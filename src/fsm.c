@@ -573,8 +573,8 @@ static int rst_acceptable(const struct endpoint *s, const struct endpoint *r,
 }
 
 static void handle_syn(struct endpoint ep[2], int from,
-		       const struct segment *seg, int first_sight,
-		       int64_t now, struct fsm_result *res)
+		       const struct segment *seg, int first_sight, int64_t now,
+		       struct fsm_result *res)
 {
 	struct endpoint *s = &ep[from], *r = &ep[!from];
 	int synack = (seg->flags & TH_ACK) != 0;

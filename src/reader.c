@@ -141,8 +141,7 @@ fail:
 	return NULL;
 }
 
-enum rd_status reader_next(struct reader *r,
-			   const struct tcpfsm_batch **batch)
+enum rd_status reader_next(struct reader *r, const struct tcpfsm_batch **batch)
 {
 	enum rd_status st;
 	int wake = 0;

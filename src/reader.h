@@ -29,15 +29,14 @@ struct reader *reader_start(pcap_t *p, int dlt, const char *name,
 
 enum rd_status {
 	RD_BLOCK_READY = 0, /* *batch holds packets */
-	RD_WAITING,	    /* nothing yet: ask again (after checking signals) */
-	RD_END,		    /* the file ended */
-	RD_ERROR,	    /* reading failed: reader_error() says why */
+	RD_WAITING, /* nothing yet: ask again (after checking signals) */
+	RD_END,	    /* the file ended */
+	RD_ERROR,   /* reading failed: reader_error() says why */
 };
 
 /* The next batch, waiting at most a tenth of a second. The batch is the
  * caller's until the next call. */
-enum rd_status reader_next(struct reader *r,
-			   const struct tcpfsm_batch **batch);
+enum rd_status reader_next(struct reader *r, const struct tcpfsm_batch **batch);
 /* After RD_ERROR: "FILE: after record N: why". */
 const char *reader_error(const struct reader *r);
 /* Records read so far (by the thread). */

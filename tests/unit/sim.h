@@ -10,9 +10,9 @@
 
 #include "tcpfsm.h"
 
-#define SEC INT64_C(1000000)
-#define MS INT64_C(1000)
-#define T0 (INT64_C(1700000000) * SEC)
+#define SEC    INT64_C(1000000)
+#define MS     INT64_C(1000)
+#define T0     (INT64_C(1700000000) * SEC)
 #define CLIENT "10.0.0.1:40000"
 #define SERVER "10.0.0.2:80"
 
@@ -45,7 +45,7 @@ void sim_close(struct sim *s);
 /* Sends one segment at time `at` (µs after T0); returns tcpfsm_feed's. */
 int sim_send(struct sim *s, int64_t at, int c2s, uint8_t flags, uint32_t seq,
 	     uint32_t ack, size_t len, uint16_t win);
-#define send_at(s, at, c2s, flags, seq, ack, len)                             \
+#define send_at(s, at, c2s, flags, seq, ack, len)                              \
 	assert_int_equal(sim_send(s, at, c2s, flags, seq, ack, len, 29200), 0)
 
 /* sim_send() with TCP option bytes (optlen a multiple of 4). */

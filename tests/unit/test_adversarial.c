@@ -22,9 +22,9 @@ static void test_rst_storm_out_of_window(void **state)
 	for (int i = 0; i < 10000; i++) {
 		x = x * 1664525u + 1013904223u;
 		uint32_t seq = (i & 1 ? 5001u : 1001u) + 0x10000000u + (x >> 4);
-		assert_int_equal(sim_send(&s, 10 * MS + i, i & 1, F_RST, seq, 0,
-					  0, 0),
-				 0);
+		assert_int_equal(
+			sim_send(&s, 10 * MS + i, i & 1, F_RST, seq, 0, 0, 0),
+			0);
 	}
 	assert_int_equal(sim_state(&s, TCPFSM_CLIENT), TCPFSM_ESTABLISHED);
 	assert_int_equal(sim_state(&s, TCPFSM_SERVER), TCPFSM_ESTABLISHED);
@@ -105,10 +105,9 @@ static void test_zero_window(void **state)
 	/* Zero-window probes and their ACKs move nothing. */
 	for (int i = 0; i < 5; i++) {
 		send_at(&s, (20 + i) * MS, C2S, F_ACK, 1000, 5001, 0);
-		assert_int_equal(
-			sim_send(&s, (20 + i) * MS + 1, S2C, F_ACK, 5001, 1001,
-				 0, 0),
-			0);
+		assert_int_equal(sim_send(&s, (20 + i) * MS + 1, S2C, F_ACK,
+					  5001, 1001, 0, 0),
+				 0);
 	}
 	assert_int_equal(sim_state(&s, TCPFSM_CLIENT), TCPFSM_ESTABLISHED);
 	assert_int_equal(sim_send(&s, 30 * MS, C2S, F_RST, 1001, 0, 0, 0), 0);

@@ -1042,8 +1042,7 @@ static void test_one_sided_server_closes(void **state)
 	     "c:CLOSE_WAIT>LAST_ACK s:FIN_WAIT_2>TIME_WAIT");
 	/* The server's last ACK cannot be seen; the client sends no FIN
 	 * again when one would be due: it got it. */
-	ADVANCE(&s, s.now + 1100 * 1000,
-		"c:LAST_ACK>CLOSED");
+	ADVANCE(&s, s.now + 1100 * 1000, "c:LAST_ACK>CLOSED");
 	sim_close(&s);
 }
 

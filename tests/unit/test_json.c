@@ -168,8 +168,9 @@ static void test_decimals(void **state)
 	for (int width = 2; width <= 6; width += 2)
 		for (uint32_t v = 0; v < 1000000; v += 7) {
 			char got[8], want[8];
-			uint32_t x = v % (width == 2 ? 100 : width == 4 ? 10000
-								 : 1000000);
+			uint32_t x = v % (width == 2   ? 100
+					  : width == 4 ? 10000
+						       : 1000000);
 			dec_fixed(got, x, width);
 			snprintf(want, sizeof want, "%0*u", width, x);
 			assert_memory_equal(got, want, (size_t)width);
