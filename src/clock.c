@@ -162,7 +162,8 @@ void run_timers(struct tcpfsm *t, int64_t now)
 		if (stage_at < rest)
 			rest = stage_at;
 		int64_t others = due_at < rest ? due_at : rest;
-		int64_t best = quiet_at < others ? quiet_at : others;
+		int quiet_first = quiet_at <= others; /* on a tie too */
+		int64_t best = quiet_first ? quiet_at : others;
 		t->next_deadline = best;
 		if (best > now)
 			break;
@@ -172,7 +173,7 @@ void run_timers(struct tcpfsm *t, int64_t now)
 		/* An idle expiry found late (touch()) is stamped when found:
 		 * events never go back in time. */
 		t->floor = at;
-		if (best == quiet_at) {
+		if (quiet_first) {
 			/* Waits fall due in runs: fire them in a row while
 			 * no other timer comes first (a timer set meanwhile
 			 * lowers next_deadline below others). */
