@@ -15,6 +15,30 @@ import subprocess
 
 PY = "/usr/bin/python3"
 
+# Python source for a sender run inside a namespace (python3 -c): syn()
+# builds an Ethernet frame holding one TCP SYN, checksums filled, to a MAC
+# that is no one's.
+SYN_FRAME = r"""import socket, struct, sys, time
+
+def checksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+def syn(src, dst, sport, dport, seq):
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, 0, 5 << 4, 2,
+                      64240, 0, 0)
+    pseudo = src + dst + struct.pack("!BBH", 0, 6, len(tcp))
+    tcp = tcp[:16] + struct.pack("!H", checksum(pseudo + tcp)) + tcp[18:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0, 64, 6,
+                     0, src, dst)
+    ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
+    return b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00" + ip + tcp
+"""
+
 
 def sh(*args, check=True):
     return subprocess.run(args, check=check, capture_output=True, text=True)

@@ -23,7 +23,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
-from netns_pair import PY, NetnsPair, in_ns, sh  # noqa: E402
+from netns_pair import PY, SYN_FRAME, NetnsPair, in_ns, sh  # noqa: E402
 
 PAIR = NetnsPair("tfw", "10.86.0")
 NS_C, NS_S = PAIR.client_ns, PAIR.server_ns
@@ -56,26 +56,7 @@ c.sendall(b"ping"); c.recv(10); time.sleep(0.2); c.close()
 
 # Sent as they are on the client's end of the veth: nothing routes them
 # and nothing answers them (the destination MAC is no one's).
-SENDER = r"""
-import socket, struct, sys, time
-
-def checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return ~total & 0xFFFF
-
-def syn(src, dst, sport, dport, seq):
-    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, 0, 5 << 4, 2,
-                      64240, 0, 0)
-    pseudo = src + dst + struct.pack("!BBH", 0, 6, len(tcp))
-    tcp = tcp[:16] + struct.pack("!H", checksum(pseudo + tcp)) + tcp[18:]
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0, 64, 6,
-                     0, src, dst)
-    ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
-    return b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00" + ip + tcp
+SENDER = SYN_FRAME + r"""
 
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
 s.bind((sys.argv[1], 0))

@@ -111,24 +111,9 @@ static void send_ts(struct sim *s, int64_t at, int c2s, uint8_t flags,
 			   (uint8_t)(tsecr >> 16),
 			   (uint8_t)(tsecr >> 8),
 			   (uint8_t)tsecr};
-	struct pkt p;
-	struct tcp_spec t = {.sport = c2s ? s->cport : 80,
-			     .dport = c2s ? 80 : s->cport,
-			     .seq = seq,
-			     .ack = ack,
-			     .flags = flags,
-			     .win = 29200,
-			     .opt = opt,
-			     .optlen = sizeof opt,
-			     .payload = len};
-	struct ip4_spec ip = {.src = c2s ? ADDR4_A : s->server_ip,
-			      .dst = c2s ? s->server_ip : ADDR4_A};
-	pkt_tcp(&p, &t);
-	wrap_ipv4(&p, &ip);
-	pkt_checksums(&p);
-	s->now = T0 + at;
-	assert_int_equal(
-		tcpfsm_feed(s->t, DLT_RAW, s->now, p.b, (uint32_t)p.len), 0);
+	assert_int_equal(sim_send_opt(s, at, c2s, flags, seq, ack, len, 29200,
+				      opt, sizeof opt),
+			 0);
 }
 
 /* ACKs lost after the sensor behind a long round trip, as Linux sends: a
