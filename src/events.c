@@ -96,19 +96,11 @@ void ep_leave(struct tcpfsm *t, struct flow *f, int side, int state)
 /* Applies the changes fsm produced: each endpoint that moved leaves the
  * queue of the state it was in before the packet and enters its new one;
  * then the events, in order, each showing the connection after the packet. */
-/* Does the sensor miss packets, by Zeek's capture-loss estimate: at least
- * 1 % of acknowledgements covering data it never saw (and a few of them,
- * not one chance gap)? Then a FIN it did not see may have passed all the
- * same. */
-static int sensor_lossy(const struct tcpfsm *t)
-{
-	return t->stats.gaps >= 3 && t->stats.gaps * 100 >= t->stats.acks;
-}
-
 /* Is endpoint side of f shown stuck in state by what the sensor saw
  * (alert_has_evidence()), and not by a FIN the sensor may have missed? An
  * alert that rests on a FIN not seen (CLOSE_WAIT, FIN_WAIT_2) says nothing
- * on a lossy sensor. */
+ * on a lossy sensor (loss.c): a FIN it did not see may have passed all the
+ * same. */
 static int alert_grounded(const struct tcpfsm *t, const struct flow *f,
 			  int side, int state)
 {

@@ -35,7 +35,10 @@
  *  - a SYN/ACK (or FIN) lost after the sensor, and one delivered whose answer
  *    the sensor missed: both show no answer. Read as lost (sensors lose far
  *    fewer packets than paths do) until the sender's silence past its
- *    retransmission timeout says it arrived;
+ *    retransmission timeout says it arrived. Not so for a FIN on a sensor
+ *    measured to miss more packets than its paths lose FINs (loss.c): that
+ *    FIN is read as arrived once its answer is overdue (MISSED_FIN_ACK), and
+ *    taken back if a copy comes;
  *  - a final ACK lost after the sensor, and one delivered: nothing answers
  *    either. Read as delivered until the server resends its SYN/ACK, about a
  *    second later (it is lost far more rarely than it arrives);
@@ -257,6 +260,21 @@ const struct fsm_cell fsm_table[FSM_NINPUTS][TCPFSM_NSTATES] = {
 			"received FIN (its ACK not seen, and the FIN was not "
 			"sent again)"),
 	},
+	[MISSED_FIN_ACK] = {
+		[TCPFSM_ESTABLISHED] = GO(CLOSE_WAIT,
+			"received FIN (its ACK not seen: this sensor misses "
+			"more packets than the path loses FINs)"),
+		[TCPFSM_SYN_RECEIVED] = GO(CLOSE_WAIT,
+			"received FIN (its ACK not seen: this sensor misses "
+			"more packets than the path loses FINs)"),
+		[TCPFSM_FIN_WAIT_1] = GO(CLOSING,
+			"received FIN (simultaneous close; its ACK not seen: "
+			"this sensor misses more packets than the path loses "
+			"FINs)"),
+		[TCPFSM_FIN_WAIT_2] = GO(TIME_WAIT,
+			"received FIN (its ACK not seen: this sensor misses "
+			"more packets than the path loses FINs)"),
+	},
 	[REUSED] = {
 		[TCPFSM_LISTEN] = GO(CLOSED, "4-tuple reused by a new connection"),
 		[TCPFSM_SYN_SENT] = GO(CLOSED,
@@ -337,7 +355,7 @@ void fsm_apply(struct endpoint ep[2], int side, enum fsm_input in, int64_t now,
 	/* Silence is weak news once the path toward the host has lost copies
 	 * of what it waits for: the copy that would show it missing may be
 	 * due later than assumed, or missed by the sensor itself. */
-	if (in >= QUIET_SYN && in <= QUIET_FIN && (e->flags & EP_DOUBT))
+	if (in >= QUIET_SYN && in <= MISSED_FIN_ACK && (e->flags & EP_DOUBT))
 		return;
 	if (is_assumption(in)) {
 		e->assumed_ts = now;
@@ -374,6 +392,10 @@ void fsm_apply(struct endpoint ep[2], int side, enum fsm_input in, int64_t now,
 	 * no copy when one was due, so the ACK of it, unseen, reached it. */
 	if (in == QUIET_FIN)
 		fsm_apply(ep, !side, QUIET_ACK_OF_FIN, now, res);
+	/* The answer the sensor missed went back like any ACK: assumed
+	 * delivered, as one seen would be. */
+	if (in == MISSED_FIN_ACK)
+		fsm_apply(ep, !side, RCV_ACK_OF_FIN, now, res);
 	/* (Not so for QUIET_SYNACK: that silence is the receiver's own, and
 	 * its ACK, unseen, may have been lost before the sensor: the server
 	 * stays in SYN_RECEIVED until a segment of the client's shows it.) */
@@ -414,6 +436,8 @@ static void deliver_ack(struct endpoint ep[2], int side, enum fsm_input in,
  * taken too short, a late retransmission would take a state back. */
 #define SYN_RTO_BOUND 1500000 /* µs */
 #define FIN_RTO_BOUND 1000000 /* µs */
+/* Linux acknowledges a FIN at once, or within its 40 ms delayed ACK. */
+#define DELAYED_ACK_BOUND 50000 /* µs */
 
 static int64_t sender_retransmission_deadline(const struct endpoint *s,
 					      const struct endpoint *r,
@@ -457,7 +481,13 @@ static void expect_answer(struct endpoint ep[2], int side, enum fsm_input in,
 			  int64_t now, struct fsm_result *res)
 {
 	struct endpoint *r = &ep[side], *s = &ep[!side];
-	enum fsm_input quiet = quiet_input(in);
+	/* On a sensor that misses more than the path loses, a FIN's answer
+	 * is due within the receiver's round trip and delayed ACK; twice the
+	 * round trip leaves room for its jitter. Without a measured round
+	 * trip, "at once" is unknown, and its sender's silence decides. */
+	int missed = in == RCV_FIN && res->lossy_sensor && r->rtt &&
+		     !(r->flags & EP_DOUBT);
+	enum fsm_input quiet = missed ? MISSED_FIN_ACK : quiet_input(in);
 
 	if (!fsm_table[in][r->state].cause || res->corrupt)
 		return;
@@ -472,8 +502,9 @@ static void expect_answer(struct endpoint ep[2], int side, enum fsm_input in,
 		return; /* it waits on something else: its answer will tell */
 	r->pending = (uint8_t)quiet;
 	res->pend_deadline[side] =
-		in == RCV_FIN ? sender_retransmission_deadline(s, r, now)
-			      : own_retransmission_deadline(r, now);
+		missed		? now + 2 * (int64_t)r->rtt + DELAYED_ACK_BOUND
+		: in == RCV_FIN ? sender_retransmission_deadline(s, r, now)
+				: own_retransmission_deadline(r, now);
 }
 
 /* One-sided: what acknowledges ep[side]'s FIN cannot be seen, but its
@@ -499,7 +530,7 @@ static void await_unseen_ack(struct endpoint ep[2], int side, int64_t now,
  * this copy now. */
 static void fin_resent_toward(struct endpoint *r)
 {
-	if (r->pending == QUIET_FIN)
+	if (r->pending == QUIET_FIN || r->pending == MISSED_FIN_ACK)
 		r->pending = 0;
 }
 
@@ -837,11 +868,12 @@ static void track_sequence(struct endpoint *s, struct endpoint *r,
 }
 
 void fsm_segment(struct endpoint ep[2], int from, const struct segment *seg,
-		 int64_t now, struct fsm_result *res)
+		 int64_t now, int lossy_sensor, struct fsm_result *res)
 {
 	struct endpoint *s = &ep[from], *r = &ep[!from];
 
 	res->n = 0;
+	res->lossy_sensor = lossy_sensor;
 	res->corrupt = seg->ip_csum == CSUM_BAD || seg->tcp_csum == CSUM_BAD;
 	res->rst_ignored = 0;
 	res->retransmitted = 0;

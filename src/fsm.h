@@ -53,6 +53,10 @@ enum fsm_input {
 	QUIET_SYN,
 	QUIET_SYNACK,
 	QUIET_FIN,
+	/* A FIN passed and its answer did not when due, on a sensor that
+	 * misses more packets than the path loses FINs (loss.c): it arrived
+	 * and the sensor missed the answer. */
+	MISSED_FIN_ACK,
 	/* The host's own timer, with nothing on the wire. */
 	HOST_TIMEOUT,
 	/* A SYN with a new initial sequence number took over the 4-tuple:
@@ -105,6 +109,8 @@ struct fsm_result {
 	 * retransmitting; or a segment that must be answered passed toward it,
 	 * no answer was seen, and its sender stops retransmitting). 0: none. */
 	int64_t pend_deadline[2];
+	/* fsm_segment()'s lossy_sensor, for the rules that read it. */
+	int lossy_sensor;
 };
 
 /* Applies one input at time now to endpoint ep[side]; records a change in
@@ -113,9 +119,12 @@ void fsm_apply(struct endpoint ep[2], int side, enum fsm_input in, int64_t now,
 	       struct fsm_result *res);
 
 /* Interprets seg, sent at time now by endpoint ep[from] to ep[!from]: updates
- * both endpoint records and lists the state changes in res. */
+ * both endpoint records and lists the state changes in res. lossy_sensor:
+ * the sensor is measured to miss more packets than the path loses FINs
+ * (loss.c), so a FIN's answer that does not pass when due was missed
+ * rather than never sent. */
 void fsm_segment(struct endpoint ep[2], int from, const struct segment *seg,
-		 int64_t now, struct fsm_result *res);
+		 int64_t now, int lossy_sensor, struct fsm_result *res);
 
 /* Sequence number arithmetic modulo 2^32. */
 static inline int seq_lt(uint32_t a, uint32_t b)

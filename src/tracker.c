@@ -141,7 +141,9 @@ static void track(struct tcpfsm *t, const struct segment *seg,
 	/* Stalls read what the endpoints had sent before this segment. */
 	stall_segment(t, f, from, seg, ts);
 	struct fsm_result res;
-	fsm_segment(f->ep, from, seg, ts, &res);
+	fsm_segment(f->ep, from, seg, ts,
+		    (seg->flags & TH_FIN) && sensor_misses_more(t), &res);
+	count_fin(t, seg, &res);
 	if (res.rst_ignored)
 		t->stats.rst_out_of_window++;
 	t->stats.acks += (uint64_t)res.acked;

@@ -56,6 +56,11 @@ struct tcpfsm {
 	tcpfsm_event_fn fn;
 	void *user;
 	struct tcpfsm_stats stats;
+	/* FINs whose first copy passed, and of them those sent again: the
+	 * path's loss, against the sensor's (loss.c). */
+	struct {
+		uint64_t seen, resent;
+	} fins;
 	char diagnosis[512];
 };
 
@@ -75,6 +80,12 @@ static inline void note_deadline(struct tcpfsm *t, int64_t deadline)
 	if (deadline < t->next_deadline)
 		t->next_deadline = deadline;
 }
+
+/* loss.c: the sensor's own loss against the path's. */
+int sensor_lossy(const struct tcpfsm *t);	/* misses >= 1 % (and 3) */
+int sensor_misses_more(const struct tcpfsm *t); /* than the path loses FINs */
+void count_fin(struct tcpfsm *t, const struct segment *seg,
+	       const struct fsm_result *res);
 
 /* events.c: state changes and what is reported of them. */
 void conn_view(const struct flow *f, struct tcpfsm_conn *c);

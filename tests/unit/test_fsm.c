@@ -18,9 +18,11 @@
 #include "pkt.h"
 #include "tcpfsm.h"
 #include "testutil.h"
+#include "tracker.h"
 
-#define SEC INT64_C(1000000)
-#define T0  (INT64_C(1700000000) * SEC)
+#define SEC  INT64_C(1000000)
+#define MSEC INT64_C(1000)
+#define T0   (INT64_C(1700000000) * SEC)
 
 enum { C2S = 1, S2C = 0 };
 
@@ -552,6 +554,67 @@ static void test_last_ack_ack_lost(void **state)
 	states_are(&s, TCPFSM_TIME_WAIT, TCPFSM_LAST_ACK);
 	STEP(&s, S2C, FIN, 5001, 1102, 0, "");
 	sim_close(&s);
+}
+
+/* The server's FIN passes and no ACK of it does. On a sensor measured to
+ * miss packets (3 of 4 acknowledgements covered data it never saw) and no
+ * FIN sent again so far, the ACK was missed by the sensor: both move once it
+ * is overdue (2 round trips of 1 ms and the 50 ms delayed-ACK bound), and a
+ * copy of the FIN takes it back. On a sensor that missed nothing, the
+ * server's silence past its retransmission timeout decides, as before. */
+static void test_missed_fin_ack_on_lossy_sensor(void **state)
+{
+	(void)state;
+	for (int lossy = 0; lossy < 2; lossy++) {
+		struct sim s;
+		sim_open(&s, NULL);
+		handshake(&s);
+		uint32_t cnxt = 1101;
+		if (lossy)
+			for (int i = 0; i < 3; i++, cnxt += 100)
+				STEP(&s, S2C, ACK, 5001, cnxt + 100, 0, "");
+		assert_int_equal(tcpfsm_stats(s.t)->gaps, lossy ? 3 : 0);
+		STEP(&s, S2C, FIN, 5001, cnxt, 0, "s:ESTABLISHED>FIN_WAIT_1");
+		int64_t fin = s.now;
+		ADVANCE(&s, fin + 51 * MSEC, "");
+		ADVANCE(&s, fin + 53 * MSEC,
+			lossy ? "c:ESTABLISHED>CLOSE_WAIT "
+				"s:FIN_WAIT_1>FIN_WAIT_2"
+			      : "");
+		if (lossy) {
+			states_are(&s, TCPFSM_CLOSE_WAIT, TCPFSM_FIN_WAIT_2);
+			s.now = fin + 250 * MSEC;
+			STEP(&s, S2C, FIN, 5001, cnxt, 0,
+			     "s:FIN_WAIT_2>FIN_WAIT_1 "
+			     "c:CLOSE_WAIT>ESTABLISHED");
+		} else {
+			ADVANCE(&s, fin + 2 * SEC,
+				"c:ESTABLISHED>CLOSE_WAIT "
+				"s:FIN_WAIT_1>FIN_WAIT_2");
+		}
+		sim_close(&s);
+	}
+}
+
+/* Whose loss is likelier, by the rates measured so far (loss.c). */
+static void test_sensor_or_path_loss(void **state)
+{
+	(void)state;
+	static struct tcpfsm t; /* large: not on the stack */
+	t.stats.acks = 100;
+	t.stats.gaps = 2;
+	assert_false(sensor_lossy(&t)); /* two gaps may be chance */
+	t.stats.gaps = 3;
+	assert_true(sensor_lossy(&t));
+	/* 3 % against the path's 1 in 20 taken before any FIN is counted */
+	assert_false(sensor_misses_more(&t));
+	t.fins.seen = 40; /* none sent again: 1 in 60 */
+	assert_true(sensor_misses_more(&t));
+	t.fins.resent = 2; /* 3 in 60 */
+	assert_false(sensor_misses_more(&t));
+	t.stats.acks = 400; /* under 1 %: not lossy at all */
+	t.fins.resent = 0;
+	assert_false(sensor_misses_more(&t));
 }
 
 static void test_last_ack_then_ack_again(void **state)
@@ -1541,6 +1604,8 @@ int main(void)
 		cmocka_unit_test(test_fin_retransmitted_unacked),
 		cmocka_unit_test(test_fin_retransmitted_after_ack_lost),
 		cmocka_unit_test(test_last_ack_ack_lost),
+		cmocka_unit_test(test_missed_fin_ack_on_lossy_sensor),
+		cmocka_unit_test(test_sensor_or_path_loss),
 		cmocka_unit_test(test_last_ack_then_ack_again),
 		cmocka_unit_test(test_rst_window),
 		cmocka_unit_test(test_rst_window_scaled),
