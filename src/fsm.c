@@ -637,7 +637,8 @@ static void handle_syn(struct endpoint ep[2], int from,
 	}
 	/* The sensor to the server and back: its first SYN/ACK answers the
 	 * last SYN seen. */
-	if (in == SND_SYNACK && (r->flags & EP_SENT_SYN))
+	if (in == SND_SYNACK && (r->flags & EP_SENT_SYN) &&
+	    (r->flags & EP_SEEN))
 		set_rtt(s, now, r->tx_ts);
 	note_copy(s, retx, now);
 	/* A copy that crossed what it waits to receive: its next copy is due
