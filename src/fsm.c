@@ -42,6 +42,9 @@
  *  - a final ACK lost after the sensor, and one delivered: nothing answers
  *    either. Read as delivered until the server resends its SYN/ACK, about a
  *    second later (it is lost far more rarely than it arrives);
+ *  - on a one-sided capture, a FIN lost after the sensor and one delivered:
+ *    the answer cannot be seen either way. Read as delivered and answered
+ *    at once until the FIN comes again (await_unseen_ack());
  *  - a SYN/ACK lost before the sensor looks like a SYN lost after it: the
  *    server is read as CLOSED (no sign of it on the wire);
  *  - a FIN the sensor missed, shown only by its peer's ACK, sent after the
@@ -79,6 +82,15 @@
 	{                                                                      \
 		TCPFSM_##state, 1, why                                         \
 	}
+
+/* Causes that several cells share. */
+#define UNSEEN_ACK_OF_FIN                                                      \
+	"received ACK of FIN (not seen: the peer's direction is not "          \
+	"captured, and a FIN is answered at once)"
+#define MISSED_ACK_WHY                                                         \
+	"its ACK not seen: this sensor misses more packets than the path "     \
+	"loses FINs"
+#define MISSED_ACK "received FIN (" MISSED_ACK_WHY ")"
 
 /* Empty cells keep the state. Read a row as "on this input, in these states,
  * go there because". */
@@ -216,6 +228,11 @@ const struct fsm_cell fsm_table[FSM_NINPUTS][TCPFSM_NSTATES] = {
 		[TCPFSM_CLOSE_WAIT] = GO(LAST_ACK,
 			"sent FIN (not seen: implied by the peer's ACK)"),
 	},
+	[INFER_ACK_OF_FIN] = {
+		[TCPFSM_FIN_WAIT_1] = GO(FIN_WAIT_2, UNSEEN_ACK_OF_FIN),
+		[TCPFSM_CLOSING] = GO(TIME_WAIT, UNSEEN_ACK_OF_FIN),
+		[TCPFSM_LAST_ACK] = GO(CLOSED, UNSEEN_ACK_OF_FIN),
+	},
 	[MIDSTREAM] = {
 		[TCPFSM_CLOSED] = GO(ESTABLISHED,
 			"picked up mid-stream (handshake not seen)"),
@@ -261,19 +278,11 @@ const struct fsm_cell fsm_table[FSM_NINPUTS][TCPFSM_NSTATES] = {
 			"sent again)"),
 	},
 	[MISSED_FIN_ACK] = {
-		[TCPFSM_ESTABLISHED] = GO(CLOSE_WAIT,
-			"received FIN (its ACK not seen: this sensor misses "
-			"more packets than the path loses FINs)"),
-		[TCPFSM_SYN_RECEIVED] = GO(CLOSE_WAIT,
-			"received FIN (its ACK not seen: this sensor misses "
-			"more packets than the path loses FINs)"),
+		[TCPFSM_ESTABLISHED] = GO(CLOSE_WAIT, MISSED_ACK),
+		[TCPFSM_SYN_RECEIVED] = GO(CLOSE_WAIT, MISSED_ACK),
 		[TCPFSM_FIN_WAIT_1] = GO(CLOSING,
-			"received FIN (simultaneous close; its ACK not seen: "
-			"this sensor misses more packets than the path loses "
-			"FINs)"),
-		[TCPFSM_FIN_WAIT_2] = GO(TIME_WAIT,
-			"received FIN (its ACK not seen: this sensor misses "
-			"more packets than the path loses FINs)"),
+			"received FIN (simultaneous close; " MISSED_ACK_WHY ")"),
+		[TCPFSM_FIN_WAIT_2] = GO(TIME_WAIT, MISSED_ACK),
 	},
 	[REUSED] = {
 		[TCPFSM_LISTEN] = GO(CLOSED, "4-tuple reused by a new connection"),
@@ -507,19 +516,28 @@ static void expect_answer(struct endpoint ep[2], int side, enum fsm_input in,
 				: own_retransmission_deadline(r, now);
 }
 
-/* One-sided: what acknowledges ep[side]'s FIN cannot be seen, but its
- * own silence can: a FIN not sent again when due was acknowledged. (A SYN
- * not sent again to a peer never seen was answered too, by a SYN/ACK or a
- * RST; but reading that as a refusal closed live connections whose peer's
- * packets a lossy sensor had missed, and is not done.) */
-
-static void await_unseen_ack(struct endpoint ep[2], int side, int64_t now,
-			     struct fsm_result *res)
+/* One-sided: what acknowledges ep[side]'s FIN cannot be seen. Its first
+ * copy, taken as delivered to the unseen peer (expect_answer()), is
+ * answered at once, and that ACK is taken as delivered like one seen would
+ * be, until the FIN comes again. A copy sent again, or a sender in doubt,
+ * waits for its own silence instead: a FIN not sent again when due was
+ * acknowledged. (A SYN not sent again to a peer never seen was answered
+ * too, by a SYN/ACK or a RST; but reading that as a refusal closed live
+ * connections whose peer's packets a lossy sensor had missed, and is not
+ * done.) */
+static void await_unseen_ack(struct endpoint ep[2], int side, int first,
+			     int64_t now, struct fsm_result *res)
 {
 	struct endpoint *s = &ep[side], *r = &ep[!side];
 
-	if ((r->flags & EP_SEEN) || s->pending ||
-	    !fsm_table[QUIET_ACK_OF_FIN][s->state].cause)
+	if (r->flags & EP_SEEN)
+		return;
+	if (first && !res->corrupt && !(s->flags & (EP_DOUBT | EP_PATH_DEAD)) &&
+	    fsm_table[INFER_ACK_OF_FIN][s->state].cause) {
+		fsm_apply(ep, side, INFER_ACK_OF_FIN, now, res);
+		return;
+	}
+	if (s->pending || !fsm_table[QUIET_ACK_OF_FIN][s->state].cause)
 		return;
 	s->pending = QUIET_ACK_OF_FIN;
 	res->pend_deadline[side] = sender_retransmission_deadline(s, r, now);
@@ -770,7 +788,7 @@ static void handle_fin(struct endpoint ep[2], int from,
 		res->retransmitted = 1;
 		note_copy(s, 1, now);
 		fsm_apply(ep, from, SND_FIN_RETX, now, res);
-		await_unseen_ack(ep, from, now, res);
+		await_unseen_ack(ep, from, 0, now, res);
 		/* Unacknowledged by a receiver we can see: it never got it,
 		 * and the path toward it loses packets. */
 		if ((r->flags & EP_SEEN) && !(r->flags & EP_ACKED_PEER_FIN)) {
@@ -788,7 +806,6 @@ static void handle_fin(struct endpoint ep[2], int from,
 	s->fin_seq = fin_seq;
 	s->flags |= EP_SENT_FIN;
 	fsm_apply(ep, from, crossing ? SND_FIN_CROSSED : SND_FIN, now, res);
-	await_unseen_ack(ep, from, now, res);
 	/* Its ACK passed first (the capture reordered them): it has it. */
 	if ((r->flags & EP_SENT_ACK) && seq_geq(r->ack, fin_seq + 1)) {
 		res->reordered = 1;
@@ -797,6 +814,7 @@ static void handle_fin(struct endpoint ep[2], int from,
 		return;
 	}
 	expect_answer(ep, !from, RCV_FIN, now, res);
+	await_unseen_ack(ep, from, 1, now, res);
 }
 
 /* EP_GAP_BY_ACK (flow.h): while it is set, the endpoint's fin_seq (read

@@ -41,6 +41,8 @@ enum fsm_input {
 	INFER_SYNACK, /* its SYN/ACK was not seen, but the peer's ACK implies it
 		       */
 	INFER_FIN, /* never seen (one-sided): the peer's ACK implies its FIN */
+	INFER_ACK_OF_FIN, /* one-sided: the peer, unseen, answers a FIN at once
+			   */
 	MIDSTREAM, /* first seen with data: the handshake happened unseen */
 	/* Silence as evidence: an endpoint in doubt that stops retransmitting
 	 * got the acknowledgement that passed the sensor after all. */
