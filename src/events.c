@@ -246,8 +246,9 @@ static void raise_alert_in(struct tcpfsm *t, struct flow *f, int side,
 		size_t n = strlen(t->diagnosis);
 		snprintf(t->diagnosis + n, sizeof t->diagnosis - n,
 			 " (this capture misses packets: %.1f %% of the "
-			 "acknowledgements seen covered data it never saw)",
-			 100.0 * (double)t->stats.gaps / (double)t->stats.acks);
+			 "acknowledgements seen lately covered data it never "
+			 "saw)",
+			 sensor_loss_percent(t));
 	}
 	struct tcpfsm_event ev = {.type = TCPFSM_EV_ALERT,
 				  .ts = ts,

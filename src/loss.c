@@ -8,7 +8,10 @@
  * rates, and both are measured on the capture itself:
  *  - the sensor's, as Zeek's capture-loss does: of the acknowledgements that
  *    acknowledged new data, those that covered data the sensor never saw
- *    (stats.gaps / stats.acks);
+ *    (stats.gaps / stats.acks), per interval: a span port that dropped
+ *    packets in a burst an hour ago misses none now. The estimate covers
+ *    the interval under way and the one before it (one to two intervals of
+ *    capture time);
  *  - the path's, on the FINs themselves: of the FINs whose first copy
  *    passed, those sent again (their FIN or its ACK lost). Until FINs are
  *    counted, the path is taken to lose one in twenty: no sensor is read
@@ -19,21 +22,50 @@
 /* The path's FIN losses before any are counted: 1 in PATH_PRIOR. */
 #define PATH_PRIOR 20
 
+/* The sensor's loss interval (capture time). */
+#define LOSS_INTERVAL SECONDS(60)
+
+/* gaps and acks over the interval under way and the one before it. */
+static uint64_t recent_gaps(const struct tcpfsm *t)
+{
+	return t->stats.gaps - t->loss.gaps;
+}
+
+static uint64_t recent_acks(const struct tcpfsm *t)
+{
+	return t->stats.acks - t->loss.acks;
+}
+
 int sensor_lossy(const struct tcpfsm *t)
 {
-	return t->stats.gaps >= 3 && t->stats.gaps * 100 >= t->stats.acks;
+	uint64_t gaps = recent_gaps(t);
+	return gaps >= 3 && gaps * 100 >= recent_acks(t);
+}
+
+double sensor_loss_percent(const struct tcpfsm *t)
+{
+	uint64_t acks = recent_acks(t);
+	return acks ? 100.0 * (double)recent_gaps(t) / (double)acks : 0.0;
 }
 
 int sensor_misses_more(const struct tcpfsm *t)
 {
 	/* gaps / acks > (resent + 1) / (fins + PATH_PRIOR), in integers */
-	return sensor_lossy(t) && t->stats.gaps * (t->fins.seen + PATH_PRIOR) >
-					  (t->fins.resent + 1) * t->stats.acks;
+	return sensor_lossy(t) && recent_gaps(t) * (t->fins.seen + PATH_PRIOR) >
+					  (t->fins.resent + 1) * recent_acks(t);
 }
 
-void count_fin(struct tcpfsm *t, const struct segment *seg,
-	       const struct fsm_result *res)
+void count_loss(struct tcpfsm *t, const struct segment *seg,
+		const struct fsm_result *res, int64_t ts)
 {
+	/* A new interval: the one that ended becomes the one before. */
+	if (ts - t->loss.next_start >= LOSS_INTERVAL) {
+		t->loss.acks = t->loss.next_acks;
+		t->loss.gaps = t->loss.next_gaps;
+		t->loss.next_acks = t->stats.acks;
+		t->loss.next_gaps = t->stats.gaps;
+		t->loss.next_start = ts;
+	}
 	if ((seg->flags & (TH_FIN | TH_SYN | TH_RST)) != TH_FIN)
 		return;
 	t->fins.seen++;

@@ -61,6 +61,13 @@ struct tcpfsm {
 	struct {
 		uint64_t seen, resent;
 	} fins;
+	/* The sensor's loss per interval (loss.c): stats.acks and stats.gaps
+	 * when the interval before the one under way began, and when the one
+	 * under way began (at next_start). */
+	struct {
+		uint64_t acks, gaps, next_acks, next_gaps;
+		int64_t next_start;
+	} loss;
 	char diagnosis[512];
 };
 
@@ -82,10 +89,11 @@ static inline void note_deadline(struct tcpfsm *t, int64_t deadline)
 }
 
 /* loss.c: the sensor's own loss against the path's. */
-int sensor_lossy(const struct tcpfsm *t);	/* misses >= 1 % (and 3) */
+int sensor_lossy(const struct tcpfsm *t); /* misses >= 1 % (and 3) lately */
+double sensor_loss_percent(const struct tcpfsm *t); /* lately */
 int sensor_misses_more(const struct tcpfsm *t); /* than the path loses FINs */
-void count_fin(struct tcpfsm *t, const struct segment *seg,
-	       const struct fsm_result *res);
+void count_loss(struct tcpfsm *t, const struct segment *seg,
+		const struct fsm_result *res, int64_t ts);
 
 /* events.c: state changes and what is reported of them. */
 void conn_view(const struct flow *f, struct tcpfsm_conn *c);

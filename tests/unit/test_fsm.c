@@ -615,6 +615,24 @@ static void test_sensor_or_path_loss(void **state)
 	t.stats.acks = 400; /* under 1 %: not lossy at all */
 	t.fins.resent = 0;
 	assert_false(sensor_misses_more(&t));
+
+	/* Per interval: gaps of the interval before the last no longer
+	 * count. */
+	struct segment seg = {.flags = TH_ACK};
+	struct fsm_result res = {0};
+	t.stats.acks = 100;
+	count_loss(&t, &seg, &res, T0); /* an interval begins */
+	assert_true(sensor_misses_more(&t));
+	t.stats.acks = 150;
+	count_loss(&t, &seg, &res, T0 + 30 * SEC);
+	assert_true(sensor_lossy(&t));		   /* 3 in 150 */
+	count_loss(&t, &seg, &res, T0 + 61 * SEC); /* and another */
+	assert_false(sensor_lossy(&t));		   /* 0 in 50 */
+	assert_true(sensor_loss_percent(&t) == 0.0);
+	t.stats.acks = 200;
+	t.stats.gaps = 6;
+	assert_true(sensor_lossy(&t)); /* 3 in 100 */
+	assert_true(sensor_loss_percent(&t) == 3.0);
 }
 
 static void test_last_ack_then_ack_again(void **state)
