@@ -12,10 +12,10 @@
  *    packets in a burst an hour ago misses none now. The estimate covers
  *    the interval under way and the one before it (one to two intervals of
  *    capture time);
- *  - the path's, on the FINs themselves: of the FINs whose first copy
- *    passed, those sent again (their FIN or its ACK lost). Until FINs are
- *    counted, the path is taken to lose one in twenty: no sensor is read
- *    as the culprit on its first few gaps.
+ *  - the path's, on the FINs themselves: of the FIN segments that passed,
+ *    the copies sent again (a FIN or its ACK lost), a loss per packet as
+ *    the sensor's is. Until FINs are counted, the path is taken to lose one
+ *    in twenty: no sensor is read as the culprit on its first few gaps.
  */
 #include "tracker.h"
 

@@ -56,7 +56,7 @@ struct tcpfsm {
 	tcpfsm_event_fn fn;
 	void *user;
 	struct tcpfsm_stats stats;
-	/* FINs whose first copy passed, and of them those sent again: the
+	/* FIN segments that passed, and of them the copies sent again: the
 	 * path's loss, against the sensor's (loss.c). */
 	struct {
 		uint64_t seen, resent;
