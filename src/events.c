@@ -223,21 +223,29 @@ void report_end(struct tcpfsm *t, struct flow *f, int64_t ts,
 
 /* The alert for endpoint side of f, stuck in state, goes out (unless
  * folded or rate limited). */
+int alert_admitted(struct tcpfsm *t, const struct flow *f, int side, int key,
+		   int64_t ts)
+{
+	if (!alert_fold(t->folding, f, side, key, ts)) {
+		t->stats.alerts_folded++;
+		return 0;
+	}
+	note_deadline(t, alert_folding_deadline(t->folding));
+	if (!alert_rate_allow(t->folding, ts)) {
+		t->stats.alerts_suppressed++;
+		return 0;
+	}
+	return 1;
+}
+
 static void raise_alert_in(struct tcpfsm *t, struct flow *f, int side,
 			   int state, int64_t ts)
 {
 	struct endpoint *e = &f->ep[side];
 
 	e->flags &= (uint16_t)~EP_ALERT_HELD;
-	if (!alert_fold(t->folding, f, side, state, ts)) {
-		t->stats.alerts_folded++;
+	if (!alert_admitted(t, f, side, state, ts))
 		return;
-	}
-	note_deadline(t, alert_folding_deadline(t->folding));
-	if (!alert_rate_allow(t->folding, ts)) {
-		t->stats.alerts_suppressed++;
-		return;
-	}
 	e->flags |= EP_ALERTED;
 	t->stats.alerts++;
 	t->stats.alerts_by_state[state]++;

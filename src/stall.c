@@ -412,15 +412,8 @@ static void raise_stall(struct tcpfsm *t, struct flow *f, int side, int64_t ts)
 		e->flags |= EP_PATH_DEAD;
 		st->flags |= ST_DEAD_SELF;
 	}
-	if (!alert_fold(t->folding, f, side, STALL_FOLD_KEY + (int)kind, ts)) {
-		t->stats.alerts_folded++;
+	if (!alert_admitted(t, f, side, STALL_FOLD_KEY + (int)kind, ts))
 		return;
-	}
-	note_deadline(t, alert_folding_deadline(t->folding));
-	if (!alert_rate_allow(t->folding, ts)) {
-		t->stats.alerts_suppressed++;
-		return;
-	}
 	st->alerted = (uint8_t)(kind + 1);
 	t->stats.alerts++;
 	t->stats.alerts_by_stall[kind]++;

@@ -104,6 +104,11 @@ void commit(struct tcpfsm *t, struct flow *f, int64_t ts,
 	    const struct fsm_result *res);
 void report_end(struct tcpfsm *t, struct flow *f, int64_t ts,
 		enum tcpfsm_end_reason reason);
+/* Is an alert on endpoint side of f (key: its state, or a stall's key) to
+ * be written now, neither folded into an aggregate nor over the rate
+ * limit? Counts it as folded or suppressed otherwise. */
+int alert_admitted(struct tcpfsm *t, const struct flow *f, int side, int key,
+		   int64_t ts);
 int fold_expire(struct tcpfsm *t, int64_t now, int64_t at);
 void report_lone_rst(struct tcpfsm *t, const struct segment *seg, int64_t ts);
 void alert_came_due(struct tcpfsm *t, struct flow *f, int side, int64_t ts);

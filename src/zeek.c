@@ -200,32 +200,34 @@ static int power_of_ten(unsigned n)
 	return n == 1;
 }
 
+/* Connection::ScaledHistoryEntry: endpoint e's letter at the n-th
+ * occurrence of its event, n a power of ten. */
+static void scaled_history(struct zeek_conn *z, int e, char letter, unsigned n)
+{
+	if (power_of_ten(n))
+		add_history(z, upper_or_lower(e, letter));
+}
+
 static void did_rxmit(struct zeek_conn *z, int e)
 {
 	struct zeek_ep *ep = &z->ep[e];
-	if (ep->rxmt == UINT16_MAX)
-		return;
-	if (power_of_ten(++ep->rxmt))
-		add_history(z, upper_or_lower(e, 'T'));
+	if (ep->rxmt < UINT16_MAX)
+		scaled_history(z, e, 'T', ++ep->rxmt);
 }
 
 /* TCP_Endpoint::ChecksumError: a segment whose TCP checksum is bad. */
 static void checksum_error(struct zeek_conn *z, int e)
 {
 	struct zeek_ep *ep = &z->ep[e];
-	if (ep->bad_sum == UINT16_MAX)
-		return;
-	if (power_of_ten(++ep->bad_sum))
-		add_history(z, upper_or_lower(e, 'C'));
+	if (ep->bad_sum < UINT16_MAX)
+		scaled_history(z, e, 'C', ++ep->bad_sum);
 }
 
 static void zero_window(struct zeek_conn *z, int e)
 {
 	struct zeek_ep *ep = &z->ep[e];
-	if (ep->win0 == UINT8_MAX)
-		return;
-	if (power_of_ten(++ep->win0))
-		add_history(z, upper_or_lower(e, 'W'));
+	if (ep->win0 < UINT8_MAX)
+		scaled_history(z, e, 'W', ++ep->win0);
 }
 
 /* Connection::FlipRoles: the endpoints trade roles and '^' is logged;

@@ -421,6 +421,28 @@ static void arrow(struct pen *p, const struct lpkt *k)
 	ob_putc(p->ob, '|');
 }
 
+/* "LEAD side alert MIDDLE 1.2 s[: diagnosis]", in its colour. */
+static void alert_line(struct pen *p, const char *c, const char *lead,
+		       const struct tcpfsm_event *ev, const char *middle,
+		       const char *diagnosis)
+{
+	struct outbuf *ob = p->ob;
+
+	color(p, c);
+	ob_puts(ob, lead);
+	ob_puts(ob, tcpfsm_side_name(ev->endpoint));
+	ob_putc(ob, ' ');
+	ob_puts(ob, ev->alert ? ev->alert : "?");
+	ob_puts(ob, middle);
+	ob_tenths(ob, ev->duration);
+	ob_puts(ob, " s");
+	if (diagnosis) {
+		ob_puts(ob, ": ");
+		ob_puts(ob, diagnosis);
+	}
+	color(p, RESET);
+}
+
 static void note_event(struct pen *p, const struct levent *e)
 {
 	const struct tcpfsm_event *ev = &e->ev;
@@ -428,30 +450,10 @@ static void note_event(struct pen *p, const struct levent *e)
 
 	switch (ev->type) {
 	case TCPFSM_EV_ALERT:
-		color(p, RED);
-		ob_puts(ob, "ALERT ");
-		ob_puts(ob, tcpfsm_side_name(ev->endpoint));
-		ob_putc(ob, ' ');
-		ob_puts(ob, ev->alert ? ev->alert : "?");
-		ob_puts(ob, " for ");
-		ob_tenths(ob, ev->duration);
-		ob_puts(ob, " s");
-		if (e->diagnosis) {
-			ob_puts(ob, ": ");
-			ob_puts(ob, e->diagnosis);
-		}
-		color(p, RESET);
+		alert_line(p, RED, "ALERT ", ev, " for ", e->diagnosis);
 		break;
 	case TCPFSM_EV_RESOLVED:
-		color(p, GREEN);
-		ob_puts(ob, "ok ");
-		ob_puts(ob, tcpfsm_side_name(ev->endpoint));
-		ob_putc(ob, ' ');
-		ob_puts(ob, ev->alert ? ev->alert : "?");
-		ob_puts(ob, " resolved after ");
-		ob_tenths(ob, ev->duration);
-		ob_puts(ob, " s");
-		color(p, RESET);
+		alert_line(p, GREEN, "ok ", ev, " resolved after ", NULL);
 		break;
 	case TCPFSM_EV_END:
 		ob_puts(ob, "end (");
