@@ -350,6 +350,13 @@ struct tcpfsm_stats {
 	/* Not the tracker's own: left zero by it, for the capturing program to
 	 * fill from libpcap before reporting (pcap_stats(3)). */
 	uint64_t pcap_received, pcap_dropped, pcap_if_dropped;
+	/* acks and gaps of the last minute or two of capture time (the 60 s
+	 * interval under way and the one before it): the sensor's loss
+	 * lately, as Zeek's capture-loss gives it per interval. The inference
+	 * reads this one: while it is 1 % or more (and 3 gaps), no alert rests
+	 * on a FIN not seen, and a FIN's missing answer may be read as the
+	 * sensor's miss. */
+	uint64_t recent_acks, recent_gaps;
 };
 
 struct tcpfsm;

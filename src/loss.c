@@ -25,46 +25,37 @@
 /* The sensor's loss interval (capture time). */
 #define LOSS_INTERVAL SECONDS(60)
 
-/* gaps and acks over the interval under way and the one before it. */
-static uint64_t recent_gaps(const struct tcpfsm *t)
-{
-	return t->stats.gaps - t->loss.gaps;
-}
-
-static uint64_t recent_acks(const struct tcpfsm *t)
-{
-	return t->stats.acks - t->loss.acks;
-}
-
 int sensor_lossy(const struct tcpfsm *t)
 {
-	uint64_t gaps = recent_gaps(t);
-	return gaps >= 3 && gaps * 100 >= recent_acks(t);
+	uint64_t gaps = t->stats.recent_gaps;
+	return gaps >= 3 && gaps * 100 >= t->stats.recent_acks;
 }
 
 double sensor_loss_percent(const struct tcpfsm *t)
 {
-	uint64_t acks = recent_acks(t);
-	return acks ? 100.0 * (double)recent_gaps(t) / (double)acks : 0.0;
+	uint64_t acks = t->stats.recent_acks;
+	return acks ? 100.0 * (double)t->stats.recent_gaps / (double)acks : 0.0;
 }
 
 int sensor_misses_more(const struct tcpfsm *t)
 {
 	/* gaps / acks > (resent + 1) / (fins + PATH_PRIOR), in integers */
-	return sensor_lossy(t) && recent_gaps(t) * (t->fins.seen + PATH_PRIOR) >
-					  (t->fins.resent + 1) * recent_acks(t);
+	return sensor_lossy(t) &&
+	       t->stats.recent_gaps * (t->fins.seen + PATH_PRIOR) >
+		       (t->fins.resent + 1) * t->stats.recent_acks;
 }
 
 void count_loss(struct tcpfsm *t, const struct segment *seg,
 		const struct fsm_result *res, int64_t ts)
 {
-	/* A new interval: the one that ended becomes the one before. */
-	if (ts - t->loss.next_start >= LOSS_INTERVAL) {
-		t->loss.acks = t->loss.next_acks;
-		t->loss.gaps = t->loss.next_gaps;
-		t->loss.next_acks = t->stats.acks;
-		t->loss.next_gaps = t->stats.gaps;
-		t->loss.next_start = ts;
+	/* A new interval: the one before drops out, and the one that ended
+	 * takes its place. */
+	if (ts - t->loss.start >= LOSS_INTERVAL) {
+		t->stats.recent_acks -= t->loss.prev_acks;
+		t->stats.recent_gaps -= t->loss.prev_gaps;
+		t->loss.prev_acks = t->stats.recent_acks;
+		t->loss.prev_gaps = t->stats.recent_gaps;
+		t->loss.start = ts;
 	}
 	if ((seg->flags & (TH_FIN | TH_SYN | TH_RST)) != TH_FIN)
 		return;

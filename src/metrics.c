@@ -68,6 +68,12 @@ static void write_all(FILE *fp, const struct tcpfsm_stats *st)
 		  "gaps_total / acks_total)."),
 		C("gaps_total", gaps,
 		  "Acknowledgements of data the sensor never saw."),
+		G("recent_acks", recent_acks,
+		  "Acknowledgements of new data in the last one to two "
+		  "minutes of capture time."),
+		G("recent_gaps", recent_gaps,
+		  "Of them, acknowledgements of data the sensor never saw: "
+		  "its loss lately (recent_gaps / recent_acks)."),
 		C("missed_bytes_total", missed_bytes,
 		  "Bytes acknowledged that the sensor never saw."),
 		C("bad_checksums_total", bad_checksums,

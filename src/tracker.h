@@ -61,12 +61,12 @@ struct tcpfsm {
 	struct {
 		uint64_t seen, resent;
 	} fins;
-	/* The sensor's loss per interval (loss.c): stats.acks and stats.gaps
-	 * when the interval before the one under way began, and when the one
-	 * under way began (at next_start). */
+	/* The sensor's loss per interval (loss.c): the acks and gaps of the
+	 * interval before the one under way (stats.recent_* holds both), and
+	 * when the one under way began. */
 	struct {
-		uint64_t acks, gaps, next_acks, next_gaps;
-		int64_t next_start;
+		uint64_t prev_acks, prev_gaps;
+		int64_t start;
 	} loss;
 	char diagnosis[512];
 };

@@ -265,6 +265,8 @@ void json_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts)
 	kv_uint(ob, "offloaded_checksums", st->offloaded_checksums);
 	kv_uint(ob, "reordered", st->reordered);
 	kv_uint(ob, "one_sided", st->one_sided);
+	kv_uint(ob, "recent_acks", st->recent_acks);
+	kv_uint(ob, "recent_gaps", st->recent_gaps);
 	if (st->offload_host.family)
 		kv_addr(ob, "offload_host", &st->offload_host);
 	/* Endpoints by side and state, tracked at the time of the event. */

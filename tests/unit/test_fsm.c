@@ -596,15 +596,16 @@ static void test_missed_fin_ack_on_lossy_sensor(void **state)
 	}
 }
 
-/* Whose loss is likelier, by the rates measured so far (loss.c). */
+/* Whose loss is likelier, by the rates measured lately (loss.c). */
 static void test_sensor_or_path_loss(void **state)
 {
 	(void)state;
 	static struct tcpfsm t; /* large: not on the stack */
-	t.stats.acks = 100;
-	t.stats.gaps = 2;
+	struct tcpfsm_stats *st = &t.stats;
+	st->recent_acks = 100;
+	st->recent_gaps = 2;
 	assert_false(sensor_lossy(&t)); /* two gaps may be chance */
-	t.stats.gaps = 3;
+	st->recent_gaps = 3;
 	assert_true(sensor_lossy(&t));
 	/* 3 % against the path's 1 in 20 taken before any FIN is counted */
 	assert_false(sensor_misses_more(&t));
@@ -612,25 +613,30 @@ static void test_sensor_or_path_loss(void **state)
 	assert_true(sensor_misses_more(&t));
 	t.fins.resent = 2; /* 3 in 60 */
 	assert_false(sensor_misses_more(&t));
-	t.stats.acks = 400; /* under 1 %: not lossy at all */
 	t.fins.resent = 0;
+	st->recent_acks = 400; /* under 1 %: not lossy at all */
 	assert_false(sensor_misses_more(&t));
 
-	/* Per interval: gaps of the interval before the last no longer
+	/* Per interval: the gaps of the interval before the last no longer
 	 * count. */
 	struct segment seg = {.flags = TH_ACK};
 	struct fsm_result res = {0};
-	t.stats.acks = 100;
+	memset(st, 0, sizeof *st);
 	count_loss(&t, &seg, &res, T0); /* an interval begins */
-	assert_true(sensor_misses_more(&t));
-	t.stats.acks = 150;
+	st->recent_acks = 100;
+	st->recent_gaps = 3;
 	count_loss(&t, &seg, &res, T0 + 30 * SEC);
-	assert_true(sensor_lossy(&t));		   /* 3 in 150 */
-	count_loss(&t, &seg, &res, T0 + 61 * SEC); /* and another */
-	assert_false(sensor_lossy(&t));		   /* 0 in 50 */
+	assert_true(sensor_misses_more(&t));
+	count_loss(&t, &seg, &res, T0 + 61 * SEC); /* the next */
+	st->recent_acks += 50;
+	assert_true(sensor_lossy(&t));		    /* 3 in 150 */
+	count_loss(&t, &seg, &res, T0 + 122 * SEC); /* and the next */
+	assert_int_equal(st->recent_acks, 50);
+	assert_int_equal(st->recent_gaps, 0);
+	assert_false(sensor_lossy(&t));
 	assert_true(sensor_loss_percent(&t) == 0.0);
-	t.stats.acks = 200;
-	t.stats.gaps = 6;
+	st->recent_acks += 50;
+	st->recent_gaps += 3;
 	assert_true(sensor_lossy(&t)); /* 3 in 100 */
 	assert_true(sensor_loss_percent(&t) == 3.0);
 }
