@@ -7,10 +7,10 @@
  * through and the sensor missed the ACK. Which is likelier is a matter of
  * rates, and both are measured on the capture itself:
  *  - the sensor's, as Zeek's capture-loss does: of the acknowledgements that
- *    acknowledged new data, those that covered data the sensor never saw
- *    (stats.gaps / stats.acks), per interval: a span port that dropped
- *    packets in a burst an hour ago misses none now. The estimate covers
- *    the interval under way and the one before it (one to two intervals of
+ *    acknowledged new data, those that covered data the sensor never saw,
+ *    per interval: a span port that dropped packets in a burst an hour ago
+ *    misses none now. stats.recent_gaps / stats.recent_acks covers the
+ *    interval under way and the one before it (one to two intervals of
  *    capture time);
  *  - the path's, on the FINs themselves: of the FIN segments that passed,
  *    the copies sent again (a FIN or its ACK lost), a loss per packet as
