@@ -12,10 +12,13 @@
  *    misses none now. stats.recent_gaps / stats.recent_acks covers the
  *    interval under way and the one before it (one to two intervals of
  *    capture time);
- *  - the path's, on the FINs themselves: of the FIN segments that passed,
- *    the copies sent again (a FIN or its ACK lost), a loss per packet as
- *    the sensor's is. Until FINs are counted, the path is taken to lose one
- *    in twenty: no sensor is read as the culprit on its first few gaps.
+ *  - the path's, on the FINs themselves: of the FINs whose first copy
+ *    passed, those sent again (the FIN or its ACK lost). Each counts once:
+ *    what matters is whether a first copy gets through, and a path that
+ *    lost one copy often loses the next ones too, which says nothing of the
+ *    other connections' FINs. Until FINs are counted, the path is taken to
+ *    lose one in twenty: no sensor is read as the culprit on its first few
+ *    gaps.
  */
 #include "tracker.h"
 
@@ -42,11 +45,12 @@ int sensor_misses_more(const struct tcpfsm *t)
 	/* gaps / acks > (resent + 1) / (fins + PATH_PRIOR), in integers */
 	return sensor_lossy(t) &&
 	       t->stats.recent_gaps * (t->fins.seen + PATH_PRIOR) >
-		       (t->fins.resent + 1) * t->stats.recent_acks;
+		       (t->fins.lost + 1) * t->stats.recent_acks;
 }
 
 void count_loss(struct tcpfsm *t, const struct segment *seg,
-		const struct fsm_result *res, int64_t ts)
+		const struct endpoint *sender, const struct fsm_result *res,
+		int64_t ts)
 {
 	/* A new interval: the one before drops out, and the one that ended
 	 * takes its place. */
@@ -59,6 +63,8 @@ void count_loss(struct tcpfsm *t, const struct segment *seg,
 	}
 	if ((seg->flags & (TH_FIN | TH_SYN | TH_RST)) != TH_FIN)
 		return;
-	t->fins.seen++;
-	t->fins.resent += (uint64_t)res->retransmitted;
+	if (!res->retransmitted)
+		t->fins.seen++;
+	else if (sender->fin_retx == 1)
+		t->fins.lost++;
 }

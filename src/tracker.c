@@ -143,7 +143,7 @@ static void track(struct tcpfsm *t, const struct segment *seg,
 	struct fsm_result res;
 	fsm_segment(f->ep, from, seg, ts,
 		    (seg->flags & TH_FIN) && sensor_misses_more(t), &res);
-	count_loss(t, seg, &res, ts);
+	count_loss(t, seg, &f->ep[from], &res, ts);
 	if (res.rst_ignored)
 		t->stats.rst_out_of_window++;
 	t->stats.acks += (uint64_t)res.acked;

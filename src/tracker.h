@@ -56,10 +56,10 @@ struct tcpfsm {
 	tcpfsm_event_fn fn;
 	void *user;
 	struct tcpfsm_stats stats;
-	/* FIN segments that passed, and of them the copies sent again: the
+	/* FINs whose first copy passed, and of them those sent again: the
 	 * path's loss, against the sensor's (loss.c). */
 	struct {
-		uint64_t seen, resent;
+		uint64_t seen, lost;
 	} fins;
 	/* The sensor's loss per interval (loss.c): the acks and gaps of the
 	 * interval before the one under way (stats.recent_* holds both), and
@@ -93,7 +93,8 @@ int sensor_lossy(const struct tcpfsm *t); /* misses >= 1 % (and 3) lately */
 double sensor_loss_percent(const struct tcpfsm *t); /* lately */
 int sensor_misses_more(const struct tcpfsm *t); /* than the path loses FINs */
 void count_loss(struct tcpfsm *t, const struct segment *seg,
-		const struct fsm_result *res, int64_t ts);
+		const struct endpoint *sender, const struct fsm_result *res,
+		int64_t ts);
 
 /* events.c: state changes and what is reported of them. */
 void conn_view(const struct flow *f, struct tcpfsm_conn *c);

@@ -1236,3 +1236,8 @@ def many_fates(ctx):
 
 many_fates.path_delay = (20, 30)
 scenario(many_fates)
+
+# The same fates behind 40 ms on each side of the sensor (an 80 ms round trip
+# on each side, 160 ms end to end): every rule that waits on a round trip is
+# tried at a round trip a namespace does not have.
+variant(many_fates, "d40", D40, "40 ms on each side")

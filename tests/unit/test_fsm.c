@@ -611,26 +611,27 @@ static void test_sensor_or_path_loss(void **state)
 	assert_false(sensor_misses_more(&t));
 	t.fins.seen = 40; /* none sent again: 1 in 60 */
 	assert_true(sensor_misses_more(&t));
-	t.fins.resent = 2; /* 3 in 60 */
+	t.fins.lost = 2; /* 3 in 60 */
 	assert_false(sensor_misses_more(&t));
-	t.fins.resent = 0;
+	t.fins.lost = 0;
 	st->recent_acks = 400; /* under 1 %: not lossy at all */
 	assert_false(sensor_misses_more(&t));
 
 	/* Per interval: the gaps of the interval before the last no longer
 	 * count. */
 	struct segment seg = {.flags = TH_ACK};
+	struct endpoint ep = {0};
 	struct fsm_result res = {0};
 	memset(st, 0, sizeof *st);
-	count_loss(&t, &seg, &res, T0); /* an interval begins */
+	count_loss(&t, &seg, &ep, &res, T0); /* an interval begins */
 	st->recent_acks = 100;
 	st->recent_gaps = 3;
-	count_loss(&t, &seg, &res, T0 + 30 * SEC);
+	count_loss(&t, &seg, &ep, &res, T0 + 30 * SEC);
 	assert_true(sensor_misses_more(&t));
-	count_loss(&t, &seg, &res, T0 + 61 * SEC); /* the next */
+	count_loss(&t, &seg, &ep, &res, T0 + 61 * SEC); /* the next */
 	st->recent_acks += 50;
-	assert_true(sensor_lossy(&t));		    /* 3 in 150 */
-	count_loss(&t, &seg, &res, T0 + 122 * SEC); /* and the next */
+	assert_true(sensor_lossy(&t));			 /* 3 in 150 */
+	count_loss(&t, &seg, &ep, &res, T0 + 122 * SEC); /* and the next */
 	assert_int_equal(st->recent_acks, 50);
 	assert_int_equal(st->recent_gaps, 0);
 	assert_false(sensor_lossy(&t));
@@ -639,6 +640,17 @@ static void test_sensor_or_path_loss(void **state)
 	st->recent_gaps += 3;
 	assert_true(sensor_lossy(&t)); /* 3 in 100 */
 	assert_true(sensor_loss_percent(&t) == 3.0);
+
+	/* The path's FINs: a first copy counts as seen, its first copy sent
+	 * again as one lost, and the copies after that as nothing more. */
+	t.fins.seen = t.fins.lost = 0;
+	seg.flags = TH_FIN | TH_ACK;
+	count_loss(&t, &seg, &ep, &res, T0 + 123 * SEC);
+	res.retransmitted = 1;
+	for (ep.fin_retx = 1; ep.fin_retx <= 3; ep.fin_retx++)
+		count_loss(&t, &seg, &ep, &res, T0 + 124 * SEC);
+	assert_int_equal(t.fins.seen, 1);
+	assert_int_equal(t.fins.lost, 1);
 }
 
 static void test_last_ack_then_ack_again(void **state)
