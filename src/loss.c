@@ -42,7 +42,7 @@ double sensor_loss_percent(const struct tcpfsm *t)
 
 int sensor_misses_more(const struct tcpfsm *t)
 {
-	/* gaps / acks > (resent + 1) / (fins + PATH_PRIOR), in integers */
+	/* gaps / acks > (lost + 1) / (seen + PATH_PRIOR), in integers */
 	return sensor_lossy(t) &&
 	       t->stats.recent_gaps * (t->fins.seen + PATH_PRIOR) >
 		       (t->fins.lost + 1) * t->stats.recent_acks;
