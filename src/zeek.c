@@ -59,7 +59,7 @@ enum {
 /* The reassembler's limits (init-bare.zeek): bytes held above a hole before
  * any of the endpoint's data was acknowledged, and held at all. */
 #define ZEEK_ABOVE_HOLE_WITHOUT_ACKS 16384
-#define ZEEK_EXCESSIVE_DATA	     (10 * 1024 * 1024)
+#define ZEEK_EXCESSIVE_DATA	     (UINT64_C(10) * 1024 * 1024)
 
 /* struct zeek_conn.flags */
 enum {

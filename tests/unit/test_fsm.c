@@ -351,7 +351,7 @@ static void test_refused_retried(void **state)
 	STEP(&s, C2S, SYN, 1000, 0, 0, "c:CLOSED>SYN_SENT");
 	STEP(&s, S2C, RSTACK, 0, 1001, 0, "c:SYN_SENT>CLOSED");
 	for (int i = 0; i < 2; i++) {
-		ADVANCE(&s, s.now + 500 * 1000, "");
+		ADVANCE(&s, s.now + 500 * MSEC, "");
 		STEP(&s, C2S, SYN, 1000, 0, 0, "c:CLOSED>SYN_SENT");
 		STEP(&s, S2C, RSTACK, 0, 1001, 0, "c:SYN_SENT>CLOSED");
 	}
@@ -1161,11 +1161,11 @@ static void test_one_sided_server_closes(void **state)
 	/* The client sends its FIN again: that ACK never reached it. It
 	 * is in doubt now: only its silence when the next copy is due
 	 * (two intervals, and half of one more) shows the next ACK came. */
-	s.now += 300 * 1000;
+	s.now += 300 * MSEC;
 	STEP(&s, C2S, FIN, 1011, 5302, 0, "c:CLOSED>LAST_ACK");
 	int64_t resent = s.now;
-	ADVANCE(&s, resent + 700 * 1000, "");
-	ADVANCE(&s, resent + 800 * 1000, "c:LAST_ACK>CLOSED");
+	ADVANCE(&s, resent + 700 * MSEC, "");
+	ADVANCE(&s, resent + 800 * MSEC, "c:LAST_ACK>CLOSED");
 	sim_close(&s);
 }
 
