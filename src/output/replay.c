@@ -18,26 +18,51 @@
 /* Spans by their 4-tuple, either way round (the lower endpoint first):
  * -w may keep thousands of connections, and each packet finds its own in
  * one look-up. Spans of one 4-tuple are chained in time order. */
-struct tuple {
-	struct tcpfsm_addr lo, hi;
-};
-
 struct by_tuple {
-	struct tuple key;
+	struct replay_tuple key;
 	size_t first; /* a span's index; next[] chains the others */
 	UT_hash_handle hh;
 };
 
-static struct tuple tuple_of(const struct tcpfsm_addr *a,
-			     const struct tcpfsm_addr *b)
+int replay_endpoint_cmp(const struct tcpfsm_addr *a,
+			const struct tcpfsm_addr *b)
 {
-	struct tuple t;
-	int swap = memcmp(a, b, sizeof *a) > 0;
+	size_t len = a->family == 4 ? 4 : 16;
+	int c;
+
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if ((c = memcmp(a->ip, b->ip, len)) != 0)
+		return c;
+	return a->port < b->port ? -1 : a->port > b->port;
+}
+
+/* Field by field into zeroed storage: a struct copy need not copy the
+ * padding, which the hash reads. */
+static void put_endpoint(struct tcpfsm_addr *dst, const struct tcpfsm_addr *a)
+{
+	dst->family = a->family;
+	dst->port = a->port;
+	memcpy(dst->ip, a->ip, a->family == 4 ? 4 : 16);
+}
+
+struct replay_tuple replay_tuple_of(const struct tcpfsm_addr *a,
+				    const struct tcpfsm_addr *b)
+{
+	struct replay_tuple t;
+	int swap = replay_endpoint_cmp(a, b) > 0;
 
 	memset(&t, 0, sizeof t);
-	t.lo = swap ? *b : *a;
-	t.hi = swap ? *a : *b;
+	put_endpoint(&t.lo, swap ? b : a);
+	put_endpoint(&t.hi, swap ? a : b);
 	return t;
+}
+
+int replay_tuple_equal(const struct replay_tuple *a,
+		       const struct replay_tuple *b)
+{
+	return replay_endpoint_cmp(&a->lo, &b->lo) == 0 &&
+	       replay_endpoint_cmp(&a->hi, &b->hi) == 0;
 }
 
 int replay_same_endpoint(const struct tcpfsm_addr *a,
@@ -45,17 +70,6 @@ int replay_same_endpoint(const struct tcpfsm_addr *a,
 {
 	return a->family == b->family && a->port == b->port &&
 	       memcmp(a->ip, b->ip, a->family == 4 ? 4 : 16) == 0;
-}
-
-struct tcpfsm_addr replay_clean_endpoint(const struct tcpfsm_addr *a)
-{
-	struct tcpfsm_addr c;
-
-	memset(&c, 0, sizeof c);
-	c.family = a->family;
-	c.port = a->port;
-	memcpy(c.ip, a->ip, a->family == 4 ? 4 : 16);
-	return c;
 }
 
 static struct tcpfsm_addr endpoint(const struct segment *seg, int src)
@@ -113,9 +127,8 @@ int replay_file(const char *path, const char *filter,
 	}
 	/* Chained backwards from the last, so each chain runs in order. */
 	for (size_t i = n; i-- > 0;) {
-		struct tcpfsm_addr c = replay_clean_endpoint(&spans[i].client),
-				   s = replay_clean_endpoint(&spans[i].server);
-		struct tuple key = tuple_of(&c, &s);
+		struct replay_tuple key =
+			replay_tuple_of(&spans[i].client, &spans[i].server);
 		HASH_FIND(hh, index, &key, sizeof key, e);
 		next[i] = (size_t)-1;
 		if (e) {
@@ -138,7 +151,7 @@ int replay_file(const char *path, const char *filter,
 			continue;
 		struct tcpfsm_addr src = endpoint(&seg, 1),
 				   dst = endpoint(&seg, 0);
-		struct tuple key = tuple_of(&src, &dst);
+		struct replay_tuple key = replay_tuple_of(&src, &dst);
 		HASH_FIND(hh, index, &key, sizeof key, e);
 		for (size_t i = e ? e->first : (size_t)-1; i != (size_t)-1;
 		     i = next[i]) {

@@ -36,9 +36,24 @@ int replay_file(const char *path, const char *filter,
 		void (*opened)(void *user, pcap_t *p), replay_fn fn, void *user,
 		char *err, size_t errlen);
 
-/* a with the bytes its family does not use zeroed, so that endpoints
- * can be compared and hashed whole. */
-struct tcpfsm_addr replay_clean_endpoint(const struct tcpfsm_addr *a);
+/* A connection's two endpoints, the lower first (by family, address and
+ * port), every byte of it set, the padding and the address bytes a family
+ * does not use zero: a hash key, compared whole. */
+struct replay_tuple {
+	struct tcpfsm_addr lo, hi;
+};
+
+/* The tuple of a and b, whichever way round they come. */
+struct replay_tuple replay_tuple_of(const struct tcpfsm_addr *a,
+				    const struct tcpfsm_addr *b);
+
+/* 1 if a and b are the same tuple. */
+int replay_tuple_equal(const struct replay_tuple *a,
+		       const struct replay_tuple *b);
+
+/* Orders endpoints by family, address and port: <0, 0, >0. */
+int replay_endpoint_cmp(const struct tcpfsm_addr *a,
+			const struct tcpfsm_addr *b);
 
 /* 1 if a (ip and port) is the same endpoint as b. */
 int replay_same_endpoint(const struct tcpfsm_addr *a,

@@ -256,7 +256,7 @@ void text_event(struct output *o, const struct tcpfsm_event *ev)
 		/* A stall has no state of its own: its kind says what. */
 		if (ev->alert &&
 		    (!tcpfsm_alert_name(ev->state) ||
-		     strcmp(ev->alert, tcpfsm_alert_name(ev->state)))) {
+		     strcmp(ev->alert, tcpfsm_alert_name(ev->state)) != 0)) {
 			ob_putc(ob, ' ');
 			ob_puts(ob, ev->alert);
 		}
