@@ -236,6 +236,12 @@ void set_clock(struct tcpfsm *t, int64_t ts)
 	if (ts > t->now)
 		t->now = ts;
 	run_timers(t, t->now);
+	/* Whatever comes due from here on is stamped no earlier than now: a
+	 * packet that moves an endpoint back to a state it held long ago
+	 * restores when that began, and the host timeout this makes overdue
+	 * fires at the next look, stamped then, not back before the packet
+	 * that told of it. */
+	t->floor = t->now;
 }
 
 void tcpfsm_advance(struct tcpfsm *t, int64_t now)
