@@ -146,10 +146,13 @@ static void on_event(const struct tcpfsm_event *ev, void *user)
 		/* An aggregate (reported when its window closes, or at the
 		 * end) names a sample connection that may have moved on or
 		 * ended since: no state checks for it. A live alert is about
-		 * the state its endpoint is in. */
+		 * the state its endpoint is in as the events have told it: a
+		 * held alert whose stay the packet ends comes just before that
+		 * packet's transitions, while the connection it shows is
+		 * already past them. */
 		if (!ev->aggregate) {
 			CHECK(ev->count == 1);
-			CHECK(ev->conn->state[ev->endpoint] == ev->state);
+			CHECK(k->state[ev->endpoint] == ev->state);
 		}
 		return;
 	}
