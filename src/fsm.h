@@ -57,7 +57,8 @@ enum fsm_input {
 	QUIET_FIN,
 	/* A FIN passed and its answer did not when due, on a sensor that
 	 * misses more packets than the path loses FINs (loss.c): it arrived
-	 * and the sensor missed the answer. */
+	 * and the sensor missed the answer. (fsm_apply() takes QUIET_SYN to
+	 * here as one range: keep them together.) */
 	MISSED_FIN_ACK,
 	/* The host's own timer, with nothing on the wire. */
 	HOST_TIMEOUT,
