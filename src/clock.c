@@ -88,9 +88,9 @@ static void fire_alert(struct tcpfsm *t, uint32_t ref, int state, int64_t ts)
 static int still_waiting(struct tcpfsm *t, struct heap_entry h)
 {
 	const struct flow *f = ref_flow(&t->ft, h.ref);
-	const struct endpoint *e = &f->ep[h.ref % 2];
+	int side = (int)(h.ref % 2);
 
-	return f->in_use && e->pending && e->ticket == h.ticket;
+	return f->in_use && f->ep[side].pending && f->ticket[side] == h.ticket;
 }
 
 void wait_for_quiet(struct tcpfsm *t, struct flow *f, int side,
@@ -109,7 +109,7 @@ void wait_for_quiet(struct tcpfsm *t, struct flow *f, int side,
 		e->pending = 0; /* no room: no inference from silence */
 		return;
 	}
-	e->ticket = h.ticket;
+	f->ticket[side] = h.ticket;
 	note_deadline(t, deadline < stage_until ? deadline : stage_until);
 }
 

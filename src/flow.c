@@ -97,6 +97,13 @@ _Static_assert(sizeof(struct flow_key) == 40 &&
 		       offsetof(struct flow_key, family) == 36,
 	       "flow_key is five words, its last as tail_word() builds it");
 
+/* A flow is exactly five cache lines, and a large table's pool starts on a
+ * page (flow_mem_alloc()): one byte more and every flow would span six, all
+ * of which the prefetch stages fetch (batch.c). A new field must find room
+ * in these, not add a line. */
+_Static_assert(sizeof(void *) != 8 || sizeof(struct flow) == 5 * 64,
+	       "a flow is five cache lines");
+
 /*
  * The key is built as the five 8-byte words it is hashed and compared as:
  * narrower stores read back by wider loads stall until the stores complete.

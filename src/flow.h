@@ -96,7 +96,6 @@ struct endpoint {
 	uint32_t gap;	    /* µs between its last two copies of that segment:
 			       0 until it retransmits */
 	uint32_t rtt;	    /* µs from the sensor to it and back (handshake) */
-	uint32_t ticket;    /* names its pending promotion in the timer heap */
 	/* The state it left last, and how long it had been in it (ms): a
 	 * correction back to that state restores when it began. */
 	uint32_t prev_ms;
@@ -121,6 +120,10 @@ struct flow {
 	struct link lru;      /* idle order; lru.next links free flows */
 	uint32_t lru_ms;      /* its place in the idle order dates from
 				 first_ts + this many ms (tracker.c) */
+	uint32_t ticket[2];   /* name each endpoint's pending promotion in
+				 the timer heap (clock.c); here, not in the
+				 endpoint, so that the flow is five cache
+				 lines (flow.c) */
 	uint8_t client_is_lo; /* the client's address is key.lo */
 	uint8_t conn_flags;   /* enum tcpfsm_conn_flags */
 	uint8_t in_use;
