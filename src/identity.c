@@ -8,8 +8,8 @@
  *   - an existing record, if the segment continues it (a retransmitted SYN
  *     included);
  *   - a new record, when a SYN with a new initial sequence number shows that
- *     the old connection's host moved on (port reuse): the old record is
- *     retired first;
+ *     the old connection's host moved on (port reuse), or a SYN/ACK answers
+ *     such a SYN that the sensor missed: the old record is retired first;
  *   - a new record picked up mid-stream, its roles (client, server) guessed
  *     from the ports and its endpoints' states from the packet;
  *   - nothing, for a lone RST (reported as Zeek logs it) or a mid-stream
@@ -43,6 +43,28 @@ static int is_open(const struct endpoint *e)
 	       e->state != TCPFSM_TIME_WAIT;
 }
 
+/* Does this SYN/ACK answer a SYN the sensor missed, of a new connection on
+ * the 4-tuple of an old one? Its acknowledgement names the SYN it answers:
+ * not the one this record holds, so its receiver sent a new SYN, from a new
+ * socket; and its own sequence number is not the one its sender's SYN had
+ * here, so that host answers from a new socket too. Both hosts moved on,
+ * which they do only from an old connection over on both sides (closed, or
+ * waiting out 2MSL, which accepts a new SYN), or one whose end went unseen
+ * (silent for STALE_AFTER). Anywhere else it is a stale or forged answer
+ * that the hosts refuse (a client in SYN_SENT answers it with a RST), and
+ * the state machines see it as the old connection's. */
+static int answers_unseen_syn(const struct flow *f, int from,
+			      const struct segment *seg, int64_t ts)
+{
+	const struct endpoint *s = &f->ep[from], *r = &f->ep[!from];
+
+	if ((s->flags & EP_SENT_SYN) && seg->seq == s->isn)
+		return 0; /* a copy, or a simultaneous open's SYN/ACK */
+	if ((r->flags & EP_SENT_SYN) && seg->ack == r->isn + 1)
+		return 0; /* it answers the SYN seen here */
+	return (!is_open(s) && !is_open(r)) || ts - f->last_ts >= STALE_AFTER;
+}
+
 /* Does this SYN start a new connection on the 4-tuple of an old one? A host
  * sends a SYN with a new initial sequence number only from a new socket, so
  * the old connection is over on its side (even if its end went unseen),
@@ -58,6 +80,8 @@ static int starts_new_connection(const struct flow *f, int from,
 	const struct endpoint *s = &f->ep[from], *r = &f->ep[!from];
 
 	*ignored = 0;
+	if ((seg->flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK))
+		return answers_unseen_syn(f, from, seg, ts);
 	if ((seg->flags & (TH_SYN | TH_ACK)) != TH_SYN)
 		return 0;
 	if (s->flags & EP_SENT_SYN) {

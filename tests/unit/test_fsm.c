@@ -1238,6 +1238,38 @@ static void test_port_reuse_after_time_wait(void **state)
 	assert_int_equal(s.last.id, 2);
 	sim_close(&s);
 
+	/* The new connection's SYN missed by the sensor: its SYN/ACK, which
+	 * answers a SYN this record never held, from a new ISN, is the new
+	 * connection's (its receiver sent that SYN). */
+	sim_open(&s, NULL);
+	handshake(&s);
+	STEP(&s, C2S, FIN, 1101, 5001, 0, "c:ESTABLISHED>FIN_WAIT_1");
+	STEP(&s, S2C, FIN, 5001, 1102, 0,
+	     "s:ESTABLISHED>CLOSE_WAIT c:FIN_WAIT_1>FIN_WAIT_2 "
+	     "s:CLOSE_WAIT>LAST_ACK");
+	STEP(&s, C2S, ACK, 1102, 5002, 0,
+	     "c:FIN_WAIT_2>TIME_WAIT s:LAST_ACK>CLOSED");
+	s.now += 2 * SEC;
+	STEP(&s, S2C, SYNACK, 70000, 900001, 0,
+	     "c:TIME_WAIT>CLOSED end(reused) c:CLOSED>SYN_SENT "
+	     "s:CLOSED>SYN_RECEIVED c:SYN_SENT>ESTABLISHED");
+	assert_int_equal(s.last.id, 2);
+	STEP(&s, C2S, ACK, 900001, 70001, 0, "s:SYN_RECEIVED>ESTABLISHED");
+	/* A copy of it is no third connection: it says the server never got
+	 * that ACK. */
+	STEP(&s, S2C, SYNACK, 70000, 900001, 0, "s:ESTABLISHED>SYN_RECEIVED");
+	assert_int_equal(tcpfsm_stats(s.t)->connections, 2);
+	sim_close(&s);
+
+	/* But a SYN/ACK that answers no SYN of a client still in SYN_SENT is
+	 * a stale or forged one, which the client refuses: it stays the same
+	 * connection's. */
+	sim_open(&s, NULL);
+	STEP(&s, C2S, SYN, 1000, 0, 0, "c:CLOSED>SYN_SENT");
+	STEP(&s, S2C, SYNACK, 5000, 4242, 0, "s:CLOSED>SYN_RECEIVED");
+	assert_int_equal(tcpfsm_stats(s.t)->connections, 1);
+	sim_close(&s);
+
 	/* The same ISN again is a retransmission, not a new connection. */
 	sim_open(&s, NULL);
 	STEP(&s, C2S, SYN, 1000, 0, 0, "c:CLOSED>SYN_SENT");
