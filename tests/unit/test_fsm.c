@@ -1202,18 +1202,24 @@ static void test_one_sided_timers(void **state)
 
 /* ---------------------------------------------------------- port reuse */
 
+/* A connection from its handshake to the client in TIME_WAIT. */
+static void close_to_time_wait(struct sim *s)
+{
+	handshake(s);
+	STEP(s, C2S, FIN, 1101, 5001, 0, "c:ESTABLISHED>FIN_WAIT_1");
+	STEP(s, S2C, FIN, 5001, 1102, 0,
+	     "s:ESTABLISHED>CLOSE_WAIT c:FIN_WAIT_1>FIN_WAIT_2 "
+	     "s:CLOSE_WAIT>LAST_ACK");
+	STEP(s, C2S, ACK, 1102, 5002, 0,
+	     "c:FIN_WAIT_2>TIME_WAIT s:LAST_ACK>CLOSED");
+}
+
 static void test_port_reuse_after_time_wait(void **state)
 {
 	(void)state;
 	struct sim s;
 	sim_open(&s, NULL);
-	handshake(&s);
-	STEP(&s, C2S, FIN, 1101, 5001, 0, "c:ESTABLISHED>FIN_WAIT_1");
-	STEP(&s, S2C, FIN, 5001, 1102, 0,
-	     "s:ESTABLISHED>CLOSE_WAIT c:FIN_WAIT_1>FIN_WAIT_2 "
-	     "s:CLOSE_WAIT>LAST_ACK");
-	STEP(&s, C2S, ACK, 1102, 5002, 0,
-	     "c:FIN_WAIT_2>TIME_WAIT s:LAST_ACK>CLOSED");
+	close_to_time_wait(&s);
 	/* A new SYN with a new ISN from TIME_WAIT (Linux allows it when
 	 * the ISN is above the old sequence space). */
 	s.now += 2 * SEC;
@@ -1242,13 +1248,7 @@ static void test_port_reuse_after_time_wait(void **state)
 	 * answers a SYN this record never held, from a new ISN, is the new
 	 * connection's (its receiver sent that SYN). */
 	sim_open(&s, NULL);
-	handshake(&s);
-	STEP(&s, C2S, FIN, 1101, 5001, 0, "c:ESTABLISHED>FIN_WAIT_1");
-	STEP(&s, S2C, FIN, 5001, 1102, 0,
-	     "s:ESTABLISHED>CLOSE_WAIT c:FIN_WAIT_1>FIN_WAIT_2 "
-	     "s:CLOSE_WAIT>LAST_ACK");
-	STEP(&s, C2S, ACK, 1102, 5002, 0,
-	     "c:FIN_WAIT_2>TIME_WAIT s:LAST_ACK>CLOSED");
+	close_to_time_wait(&s);
 	s.now += 2 * SEC;
 	STEP(&s, S2C, SYNACK, 70000, 900001, 0,
 	     "c:TIME_WAIT>CLOSED end(reused) c:CLOSED>SYN_SENT "
@@ -1410,13 +1410,7 @@ static void test_timers_fire_before_packet(void **state)
 	(void)state;
 	struct sim s;
 	sim_open(&s, NULL);
-	handshake(&s);
-	STEP(&s, C2S, FIN, 1101, 5001, 0, "c:ESTABLISHED>FIN_WAIT_1");
-	STEP(&s, S2C, FIN, 5001, 1102, 0,
-	     "s:ESTABLISHED>CLOSE_WAIT c:FIN_WAIT_1>FIN_WAIT_2 "
-	     "s:CLOSE_WAIT>LAST_ACK");
-	STEP(&s, C2S, ACK, 1102, 5002, 0,
-	     "c:FIN_WAIT_2>TIME_WAIT s:LAST_ACK>CLOSED");
+	close_to_time_wait(&s);
 	/* A packet of another connection 70 s later: the timers due before
 	 * it fire first, at their own time, without tcpfsm_advance(). */
 	int64_t t = s.now;
