@@ -84,6 +84,7 @@
 	}
 
 /* Causes that several cells share. */
+#define FIN_BY_SEQ "sent FIN (not seen: implied by its next sequence number)"
 #define UNSEEN_ACK_OF_FIN                                                      \
 	"received ACK of FIN (not seen: the peer's direction is not "          \
 	"captured, and a FIN is answered at once)"
@@ -227,6 +228,11 @@ const struct fsm_cell fsm_table[FSM_NINPUTS][TCPFSM_NSTATES] = {
 			"sent FIN (not seen: implied by the peer's ACK)"),
 		[TCPFSM_CLOSE_WAIT] = GO(LAST_ACK,
 			"sent FIN (not seen: implied by the peer's ACK)"),
+	},
+	[INFER_FIN_BY_SEQ] = {
+		[TCPFSM_ESTABLISHED] = GO(FIN_WAIT_1, FIN_BY_SEQ),
+		[TCPFSM_SYN_RECEIVED] = GO(FIN_WAIT_1, FIN_BY_SEQ),
+		[TCPFSM_CLOSE_WAIT] = GO(LAST_ACK, FIN_BY_SEQ),
 	},
 	[INFER_ACK_OF_FIN] = {
 		[TCPFSM_FIN_WAIT_1] = GO(FIN_WAIT_2, UNSEEN_ACK_OF_FIN),
@@ -817,6 +823,48 @@ static void handle_fin(struct endpoint ep[2], int from,
 	await_unseen_ack(ep, from, 1, now, res);
 }
 
+/* Does seg, from s, show that one sequence number went by unseen at the
+ * end of all s sent, a number only a FIN (or one byte of data, rarer)
+ * takes? It is empty and comes one past all s was seen to send; or the
+ * peer's acknowledgement already showed that one number missing (a gap of
+ * one at the end, its start kept in fin_seq: track_sequence()), and seg,
+ * empty, comes right after it. Returns the sequence number of the unseen
+ * FIN, or -1. */
+static int64_t fin_skipped(const struct endpoint *s, const struct segment *seg)
+{
+	if ((s->flags & (EP_SEEN | EP_ACKED_PEER_SYN | EP_SENT_FIN)) !=
+		    (EP_SEEN | EP_ACKED_PEER_SYN) ||
+	    seg->payload_len || (seg->flags & (TH_SYN | TH_FIN)))
+		return -1;
+	if (seg->seq == s->snd_nxt + 1)
+		return s->snd_nxt;
+	if ((s->flags & EP_GAP) && seg->seq == s->snd_nxt &&
+	    s->fin_seq + 1 == s->snd_nxt)
+		return s->fin_seq;
+	return -1;
+}
+
+/* s's FIN, at fin_seq, went by unseen (fin_skipped()): it sent one. If its
+ * peer's acknowledgement of it passed already (which showed the number
+ * missing), the peer has it and s has that ACK; else the peer's next
+ * acknowledgements will tell (handle_ack()). */
+static void infer_own_fin(struct endpoint ep[2], int from, uint32_t fin_seq,
+			  int64_t now, struct fsm_result *res)
+{
+	struct endpoint *s = &ep[from], *r = &ep[!from];
+
+	s->fin_seq = fin_seq;
+	s->flags |= EP_SENT_FIN | EP_FIN_UNSEEN;
+	fsm_apply(ep, from, INFER_FIN_BY_SEQ, now, res);
+	if ((r->flags & EP_SENT_ACK) && seq_geq(r->ack, fin_seq + 1) &&
+	    !(r->flags & EP_ACKED_PEER_FIN)) {
+		r->flags |= EP_ACKED_PEER_FIN;
+		fsm_apply(ep, !from, SND_ACK_FIN, now, res);
+		deliver_ack(ep, from, RCV_ACK_OF_FIN, QUIET_ACK_OF_FIN, now,
+			    res);
+	}
+}
+
 /* EP_GAP_BY_ACK (flow.h): while it is set, the endpoint's fin_seq (read
  * only once EP_SENT_FIN is set; or set to the same number by a FIN shown by
  * that ACK, handle_ack()) holds where the bytes flagged missing begin: all
@@ -850,13 +898,11 @@ static void track_sequence(struct endpoint *s, struct endpoint *r,
 
 	/* A segment with nothing in it, one sequence number past all its
 	 * sender was seen to send: that number went by unseen, its FIN most
-	 * likely (the mirror of handle_ack()'s rule). The sensor misses
-	 * packets of this direction, and a FIN among them. (Larger jumps are
-	 * data lost on either side of the sensor: stall.c tells which.) */
-	if ((s->flags & (EP_SEEN | EP_ACKED_PEER_SYN | EP_SENT_FIN)) ==
-		    (EP_SEEN | EP_ACKED_PEER_SYN) &&
-	    end == s->snd_nxt + 1 && seg->payload_len == 0 &&
-	    !(seg->flags & (TH_SYN | TH_FIN)))
+	 * likely (the mirror of handle_ack()'s rule, which fsm_segment()
+	 * applies). The sensor misses packets of this direction, and a FIN
+	 * among them. (Larger jumps are data lost on either side of the
+	 * sensor: stall.c tells which.) */
+	if (seg->seq == s->snd_nxt + 1 && fin_skipped(s, seg) >= 0)
 		s->flags |= EP_GAP;
 	if (!(s->flags & EP_SEEN) || seq_lt(s->snd_nxt, end))
 		s->snd_nxt = end;
@@ -921,11 +967,16 @@ void fsm_segment(struct endpoint ep[2], int from, const struct segment *seg,
 	uint32_t prev_ack = (s->flags & EP_SENT_ACK) ? s->ack : seg->ack;
 	uint32_t r_nxt = r->snd_nxt;
 	int first_sight = !(s->flags & EP_SEEN);
+	int64_t unseen_fin = fin_skipped(s, seg);
 	track_sequence(s, r, seg, gap_by_ack, res);
 	if (seg->flags & TH_SYN) {
 		handle_syn(ep, from, seg, first_sight, now, res);
 		return;
 	}
+	/* Its FIN went by unseen (fin_skipped()): it sent one. Whether
+	 * its peer got it shows in the peer's acknowledgements. */
+	if (unseen_fin >= 0)
+		infer_own_fin(ep, from, (uint32_t)unseen_fin, now, res);
 	if (seg->flags & TH_ACK)
 		handle_ack(ep, from, seg, prev_ack, r_nxt, now, res);
 	if (seg->flags & TH_FIN)

@@ -41,6 +41,8 @@ enum fsm_input {
 	INFER_SYNACK, /* its SYN/ACK was not seen, but the peer's ACK implies it
 		       */
 	INFER_FIN, /* never seen (one-sided): the peer's ACK implies its FIN */
+	INFER_FIN_BY_SEQ, /* never seen: its own next segment, one past all it
+			     was seen to send and empty, implies its FIN */
 	INFER_ACK_OF_FIN, /* one-sided: the peer, unseen, answers a FIN at once
 			   */
 	MIDSTREAM, /* first seen with data: the handshake happened unseen */

@@ -1110,6 +1110,46 @@ static void test_fin_shown_by_its_ack(void **state)
 	sim_close(&s);
 }
 
+/* A FIN the sensor missed shows in its sender's own next segment too: empty,
+ * one past all that was seen; or, when the peer's ACK already showed that
+ * one number missing, empty and right after it. The ACK that passed first
+ * is the peer's of the FIN. */
+static void test_fin_shown_by_its_sequence(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	handshake(&s);
+	STEP(&s, C2S, ACK, 1102, 5001, 0, "c:ESTABLISHED>FIN_WAIT_1");
+	STEP(&s, S2C, ACK, 5001, 1102, 0,
+	     "s:ESTABLISHED>CLOSE_WAIT c:FIN_WAIT_1>FIN_WAIT_2");
+	sim_close(&s);
+
+	/* A half-close: the server's data acknowledges the number (data
+	 * alone may answer one byte of data), the client's empty ACK sits
+	 * after it. */
+	sim_open(&s, NULL);
+	handshake(&s);
+	STEP(&s, S2C, DATA, 5001, 1102, 10, "");
+	STEP(&s, C2S, ACK, 1102, 5011, 0,
+	     "c:ESTABLISHED>FIN_WAIT_1 s:ESTABLISHED>CLOSE_WAIT "
+	     "c:FIN_WAIT_1>FIN_WAIT_2");
+	/* The FIN itself, seen late, is the capture's reordering. */
+	STEP(&s, C2S, FIN, 1101, 5011, 0, "");
+	assert_int_equal(tcpfsm_stats(s.t)->reordered, 1);
+	STEP(&s, S2C, FIN, 5011, 1102, 0, "s:CLOSE_WAIT>LAST_ACK");
+	STEP(&s, C2S, ACK, 1102, 5012, 0,
+	     "c:FIN_WAIT_2>TIME_WAIT s:LAST_ACK>CLOSED");
+	sim_close(&s);
+
+	/* A segment that carries data after such a gap shows nothing. */
+	sim_open(&s, NULL);
+	handshake(&s);
+	STEP(&s, S2C, DATA, 5001, 1102, 10, "");
+	STEP(&s, C2S, DATA, 1102, 5011, 5, "");
+	sim_close(&s);
+}
+
 /* The server's FIN, missed by the sensor, shows in the client's ACK. Was it
  * sent after the client's FIN reached the server (a close answering a
  * close: LAST_ACK) or before (crossing: both CLOSING)? Crossing FINs leave
@@ -1703,6 +1743,7 @@ int main(void)
 		cmocka_unit_test(test_one_sided),
 		cmocka_unit_test(test_one_sided_server_closes),
 		cmocka_unit_test(test_fin_shown_by_its_ack),
+		cmocka_unit_test(test_fin_shown_by_its_sequence),
 		cmocka_unit_test(test_reordered_ack_is_not_loss),
 		cmocka_unit_test(test_gap_not_withdrawn),
 		cmocka_unit_test(test_unseen_fin_answers_a_close),
