@@ -101,7 +101,7 @@ _Static_assert(sizeof(struct flow_key) == 40 &&
  * page (flow_mem_alloc()): one byte more and every flow would span six, all
  * of which the prefetch stages fetch (batch.c). A new field must find room
  * in these, not add a line. */
-_Static_assert(sizeof(void *) != 8 || sizeof(struct flow) == 5 * 64,
+_Static_assert(sizeof(void *) != 8 || sizeof(struct flow) == 5 * (size_t)64,
 	       "a flow is five cache lines");
 
 /*
