@@ -190,9 +190,12 @@ static void *tee_main(void *arg)
 		if (put_all(r->tee_out[0], buf, (size_t)n, 0) < 0)
 			break;
 	}
+	/* Done before the capture can see its end: pring_stop(), which the
+	 * capture's end leads to, joins a tee that has finished reading and
+	 * leaves only one still waiting on its input to the process's exit. */
+	atomic_store(&r->tee_done, 1);
 	close(r->tee_out[0]);
 	shutdown(r->tee_out[1], SHUT_WR);
-	atomic_store(&r->tee_done, 1);
 	return NULL;
 }
 
