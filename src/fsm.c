@@ -844,7 +844,9 @@ static int64_t fin_skipped(const struct endpoint *s, const struct segment *seg)
 	return -1;
 }
 
-/* s's FIN, at fin_seq, went by unseen (fin_skipped()): it sent one. If its
+/* s's FIN, at fin_seq, went by unseen (fin_skipped()): it sent one, and
+ * the sensor misses packets of this direction (EP_GAP; larger jumps are
+ * data lost on either side of the sensor: stall.c tells which). If its
  * peer's acknowledgement of it passed already (which showed the number
  * missing), the peer has it and s has that ACK; else the peer's next
  * acknowledgements will tell (handle_ack()). */
@@ -854,7 +856,7 @@ static void infer_own_fin(struct endpoint ep[2], int from, uint32_t fin_seq,
 	struct endpoint *s = &ep[from], *r = &ep[!from];
 
 	s->fin_seq = fin_seq;
-	s->flags |= EP_SENT_FIN | EP_FIN_UNSEEN;
+	s->flags |= EP_GAP | EP_SENT_FIN | EP_FIN_UNSEEN;
 	fsm_apply(ep, from, INFER_FIN_BY_SEQ, now, res);
 	if ((r->flags & EP_SENT_ACK) && seq_geq(r->ack, fin_seq + 1) &&
 	    !(r->flags & EP_ACKED_PEER_FIN)) {
@@ -896,14 +898,6 @@ static void track_sequence(struct endpoint *s, struct endpoint *r,
 		res->reordered = 1;
 	}
 
-	/* A segment with nothing in it, one sequence number past all its
-	 * sender was seen to send: that number went by unseen, its FIN most
-	 * likely (the mirror of handle_ack()'s rule, which fsm_segment()
-	 * applies). The sensor misses packets of this direction, and a FIN
-	 * among them. (Larger jumps are data lost on either side of the
-	 * sensor: stall.c tells which.) */
-	if (seg->seq == s->snd_nxt + 1 && fin_skipped(s, seg) >= 0)
-		s->flags |= EP_GAP;
 	if (!(s->flags & EP_SEEN) || seq_lt(s->snd_nxt, end))
 		s->snd_nxt = end;
 	if (seg->flags & TH_ACK) {
@@ -973,8 +967,8 @@ void fsm_segment(struct endpoint ep[2], int from, const struct segment *seg,
 		handle_syn(ep, from, seg, first_sight, now, res);
 		return;
 	}
-	/* Its FIN went by unseen (fin_skipped()): it sent one. Whether
-	 * its peer got it shows in the peer's acknowledgements. */
+	/* Its FIN went by unseen: the mirror of handle_ack()'s rule, from
+	 * the FIN's own sender. */
 	if (unseen_fin >= 0)
 		infer_own_fin(ep, from, (uint32_t)unseen_fin, now, res);
 	if (seg->flags & TH_ACK)

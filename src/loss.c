@@ -61,6 +61,8 @@ void count_loss(struct tcpfsm *t, const struct segment *seg,
 		t->loss.prev_gaps = t->stats.recent_gaps;
 		t->loss.start = ts;
 	}
+	t->stats.recent_acks += (uint64_t)res->acked;
+	t->stats.recent_gaps += res->missed ? 1 : 0;
 	if ((seg->flags & (TH_FIN | TH_SYN | TH_RST)) != TH_FIN)
 		return;
 	if (!res->retransmitted)

@@ -147,11 +147,9 @@ static void track(struct tcpfsm *t, const struct segment *seg,
 	if (res.rst_ignored)
 		t->stats.rst_out_of_window++;
 	t->stats.acks += (uint64_t)res.acked;
-	t->stats.recent_acks += (uint64_t)res.acked;
 	t->stats.reordered += (uint64_t)res.reordered;
 	if (res.missed) {
 		t->stats.gaps++;
-		t->stats.recent_gaps++;
 		t->stats.missed_bytes += res.missed;
 	}
 	for (int side = 0; side < 2; side++)

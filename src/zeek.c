@@ -447,8 +447,8 @@ static void gap(struct zeek_conn *z, int e, uint64_t len)
 	if (!len || !is_clean(ep) || !is_clean(&z->ep[!e]))
 		return;
 	z->missed += len;
-	if (ep->gaps != UINT16_MAX && power_of_ten(++ep->gaps))
-		add_history(z, upper_or_lower(e, 'G'));
+	if (ep->gaps < UINT16_MAX)
+		scaled_history(z, e, 'G', ++ep->gaps);
 }
 
 /* Delivers the span held above the hole once the stream reaches it. */

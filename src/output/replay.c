@@ -24,7 +24,8 @@ struct by_tuple {
 	UT_hash_handle hh;
 };
 
-int replay_endpoint_cmp(const struct tcpfsm_addr *a,
+/* Orders endpoints by family, address and port: <0, 0, >0. */
+static int endpoint_cmp(const struct tcpfsm_addr *a,
 			const struct tcpfsm_addr *b)
 {
 	size_t len = a->family == 4 ? 4 : 16;
@@ -50,7 +51,7 @@ struct replay_tuple replay_tuple_of(const struct tcpfsm_addr *a,
 				    const struct tcpfsm_addr *b)
 {
 	struct replay_tuple t;
-	int swap = replay_endpoint_cmp(a, b) > 0;
+	int swap = endpoint_cmp(a, b) > 0;
 
 	memset(&t, 0, sizeof t);
 	put_endpoint(&t.lo, swap ? b : a);
@@ -61,15 +62,14 @@ struct replay_tuple replay_tuple_of(const struct tcpfsm_addr *a,
 int replay_tuple_equal(const struct replay_tuple *a,
 		       const struct replay_tuple *b)
 {
-	return replay_endpoint_cmp(&a->lo, &b->lo) == 0 &&
-	       replay_endpoint_cmp(&a->hi, &b->hi) == 0;
+	return endpoint_cmp(&a->lo, &b->lo) == 0 &&
+	       endpoint_cmp(&a->hi, &b->hi) == 0;
 }
 
 int replay_same_endpoint(const struct tcpfsm_addr *a,
 			 const struct tcpfsm_addr *b)
 {
-	return a->family == b->family && a->port == b->port &&
-	       memcmp(a->ip, b->ip, a->family == 4 ? 4 : 16) == 0;
+	return endpoint_cmp(a, b) == 0;
 }
 
 static struct tcpfsm_addr endpoint(const struct segment *seg, int src)

@@ -51,10 +51,6 @@ struct replay_tuple replay_tuple_of(const struct tcpfsm_addr *a,
 int replay_tuple_equal(const struct replay_tuple *a,
 		       const struct replay_tuple *b);
 
-/* Orders endpoints by family, address and port: <0, 0, >0. */
-int replay_endpoint_cmp(const struct tcpfsm_addr *a,
-			const struct tcpfsm_addr *b);
-
 /* 1 if a (ip and port) is the same endpoint as b. */
 int replay_same_endpoint(const struct tcpfsm_addr *a,
 			 const struct tcpfsm_addr *b);
