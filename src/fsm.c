@@ -25,10 +25,12 @@
  *  - the sensor is imperfect too: an acknowledgement of more than it saw is
  *    a content gap (its own loss), one byte more than all it saw of a peer
  *    is that peer's FIN gone by unseen (and so is a peer's own empty
- *    segment starting one past all it sent), a segment seen after its own
- *    acknowledgement was reordered, a segment with a bad checksum was
- *    dropped by its receiver, and a peer never seen (a one-sided capture)
- *    shows its SYN/ACK and FIN in this side's acknowledgements.
+ *    segment starting one past all it sent), a host that only answers
+ *    (TIME_WAIT) acknowledging a FIN again shows a copy of it the sensor
+ *    missed, a segment seen after its own acknowledgement was reordered,
+ *    a segment with a bad checksum was dropped by its receiver, and a peer
+ *    never seen (a one-sided capture) shows its SYN/ACK and FIN in this
+ *    side's acknowledgements.
  *
  * Identical on the wire for a while, and read the way that is right more
  * often:
@@ -92,6 +94,9 @@
 	"its ACK not seen: this sensor misses more packets than the path "     \
 	"loses FINs"
 #define MISSED_ACK "received FIN (" MISSED_ACK_WHY ")"
+#define FIN_RETX_UNSEEN                                                        \
+	"FIN retransmitted (not seen: the peer's repeated ACK answers it): "   \
+	"ACK of FIN not received"
 
 /* Empty cells keep the state. Read a row as "on this input, in these states,
  * go there because". */
@@ -239,6 +244,11 @@ const struct fsm_cell fsm_table[FSM_NINPUTS][TCPFSM_NSTATES] = {
 		[TCPFSM_CLOSING] = GO(TIME_WAIT, UNSEEN_ACK_OF_FIN),
 		[TCPFSM_LAST_ACK] = GO(CLOSED, UNSEEN_ACK_OF_FIN),
 	},
+	[INFER_FIN_RETX] = {
+		[TCPFSM_FIN_WAIT_2] = FIX(FIN_WAIT_1, FIN_RETX_UNSEEN),
+		[TCPFSM_TIME_WAIT] = FIX(CLOSING, FIN_RETX_UNSEEN),
+		[TCPFSM_CLOSED] = FIX(LAST_ACK, FIN_RETX_UNSEEN),
+	},
 	[MIDSTREAM] = {
 		[TCPFSM_CLOSED] = GO(ESTABLISHED,
 			"picked up mid-stream (handshake not seen)"),
@@ -346,7 +356,7 @@ static int is_assumption(enum fsm_input in)
 static int is_retransmission(enum fsm_input in)
 {
 	return in == SND_SYN_RETX || in == SND_SYNACK_RETX ||
-	       in == SND_FIN_RETX;
+	       in == SND_FIN_RETX || in == INFER_FIN_RETX;
 }
 
 /* Did e send this before the segment last assumed delivered to it could
@@ -705,6 +715,24 @@ static void handle_syn(struct endpoint ep[2], int from,
 		expect_answer(ep, !from, RCV_SYNACK, now, res);
 }
 
+/* A host that has its peer's FIN and only answers now (TIME_WAIT, CLOSING)
+ * acknowledges it again only when a copy of it arrives. A repeat coming
+ * later than the answer to the last copy seen answers one the sensor
+ * missed, sent about the host's round trip ago: the FIN's sender did not
+ * get the ACK before it, and its next copy is due a doubled interval after
+ * that one, not after the last seen. */
+static int answers_unseen_fin_copy(const struct endpoint *s,
+				   const struct endpoint *r,
+				   const struct segment *seg, uint32_t prev_ack,
+				   int64_t now)
+{
+	return (s->flags & EP_ACKED_PEER_FIN) && seg->ack == prev_ack &&
+	       seg->payload_len == 0 && !(seg->flags & TH_FIN) &&
+	       (s->state == TCPFSM_TIME_WAIT || s->state == TCPFSM_CLOSING) &&
+	       !(r->flags & EP_FIN_UNSEEN) &&
+	       now - r->tx_ts > 2 * (int64_t)s->rtt + DELAYED_ACK_BOUND;
+}
+
 /* The acknowledgement number: certain news of what the sender received, and
  * the first time, assumed news for the receiver that its SYN or FIN arrived. */
 static void handle_ack(struct endpoint ep[2], int from,
@@ -713,6 +741,14 @@ static void handle_ack(struct endpoint ep[2], int from,
 {
 	struct endpoint *s = &ep[from], *r = &ep[!from];
 
+	/* First, as the copy it answers went out before it: its ACK of the
+	 * SYN, below, counts as delivered again. */
+	if ((r->flags & EP_SENT_FIN) && seq_geq(seg->ack, r->fin_seq + 1) &&
+	    answers_unseen_fin_copy(s, r, seg, prev_ack, now)) {
+		int64_t sent = now - (int64_t)s->rtt;
+		note_copy(r, 1, sent);
+		fsm_apply(ep, !from, INFER_FIN_RETX, sent, res);
+	}
 	/* One-sided: an ACK from a client whose peer was never seen proves a
 	 * SYN/ACK went out, with the sequence number it acknowledges. */
 	if (!(r->flags & EP_SEEN) && (s->flags & EP_SENT_SYN) &&

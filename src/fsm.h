@@ -45,6 +45,8 @@ enum fsm_input {
 			     was seen to send and empty, implies its FIN */
 	INFER_ACK_OF_FIN, /* one-sided: the peer, unseen, answers a FIN at once
 			   */
+	INFER_FIN_RETX,	  /* a copy of its FIN not seen: the peer's repeated ACK
+			     of it answers one */
 	MIDSTREAM, /* first seen with data: the handshake happened unseen */
 	/* Silence as evidence: an endpoint in doubt that stops retransmitting
 	 * got the acknowledgement that passed the sensor after all. */

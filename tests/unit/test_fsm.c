@@ -174,6 +174,19 @@ static void handshake(struct sim *s)
 	STEP(s, S2C, ACK, 5001, 1101, 0, "");
 }
 
+/* The handshake, then the client closes first and the server after it: the
+ * last ACK passes, and both are taken as done (TIME_WAIT, CLOSED). */
+static void close_client_first(struct sim *s)
+{
+	handshake(s);
+	STEP(s, C2S, FIN, 1101, 5001, 0, "c:ESTABLISHED>FIN_WAIT_1");
+	STEP(s, S2C, ACK, 5001, 1102, 0,
+	     "s:ESTABLISHED>CLOSE_WAIT c:FIN_WAIT_1>FIN_WAIT_2");
+	STEP(s, S2C, FIN, 5001, 1102, 0, "s:CLOSE_WAIT>LAST_ACK");
+	STEP(s, C2S, ACK, 1102, 5002, 0,
+	     "c:FIN_WAIT_2>TIME_WAIT s:LAST_ACK>CLOSED");
+}
+
 static void last_conn(const struct tcpfsm_conn *conn, void *user)
 {
 	*(struct tcpfsm_conn *)user = *conn;
@@ -541,13 +554,7 @@ static void test_last_ack_ack_lost(void **state)
 	(void)state;
 	struct sim s;
 	sim_open(&s, NULL);
-	handshake(&s);
-	STEP(&s, C2S, FIN, 1101, 5001, 0, "c:ESTABLISHED>FIN_WAIT_1");
-	STEP(&s, S2C, ACK, 5001, 1102, 0,
-	     "s:ESTABLISHED>CLOSE_WAIT c:FIN_WAIT_1>FIN_WAIT_2");
-	STEP(&s, S2C, FIN, 5001, 1102, 0, "s:CLOSE_WAIT>LAST_ACK");
-	STEP(&s, C2S, ACK, 1102, 5002, 0,
-	     "c:FIN_WAIT_2>TIME_WAIT s:LAST_ACK>CLOSED");
+	close_client_first(&s);
 	/* The server resends its FIN: the last ACK never reached it. The
 	 * client did get the FIN (it acknowledged it): still TIME_WAIT. */
 	STEP(&s, S2C, FIN, 5001, 1102, 0, "s:CLOSED>LAST_ACK");
@@ -658,13 +665,7 @@ static void test_last_ack_then_ack_again(void **state)
 	(void)state;
 	struct sim s;
 	sim_open(&s, NULL);
-	handshake(&s);
-	STEP(&s, C2S, FIN, 1101, 5001, 0, "c:ESTABLISHED>FIN_WAIT_1");
-	STEP(&s, S2C, ACK, 5001, 1102, 0,
-	     "s:ESTABLISHED>CLOSE_WAIT c:FIN_WAIT_1>FIN_WAIT_2");
-	STEP(&s, S2C, FIN, 5001, 1102, 0, "s:CLOSE_WAIT>LAST_ACK");
-	STEP(&s, C2S, ACK, 1102, 5002, 0,
-	     "c:FIN_WAIT_2>TIME_WAIT s:LAST_ACK>CLOSED");
+	close_client_first(&s);
 	s.now += SEC;
 	STEP(&s, S2C, FIN, 5001, 1102, 0, "s:CLOSED>LAST_ACK");
 	/* TIME_WAIT answers the retransmitted FIN with an ACK. A server that
@@ -673,6 +674,50 @@ static void test_last_ack_then_ack_again(void **state)
 	STEP(&s, C2S, ACK, 1102, 5002, 0, "");
 	ADVANCE(&s, retx + SEC, "");
 	ADVANCE(&s, retx + 10 * SEC, "s:LAST_ACK>CLOSED");
+	sim_close(&s);
+}
+
+/* The sensor misses the server's copy of its FIN but sees TIME_WAIT's
+ * answer to it, later than any answer to the copy seen: the copy went out,
+ * so the ACK before it did not arrive. */
+static void test_last_ack_copy_shown_by_answer(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	close_client_first(&s);
+	/* An answer a round trip after the FIN is the same ACK seen twice,
+	 * or its twin: it shows no copy. */
+	STEP(&s, C2S, ACK, 1102, 5002, 0, "");
+	s.now += 300 * MSEC;
+	STEP(&s, C2S, ACK, 1102, 5002, 0, "s:CLOSED>LAST_ACK");
+	assert_int_equal(s.last.state[TCPFSM_SERVER], TCPFSM_LAST_ACK);
+	sim_close(&s);
+}
+
+/* Once the server is in doubt, the client's ACKs are taken as delivered
+ * only when the server's next copy is overdue. A copy the sensor missed,
+ * shown by its answer, moves that deadline: the server's interval doubled
+ * from there, and taking the silence after the last copy seen would close
+ * it while it still resends. */
+static void test_last_ack_unseen_copy_moves_deadline(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	close_client_first(&s);
+	s.now += SEC;
+	STEP(&s, S2C, FIN, 5001, 1102, 0, "s:CLOSED>LAST_ACK");
+	STEP(&s, C2S, ACK, 1102, 5002, 0, "");
+	s.now += SEC;
+	STEP(&s, S2C, FIN, 5001, 1102, 0, "");
+	STEP(&s, C2S, ACK, 1102, 5002, 0, "");
+	/* Its next copy, 2 s later, is not captured; the answer is. */
+	s.now += 2 * SEC;
+	int64_t unseen = s.now;
+	STEP(&s, C2S, ACK, 1102, 5002, 0, "");
+	ADVANCE(&s, unseen + 3 * SEC, "");
+	ADVANCE(&s, unseen + 6 * SEC, "s:LAST_ACK>CLOSED");
 	sim_close(&s);
 }
 
@@ -1733,6 +1778,8 @@ int main(void)
 		cmocka_unit_test(test_missed_fin_ack_on_lossy_sensor),
 		cmocka_unit_test(test_sensor_or_path_loss),
 		cmocka_unit_test(test_last_ack_then_ack_again),
+		cmocka_unit_test(test_last_ack_copy_shown_by_answer),
+		cmocka_unit_test(test_last_ack_unseen_copy_moves_deadline),
 		cmocka_unit_test(test_rst_window),
 		cmocka_unit_test(test_rst_window_scaled),
 		cmocka_unit_test(test_bad_checksum_not_delivered),
