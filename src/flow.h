@@ -42,7 +42,7 @@ enum {
 	EP_SENT_ACK = 1 << 3,	    /* ack is valid */
 	EP_ACKED_PEER_SYN = 1 << 4, /* its acks cover the peer's SYN */
 	EP_ACKED_PEER_FIN = 1 << 5, /* its acks cover the peer's FIN */
-	EP_DOUBT = 1 << 6,   /* a loss toward it was proven: assume nothing
+	EP_DOUBT = 1 << 6,   /* the path toward it keeps losing: assume nothing
 				delivered to it until it acknowledges */
 	EP_SEEN = 1 << 7,    /* sent at least one packet */
 	EP_WSCALE = 1 << 8,  /* offered window scaling in its SYN */
@@ -66,6 +66,9 @@ enum {
 	 * mark if those bytes are the flow's next segment (reordering).
 	 * Cleared by the flow's next segment, whatever it is. */
 	EP_GAP_BY_ACK = 1 << 14,
+	/* One correction proved one loss toward it: a second puts it in
+	 * doubt. */
+	EP_LOST_ONCE = 1 << 15,
 };
 
 /* A stall of an established connection, as the sensor sees it (stall.c):

@@ -17,11 +17,14 @@
  *    ACK of a FIN, a RST) is assumed to have received when the segment
  *    passes, and corrected when its own retransmission proves otherwise (a
  *    retransmission that crossed the segment proves nothing);
- *  - once a loss toward an endpoint is proven (a correction, or a SYN/ACK
- *    or FIN sent again to it unacknowledged), it is "in doubt": nothing more
- *    is assumed delivered to it, nor inferred from silence, until its own
- *    acknowledgements say so. A lossy path would otherwise make the belief
- *    flap with every retransmitted copy;
+ *  - once a path is shown to keep losing toward an endpoint (a second
+ *    correction, or a first whose next copy is due within moments, or a
+ *    SYN/ACK or FIN sent again to it unacknowledged), it is "in doubt":
+ *    nothing more is assumed delivered to it, nor inferred from silence,
+ *    until its own acknowledgements say so. A lossy path would otherwise
+ *    make the belief flap with every retransmitted copy; one loss is a
+ *    path's chance, and the next copy is as likely to arrive as the first
+ *    (prove_loss());
  *  - the sensor is imperfect too: an acknowledgement of more than it saw is
  *    a content gap (its own loss), one byte more than all it saw of a peer
  *    is that peer's FIN gone by unseen (and so is a peer's own empty
@@ -61,8 +64,8 @@
  *    one retransmission timeout later (on Linux 200 ms plus the round
  *    trip): behind tens of milliseconds of path that is later than a
  *    reader of `ss` would allow, but no earlier sign passes the sensor;
- *  - once that copy proved a loss, the host is in doubt, and an ACK that
- *    does get through shows only by its silence when its next copy is
+ *  - once copies proved the path lossy, the host is in doubt, and an ACK
+ *    that does get through shows only by its silence when its next copy is
  *    due, twice its last interval later: until then it stays where the
  *    correction put it;
  *  - a path that passes FINs and loses pure ACKs: a host's own ACK of its
@@ -359,6 +362,23 @@ static int is_retransmission(enum fsm_input in)
 	       in == SND_FIN_RETX || in == INFER_FIN_RETX;
 }
 
+/* e's own copy sent again proved a loss toward it. One loss is most often
+ * a path's chance, and the next ACK as likely to arrive as any: it is
+ * assumed delivered, as a first one is. But a second loss before e shows it
+ * receives again (silence, or an acknowledgement of new data) is a path
+ * that keeps losing; and where e's next copy is due within moments (a
+ * FIN's timer starts at 200 ms), waiting for it beats taking a state back
+ * once more. Either way e is in doubt: nothing more is assumed delivered
+ * to it until it shows it. */
+#define MOMENTS 1000000 /* µs: the handshake's first timer, Linux's 1 s */
+
+static void prove_loss(struct endpoint *e)
+{
+	int next_soon = e->gap && 2 * (int64_t)e->gap < MOMENTS;
+	e->flags |= (e->flags & EP_LOST_ONCE) || next_soon ? EP_DOUBT
+							   : EP_LOST_ONCE;
+}
+
 /* Did e send this before the segment last assumed delivered to it could
  * have arrived? Then its retransmission crossed that segment and proves
  * nothing about it. */
@@ -373,6 +393,11 @@ void fsm_apply(struct endpoint ep[2], int side, enum fsm_input in, int64_t now,
 	struct endpoint *e = &ep[side];
 	const struct fsm_cell *cell = &fsm_table[in][e->state];
 
+	/* A copy sent again after a first loss is a second, whether or not
+	 * the ACK between them passed here to take the state forward. */
+	if (is_retransmission(in) && (e->flags & EP_LOST_ONCE) &&
+	    !crossed(e, now))
+		e->flags |= EP_DOUBT;
 	if (!cell->cause)
 		return;
 	if (is_assumption(in) && res->corrupt)
@@ -393,11 +418,11 @@ void fsm_apply(struct endpoint ep[2], int side, enum fsm_input in, int64_t now,
 	if (cell->correction) {
 		if (is_retransmission(in) && crossed(e, now))
 			return;
-		e->flags |= EP_DOUBT;
+		prove_loss(e);
 	}
 	/* Silence showed it received: it is receiving again. */
 	if (in >= QUIET_ACK_OF_SYN && in <= QUIET_FIN)
-		e->flags &= (uint16_t)~EP_DOUBT;
+		e->flags &= (uint16_t) ~(EP_DOUBT | EP_LOST_ONCE);
 	/* Silence showed it received a SYN or SYN/ACK, which it answers at
 	 * once: its answer, unseen, went toward its peer about now. The
 	 * peer's copies sent before then no longer show it waiting; only
@@ -939,7 +964,7 @@ static void track_sequence(struct endpoint *s, struct endpoint *r,
 	if (seg->flags & TH_ACK) {
 		/* New data acknowledged: the endpoint is receiving again. */
 		if (!(s->flags & EP_SENT_ACK) || seq_lt(s->ack, seg->ack)) {
-			s->flags &= (uint16_t)~EP_DOUBT;
+			s->flags &= (uint16_t) ~(EP_DOUBT | EP_LOST_ONCE);
 			s->ack = seg->ack;
 			res->acked = 1;
 		}
