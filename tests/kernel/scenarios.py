@@ -726,6 +726,31 @@ for _base, _vs in (
 
 
 # --------------------------------------------------------------------------
+# Held-out timings: the loss cases above again, with path delays no
+# checked-in recording has (50 ms client side, 60 ms server side, 15 + 45
+# ms). They are registered only on demand (`record --held-out --out DIR`,
+# DIR outside pcaps/kernel), never checked in, and scored with a floors file
+# of their own: a rule made on the checked-in recordings should hold on
+# these, as it must on the project's independent measurements.
+
+HELD_OUT_DELAYS = (("h50c", (50, 0)), ("h60s", (0, 60)), ("h15c45s", (15, 45)))
+
+
+def register_held_out():
+    """Register the held-out variants; returns their names."""
+    names = []
+    for base in (syn_lost_after_sensor, synack_lost_after_sensor,
+                 synack_lost_before_sensor, ack_lost_after_sensor,
+                 ack_lost_before_sensor, fin_lost_after_sensor, last_ack,
+                 simultaneous_open, simultaneous_close, close_wait, half_close,
+                 refused, normal_close):
+        kw = dict(rto_scaled=True) if base is simultaneous_close else {}
+        for suffix, delay in HELD_OUT_DELAYS:
+            names.append(variant(base, suffix, delay, "held-out timing", **kw).__name__)
+    return names
+
+
+# --------------------------------------------------------------------------
 # Stalls of established connections (section 5's second family). Each
 # records "expected_alerts" in scenario.json: the stuck endpoint (the sender
 # whose data is not acknowledged, the host not reading, the keepalive
