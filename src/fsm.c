@@ -32,8 +32,8 @@
  *    (TIME_WAIT) acknowledging a FIN again shows a copy of it the sensor
  *    missed, a segment seen after its own acknowledgement was reordered,
  *    a segment with a bad checksum was dropped by its receiver, and a peer
- *    never seen (a one-sided capture) shows its SYN/ACK and FIN in this
- *    side's acknowledgements.
+ *    never seen (a one-sided capture) shows its SYN, SYN/ACK and FIN in
+ *    this side's acknowledgements.
  *
  * Identical on the wire for a while, and read the way that is right more
  * often:
@@ -721,6 +721,15 @@ static void handle_syn(struct endpoint ep[2], int from,
 				      r->state == TCPFSM_SYN_RECEIVED))
 			expect_answer(ep, from, RCV_SYN, now, res);
 		return;
+	}
+	/* One-sided: a SYN/ACK to a peer never seen answers its SYN, unseen,
+	 * with the sequence number it acknowledges (a simultaneous open: the
+	 * sender's own SYN went first). */
+	if (synack && !(r->flags & (EP_SEEN | EP_SENT_SYN))) {
+		r->isn = seg->ack - 1;
+		r->snd_nxt = seg->ack;
+		r->flags |= EP_SENT_SYN;
+		fsm_apply(ep, !from, INFER_SYN, now, res);
 	}
 	/* A SYN/ACK counts only if it acknowledges the receiver's SYN. */
 	if (!(r->flags & EP_SENT_SYN) || seg->ack != r->isn + 1)

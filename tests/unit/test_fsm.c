@@ -395,6 +395,24 @@ static void test_simultaneous_open(void **state)
 	sim_close(&s);
 }
 
+/* One-sided: only one host's packets are captured. Its SYN/ACK answers a
+ * SYN never seen, after its own SYN: the SYNs crossed. Its SYN/ACK, taken
+ * as delivered to the unseen peer like everything toward it, completes the
+ * peer's open; its own ACK of the peer's SYN/ACK completes its own. */
+static void test_simultaneous_open_one_sided(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	STEP(&s, C2S, SYN, 1000, 0, 0, "c:CLOSED>SYN_SENT");
+	STEP(&s, C2S, SYNACK, 1000, 5001, 0,
+	     "c:SYN_SENT>SYN_RECEIVED s:CLOSED>SYN_SENT "
+	     "s:SYN_SENT>ESTABLISHED");
+	STEP(&s, C2S, ACK, 1001, 5001, 0, "c:SYN_RECEIVED>ESTABLISHED");
+	states_are(&s, TCPFSM_ESTABLISHED, TCPFSM_ESTABLISHED);
+	sim_close(&s);
+}
+
 static void test_simultaneous_close(void **state)
 {
 	(void)state;
@@ -1782,6 +1800,7 @@ int main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_refused_retried),
 		cmocka_unit_test(test_simultaneous_open),
+		cmocka_unit_test(test_simultaneous_open_one_sided),
 		cmocka_unit_test(test_simultaneous_close),
 		cmocka_unit_test(test_syn_retransmitted_after_synack),
 		cmocka_unit_test(test_synack_retransmitted_after_ack),
