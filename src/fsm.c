@@ -387,17 +387,21 @@ static int crossed(const struct endpoint *e, int64_t now)
 	return now - e->assumed_ts < (int64_t)e->rtt;
 }
 
+/* e sent a copy again (before its move, if any, in fsm_apply()). After a
+ * first loss that is a second, whether or not an ACK between them passed
+ * here to take the state forward. */
+static void copy_sent_again(struct endpoint *e, int64_t now)
+{
+	if ((e->flags & EP_LOST_ONCE) && !crossed(e, now))
+		e->flags |= EP_DOUBT;
+}
+
 void fsm_apply(struct endpoint ep[2], int side, enum fsm_input in, int64_t now,
 	       struct fsm_result *res)
 {
 	struct endpoint *e = &ep[side];
 	const struct fsm_cell *cell = &fsm_table[in][e->state];
 
-	/* A copy sent again after a first loss is a second, whether or not
-	 * the ACK between them passed here to take the state forward. */
-	if (is_retransmission(in) && (e->flags & EP_LOST_ONCE) &&
-	    !crossed(e, now))
-		e->flags |= EP_DOUBT;
 	if (!cell->cause)
 		return;
 	if (is_assumption(in) && res->corrupt)
@@ -693,6 +697,7 @@ static void handle_syn(struct endpoint ep[2], int from,
 	if (retx) {
 		count(&s->syn_retx);
 		res->retransmitted = 1;
+		copy_sent_again(s, now);
 	}
 	/* The sensor to the server and back: its first SYN/ACK answers the
 	 * last SYN seen. */
@@ -780,6 +785,7 @@ static void handle_ack(struct endpoint ep[2], int from,
 	if ((r->flags & EP_SENT_FIN) && seq_geq(seg->ack, r->fin_seq + 1) &&
 	    answers_unseen_fin_copy(s, r, seg, prev_ack, now)) {
 		int64_t sent = now - (int64_t)s->rtt;
+		copy_sent_again(r, sent);
 		note_copy(r, 1, sent);
 		fsm_apply(ep, !from, INFER_FIN_RETX, sent, res);
 	}
@@ -862,6 +868,7 @@ static void handle_fin(struct endpoint ep[2], int from,
 			return;
 		count(&s->fin_retx);
 		res->retransmitted = 1;
+		copy_sent_again(s, now);
 		note_copy(s, 1, now);
 		fsm_apply(ep, from, SND_FIN_RETX, now, res);
 		await_unseen_ack(ep, from, 0, now, res);
