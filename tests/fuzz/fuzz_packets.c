@@ -73,13 +73,14 @@ struct check {
 	int64_t last_ts; /* events come in time order */
 };
 
-#define CHECK(cond)                                                          \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "fuzz_packets: %s:%d: check failed: %s\n", \
-				__FILE__, __LINE__, #cond);                  \
-			abort();                                             \
-		}                                                            \
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr,                                        \
+				"fuzz_packets: %s:%d: check failed: %s\n",     \
+				__FILE__, __LINE__, #cond);                    \
+			abort();                                               \
+		}                                                              \
 	} while (0)
 
 static struct known *lookup(struct check *c, uint64_t id)
@@ -279,7 +280,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!pkt)
 			break;
 		memcpy(pkt, data, len);
-		int rc = tcpfsm_feed(t, dlt, ts, len ? pkt : pkt + 1, (uint32_t)len);
+		int rc = tcpfsm_feed(t, dlt, ts, len ? pkt : pkt + 1,
+				     (uint32_t)len);
 		CHECK(rc >= 0 && rc <= TCPFSM_SKIP_NREASONS);
 		free(pkt);
 		data += len;
