@@ -956,11 +956,11 @@ static void infer_own_fin(struct endpoint ep[2], int from, uint32_t fin_seq,
  * data it acknowledges. If the very next segment of the flow is that data,
  * from all the sensor had seen to where the ACK ends, the bytes flagged
  * missing have passed: the capture reordered them, and the mark the ACK
- * alone set is withdrawn (counted as reordered; the gap it counted stays
- * counted). The data must start where the missing bytes do: if the sensor
- * missed a segment and the capture swapped the next with its ACK, the late
- * one starts above them, and the mark stays. gap_by_ack: s's EP_GAP was
- * set by the flow's previous segment alone. */
+ * alone set is withdrawn, and the gap it counted taken back (counted as
+ * reordered instead: res->unmissed). The data must start where the missing
+ * bytes do: if the sensor missed a segment and the capture swapped the next
+ * with its ACK, the late one starts above them, and the mark stays.
+ * gap_by_ack: s's EP_GAP was set by the flow's previous segment alone. */
 static void track_sequence(struct endpoint *s, struct endpoint *r,
 			   const struct segment *seg, int gap_by_ack,
 			   struct fsm_result *res)
@@ -973,6 +973,7 @@ static void track_sequence(struct endpoint *s, struct endpoint *r,
 	    end == s->snd_nxt && seq_lt(seg->seq, end)) {
 		s->flags &= (uint16_t)~EP_GAP;
 		res->reordered = 1;
+		res->unmissed = end - seg->seq;
 	}
 
 	if (!(s->flags & EP_SEEN) || seq_lt(s->snd_nxt, end))
@@ -1015,6 +1016,7 @@ void fsm_segment(struct endpoint ep[2], int from, const struct segment *seg,
 	res->retransmitted = 0;
 	res->acked = 0;
 	res->missed = 0;
+	res->unmissed = 0;
 	res->reordered = 0;
 	res->pend_deadline[0] = res->pend_deadline[1] = 0;
 	int gap_by_ack = (s->flags & EP_GAP_BY_ACK) != 0;

@@ -107,6 +107,10 @@ struct fsm_result {
 	 * and of that, missed bytes the sensor never saw (a content gap). */
 	int acked;
 	uint32_t missed;
+	/* The bytes of a gap an earlier acknowledgement showed, which this
+	 * segment fills as it comes next: reordering, not the sensor's loss,
+	 * and the gap is taken back. */
+	uint32_t unmissed;
 	/* The segment passed the sensor after one that depends on it (an
 	 * acknowledgement of it, seen first): the capture reordered them. */
 	int reordered;

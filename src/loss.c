@@ -63,6 +63,13 @@ void count_loss(struct tcpfsm *t, const struct segment *seg,
 	}
 	t->stats.recent_acks += (uint64_t)res->acked;
 	t->stats.recent_gaps += res->missed ? 1 : 0;
+	/* A gap taken back: from the interval it was counted in (the one under
+	 * way, or the one before if it just ended). */
+	if (res->unmissed && t->stats.recent_gaps) {
+		if (t->stats.recent_gaps == t->loss.prev_gaps)
+			t->loss.prev_gaps--;
+		t->stats.recent_gaps--;
+	}
 	if ((seg->flags & (TH_FIN | TH_SYN | TH_RST)) != TH_FIN)
 		return;
 	if (!res->retransmitted)

@@ -152,6 +152,12 @@ static void track(struct tcpfsm *t, const struct segment *seg,
 		t->stats.gaps++;
 		t->stats.missed_bytes += res.missed;
 	}
+	if (res.unmissed && t->stats.gaps) {
+		t->stats.gaps--;
+		t->stats.missed_bytes -= res.unmissed < t->stats.missed_bytes
+						 ? res.unmissed
+						 : t->stats.missed_bytes;
+	}
 	for (int side = 0; side < 2; side++)
 		if (res.pend_deadline[side])
 			wait_for_quiet(t, f, side, res.pend_deadline[side]);
