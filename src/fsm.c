@@ -780,8 +780,8 @@ static void handle_ack(struct endpoint ep[2], int from,
 {
 	struct endpoint *s = &ep[from], *r = &ep[!from];
 
-	/* First, as the copy it answers went out before it: its ACK of the
-	 * SYN, below, counts as delivered again. */
+	/* Before the deliveries below, which each mark the receiver as just
+	 * sent an ACK (crossed()): the copy this one answers left before it. */
 	if ((r->flags & EP_SENT_FIN) && seq_geq(seg->ack, r->fin_seq + 1) &&
 	    answers_unseen_fin_copy(s, r, seg, prev_ack, now)) {
 		int64_t sent = now - (int64_t)s->rtt;
