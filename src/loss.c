@@ -61,14 +61,24 @@ void count_loss(struct tcpfsm *t, const struct segment *seg,
 		t->loss.prev_gaps = t->stats.recent_gaps;
 		t->loss.start = ts;
 	}
+	t->stats.acks += (uint64_t)res->acked;
 	t->stats.recent_acks += (uint64_t)res->acked;
-	t->stats.recent_gaps += res->missed ? 1 : 0;
+	if (res->missed) {
+		t->stats.gaps++;
+		t->stats.recent_gaps++;
+		t->stats.missed_bytes += res->missed;
+	}
 	/* A gap taken back: from the interval it was counted in (the one under
 	 * way, or the one before if it just ended). */
-	if (res->unmissed && t->stats.recent_gaps) {
-		if (t->stats.recent_gaps == t->loss.prev_gaps)
+	if (res->unmissed && t->stats.gaps) {
+		t->stats.gaps--;
+		t->stats.missed_bytes -= res->unmissed < t->stats.missed_bytes
+						 ? res->unmissed
+						 : t->stats.missed_bytes;
+		if (t->stats.recent_gaps == t->loss.prev_gaps && t->loss.prev_gaps)
 			t->loss.prev_gaps--;
-		t->stats.recent_gaps--;
+		if (t->stats.recent_gaps)
+			t->stats.recent_gaps--;
 	}
 	if ((seg->flags & (TH_FIN | TH_SYN | TH_RST)) != TH_FIN)
 		return;

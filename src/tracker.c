@@ -146,18 +146,7 @@ static void track(struct tcpfsm *t, const struct segment *seg,
 	count_loss(t, seg, &f->ep[from], &res, ts);
 	if (res.rst_ignored)
 		t->stats.rst_out_of_window++;
-	t->stats.acks += (uint64_t)res.acked;
 	t->stats.reordered += (uint64_t)res.reordered;
-	if (res.missed) {
-		t->stats.gaps++;
-		t->stats.missed_bytes += res.missed;
-	}
-	if (res.unmissed && t->stats.gaps) {
-		t->stats.gaps--;
-		t->stats.missed_bytes -= res.unmissed < t->stats.missed_bytes
-						 ? res.unmissed
-						 : t->stats.missed_bytes;
-	}
 	for (int side = 0; side < 2; side++)
 		if (res.pend_deadline[side])
 			wait_for_quiet(t, f, side, res.pend_deadline[side]);
