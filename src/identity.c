@@ -13,11 +13,14 @@
  *   - a new record picked up mid-stream, its roles (client, server) guessed
  *     from the ports and its endpoints' states from the packet;
  *   - nothing, for a lone RST (reported as Zeek logs it) or a mid-stream
- *     packet when mid-stream pick-up is off.
+ *     packet when mid-stream pick-up is off; but a lone RST is kept a
+ *     moment, for a capture that shows a refusal before the SYN it answers.
  *
  * It sits beside fsm.c because it is inference too: what a packet proves
  * about connections the sensor did not see begin or end.
  */
+#include <string.h>
+
 #include "tracker.h"
 
 /* Which side starts a connection first seen mid-stream: the one on the
@@ -137,6 +140,47 @@ static void pick_up(struct tcpfsm *t, struct flow *f, int from,
 	commit(t, f, ts, &res);
 }
 
+/* A refusal answers a SYN within the server's round trip; a capture that
+ * merges two taps or several queues can show it first. Its acknowledgement
+ * names the SYN exactly, so a short memory of lone RSTs, one a flow hash,
+ * is enough to give it back to the connection that SYN starts. */
+#define EARLY_RST_WINDOW SECONDS(1)
+
+static void keep_early_rst(struct tcpfsm *t, const struct segment *seg,
+			   const struct seg_flow *sf, int64_t ts)
+{
+	struct early_rst *e = &t->early_rsts[sf->hash % EARLY_RSTS];
+
+	if (!(seg->flags & TH_ACK))
+		return; /* a refusal acknowledges the SYN it refuses */
+	e->seg = *seg;
+	e->ts = ts;
+	e->hash = sf->hash;
+	e->used = 1;
+}
+
+int refusal_seen_first(struct tcpfsm *t, const struct flow *f, int from,
+		       const struct segment *syn, const struct seg_flow *sf,
+		       int64_t ts, struct segment *rst)
+{
+	if (syn->flags != TH_SYN || f->first_ts != ts ||
+	    f->ep[from].state != TCPFSM_SYN_SENT)
+		return 0;
+	struct early_rst *e = &t->early_rsts[sf->hash % EARLY_RSTS];
+	const struct segment *r = &e->seg;
+	if (!e->used || e->hash != sf->hash || ts - e->ts > EARLY_RST_WINDOW ||
+	    r->ack != syn->seq + 1 || r->family != syn->family ||
+	    r->sport != syn->dport || r->dport != syn->sport ||
+	    memcmp(r->src, syn->dst, 16) != 0 ||
+	    memcmp(r->dst, syn->src, 16) != 0)
+		return 0;
+	*rst = *r;
+	e->used = 0;
+	t->stats.lone_rsts--; /* it was this connection's */
+	t->stats.reordered++;
+	return 1;
+}
+
 /* The flow seg belongs to, creating (and setting up) one when it starts a
  * connection; NULL when it is to be no connection's. *from: the sender's
  * side; *ignored: a SYN refused on a live connection (counted by the
@@ -172,6 +216,7 @@ struct flow *identify(struct tcpfsm *t, const struct segment *seg,
 	if (seg->flags & TH_RST) {
 		t->stats.lone_rsts++;
 		report_lone_rst(t, seg, ts);
+		keep_early_rst(t, seg, sf, ts);
 		return NULL;
 	}
 	if (!(seg->flags & TH_SYN) && !t->opt.midstream)

@@ -75,7 +75,8 @@ void count_loss(struct tcpfsm *t, const struct segment *seg,
 		t->stats.missed_bytes -= res->unmissed < t->stats.missed_bytes
 						 ? res->unmissed
 						 : t->stats.missed_bytes;
-		if (t->stats.recent_gaps == t->loss.prev_gaps && t->loss.prev_gaps)
+		if (t->stats.recent_gaps == t->loss.prev_gaps &&
+		    t->loss.prev_gaps)
 			t->loss.prev_gaps--;
 		if (t->stats.recent_gaps)
 			t->stats.recent_gaps--;

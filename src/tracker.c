@@ -112,6 +112,9 @@ static void note_listener(struct tcpfsm *t, const struct flow *f, int from,
 	}
 }
 
+static void interpret(struct tcpfsm *t, struct flow *f, int from,
+		      const struct segment *seg, int64_t ts);
+
 static void track(struct tcpfsm *t, const struct segment *seg,
 		  const struct seg_flow *sf, int64_t ts)
 {
@@ -136,6 +139,19 @@ static void track(struct tcpfsm *t, const struct segment *seg,
 		t->stats.syn_on_live++;
 		return;
 	}
+	interpret(t, f, from, seg, ts);
+	/* The RST that refused this SYN, shown first by the capture: it
+	 * comes now, as it did to the client. (Conn.log had it already, as
+	 * Zeek logs a lone RST.) */
+	struct segment rst;
+	if (refusal_seen_first(t, f, from, seg, sf, ts, &rst))
+		interpret(t, f, !from, &rst, ts);
+}
+
+/* What seg, from side `from` of f, proves about the hosts. */
+static void interpret(struct tcpfsm *t, struct flow *f, int from,
+		      const struct segment *seg, int64_t ts)
+{
 	note_listener(t, f, from, seg, ts);
 
 	/* Stalls read what the endpoints had sent before this segment. */

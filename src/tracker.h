@@ -34,6 +34,8 @@
 #include "timers.h"
 #include "zeek.h"
 
+#define EARLY_RSTS 64
+
 struct tcpfsm {
 	struct tcpfsm_options opt;
 	struct flow_table ft;
@@ -68,6 +70,14 @@ struct tcpfsm {
 		uint64_t prev_acks, prev_gaps;
 		int64_t start;
 	} loss;
+	/* Lone RSTs of late, by flow hash: one may answer a SYN the capture
+	 * shows after it (identity.c). */
+	struct early_rst {
+		struct segment seg;
+		int64_t ts;
+		uint32_t hash;
+		uint8_t used;
+	} early_rsts[EARLY_RSTS];
 	char diagnosis[512];
 };
 
@@ -159,5 +169,10 @@ int tcpfsm_feed_decoded(struct tcpfsm *t, int64_t ts, uint32_t caplen, int rc,
 struct flow *identify(struct tcpfsm *t, const struct segment *seg,
 		      const struct seg_flow *sf, int64_t ts, int *from,
 		      int *ignored);
+/* identity.c: the RST that refused f's first segment, a SYN from side from,
+ * seen before it (the capture reordered them): 1 and *rst, or 0. */
+int refusal_seen_first(struct tcpfsm *t, const struct flow *f, int from,
+		       const struct segment *syn, const struct seg_flow *sf,
+		       int64_t ts, struct segment *rst);
 
 #endif

@@ -59,10 +59,10 @@ static void count_server(struct summary *s, const struct tcpfsm_addr *a,
 
 /* A connection's end: its final pair of states, and whether its attempt
  * went unanswered: Zeek's S0 (a SYN and nothing back) when the record has
- * Zeek's view, a client still in SYN_SENT facing a CLOSED server
- * otherwise. Refusals come from the tracker's listeners (summary_listeners:
- * each SYN a RST answered), which count every attempt, not only each
- * connection's last. */
+ * Zeek's view and the client is not closed, a client still in SYN_SENT
+ * facing a CLOSED server otherwise. Refusals come from the tracker's
+ * listeners (summary_listeners: each SYN a RST answered), which count every
+ * attempt, not only each connection's last. */
 static void count_end(struct summary *s, const struct tcpfsm_event *ev)
 {
 	const struct tcpfsm_conn *c = ev->conn;
@@ -73,7 +73,11 @@ static void count_end(struct summary *s, const struct tcpfsm_event *ev)
 		s->final[cs][ss]++;
 	s->conns++;
 	if (ev->record)
-		unanswered = strcmp(ev->record->conn_state, "S0") == 0;
+		/* (A client the tracker read refused has its answer: a RST
+		 * the capture showed before the SYN, which conn.log, as
+		 * Zeek's, logged on its own.) */
+		unanswered = strcmp(ev->record->conn_state, "S0") == 0 &&
+			     cs != TCPFSM_CLOSED;
 	else
 		unanswered = cs == TCPFSM_SYN_SENT && ss == TCPFSM_CLOSED;
 	if (unanswered)

@@ -375,6 +375,43 @@ static void test_refused_retried(void **state)
 	sim_close(&s);
 }
 
+/* A capture that merges taps or queues can show the server's refusal
+ * before the SYN it answers. The RST, a lone one when it passes, is the
+ * SYN's when the SYN comes: the client is refused, not left waiting. Only
+ * a RST that acknowledges that very SYN, from its peer, and lately. */
+static void test_refusal_before_its_syn(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	STEP(&s, S2C, RSTACK, 0, 1001, 0, "");
+	assert_int_equal(tcpfsm_stats(s.t)->lone_rsts, 1);
+	STEP(&s, C2S, SYN, 1000, 0, 0, "c:CLOSED>SYN_SENT c:SYN_SENT>CLOSED");
+	states_are(&s, TCPFSM_CLOSED, TCPFSM_CLOSED);
+	const struct tcpfsm_stats *st = tcpfsm_stats(s.t);
+	assert_int_equal(st->reordered, 1);
+	assert_int_equal(st->lone_rsts, 0);
+	assert_int_equal(st->connections, 1);
+	sim_close(&s);
+
+	for (int v = 0; v < 3; v++) {
+		sim_open(&s, NULL);
+		if (v == 0) /* it acknowledges another SYN */
+			STEP(&s, S2C, RSTACK, 0, 2001, 0, "");
+		else if (v == 1) /* from the SYN's own sender */
+			STEP(&s, C2S, RSTACK, 1000, 1001, 0, "");
+		else /* long before */
+			STEP(&s, S2C, RSTACK, 0, 1001, 0, "");
+		if (v == 2)
+			s.now += 5 * SEC;
+		STEP(&s, C2S, SYN, 1000, 0, 0, "c:CLOSED>SYN_SENT");
+		st = tcpfsm_stats(s.t);
+		assert_int_equal(st->reordered, 0);
+		assert_int_equal(st->lone_rsts, 1);
+		sim_close(&s);
+	}
+}
+
 static void test_simultaneous_open(void **state)
 {
 	(void)state;
@@ -1802,6 +1839,7 @@ int main(void)
 		cmocka_unit_test(test_close_three_way),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_refused_retried),
+		cmocka_unit_test(test_refusal_before_its_syn),
 		cmocka_unit_test(test_simultaneous_open),
 		cmocka_unit_test(test_simultaneous_open_one_sided),
 		cmocka_unit_test(test_simultaneous_close),
