@@ -56,7 +56,9 @@ enum {
 	CSUM_BAD = 2,
 	/* Bad, and holding exactly the pseudo-header's sum: what a host that
 	 * offloads checksums to its NIC hands to the capture (Linux's
-	 * CHECKSUM_PARTIAL). Still bad as far as the bytes go. */
+	 * CHECKSUM_PARTIAL). Still bad as far as the bytes go. (The tracker
+	 * gives it to any bad checksum of a host whose pattern shows offload:
+	 * checksums.c.) */
 	CSUM_BAD_OFFLOAD = 3,
 };
 

@@ -187,31 +187,13 @@ static int feed_skipped(struct tcpfsm *t, int64_t ts, uint32_t caplen, int rc)
 	return rc;
 }
 
-/* A checksum left for the capturing host's NIC to fill in is no damage: the
- * segment left intact. It is counted, and its host named, so that the
- * user learns the capture was taken on a host that offloads checksums. */
-static void count_checksums(struct tcpfsm *t, const struct segment *seg)
-{
-	if (seg->ip_csum == CSUM_BAD || seg->tcp_csum == CSUM_BAD) {
-		t->stats.bad_checksums++;
-	} else if (seg->tcp_csum == CSUM_BAD_OFFLOAD ||
-		   seg->ip_csum == CSUM_BAD_OFFLOAD) {
-		struct tcpfsm_addr *h = &t->stats.offload_host;
-		t->stats.offloaded_checksums++;
-		if (!h->family) {
-			h->family = seg->family;
-			memcpy(h->ip, seg->src, sizeof h->ip);
-			h->port = seg->sport;
-		}
-	}
-}
-
 static void feed_segment(struct tcpfsm *t, int64_t ts, uint32_t caplen,
 			 const struct segment *seg, const struct seg_flow *sf)
 {
 	count_packet(t, ts, caplen);
+	struct segment judged;
 	t->stats.tcp++;
-	count_checksums(t, seg);
+	seg = judge_checksums(t, seg, &judged);
 	if (seg->options & OPT_MALFORMED)
 		t->stats.bad_tcp_options++;
 	track(t, seg, sf, t->now);

@@ -34,7 +34,17 @@
 #include "timers.h"
 #include "zeek.h"
 
-#define EARLY_RSTS 64
+#define EARLY_RSTS	64
+#define CSUM_HOSTS_BITS 5
+
+/* A host whose segments came with bad checksums (checksums.c). */
+struct csum_host {
+	uint8_t ip[16];
+	uint8_t family;	    /* 0: a free slot */
+	uint8_t offload;    /* shown to offload: its bad checksums are intact */
+	uint16_t bad, good; /* its segments, by checksum */
+	uint16_t answered;  /* good non-SYN segments its peers sent it */
+};
 
 struct tcpfsm {
 	struct tcpfsm_options opt;
@@ -78,6 +88,9 @@ struct tcpfsm {
 		uint32_t hash;
 		uint8_t used;
 	} early_rsts[EARLY_RSTS];
+	/* Hosts with bad checksums, by address (checksums.c). */
+	struct csum_host csum_hosts[1 << CSUM_HOSTS_BITS];
+	uint32_t csum_hosts_used;
 	char diagnosis[512];
 };
 
@@ -164,6 +177,13 @@ void seg_flow_make(uint64_t seed, const struct segment *seg,
  * hashed for another table is hashed again). Packets in capture order. */
 int tcpfsm_feed_decoded(struct tcpfsm *t, int64_t ts, uint32_t caplen, int rc,
 			const struct segment *seg, const struct seg_flow *sf);
+
+/* checksums.c: seg as the state machines are to read it: itself, or, from
+ * a host shown to offload its checksums, a copy in *copy whose bad
+ * checksums read as offload. Counts bad and offloaded checksums. */
+const struct segment *judge_checksums(struct tcpfsm *t,
+				      const struct segment *seg,
+				      struct segment *copy);
 
 /* identity.c: the connection a segment belongs to. */
 struct flow *identify(struct tcpfsm *t, const struct segment *seg,

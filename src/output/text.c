@@ -347,7 +347,9 @@ void text_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts)
 	if (st->bad_checksums) {
 		ob_puts(ob, ", ");
 		ob_uint(ob, st->bad_checksums);
-		ob_puts(ob, " with bad checksums (taken as lost)");
+		ob_puts(ob, " with bad checksums (taken as lost; if the "
+			    "capture spoiled them, not the wire: --checksums "
+			    "ignore)");
 	}
 	if (st->reordered) {
 		ob_puts(ob, ", ");
@@ -367,7 +369,8 @@ void text_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts)
 		ob_puts(ob, " with checksums left to the NIC (offload on the "
 			    "capturing host, e.g. ");
 		ob_puts(ob, host);
-		ob_puts(ob, "; taken as intact)");
+		ob_puts(ob, "; taken as intact; --checksums ignore skips "
+			    "verifying)");
 	}
 	if (st->listeners_dropped) {
 		ob_puts(ob, ", ");

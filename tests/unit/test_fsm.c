@@ -947,6 +947,50 @@ static void test_bad_checksum_not_delivered(void **state)
 	sim_close(&s);
 }
 
+/* A capture taken on a host whose NIC fills in checksums, where the stack
+ * leaves no pattern decode.c knows (zero, or stale bytes): every segment of
+ * that host is bad, while its peer goes on answering it past the handshake.
+ * Once three are bad, none good, and two answers came, its bad checksums
+ * are offload: intact, counted apart, the host named. A host whose segments
+ * are really damaged is answered by no more than SYN/ACKs, and stays so. */
+static void test_offload_shown_by_pattern(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	feed_with_checksum(&s, C2S, SYN, 1000, 0, 0);
+	STEP(&s, S2C, SYNACK, 5000, 1001, 0, "s:CLOSED>SYN_RECEIVED");
+	feed_with_checksum(&s, C2S, ACK, 1001, 5001, 0);
+	/* Its data shows the server has the ACK the capture calls bad. */
+	STEP(&s, S2C, DATA, 5001, 1001, 100, "s:SYN_RECEIVED>ESTABLISHED");
+	feed_with_checksum(&s, C2S, ACK, 1001, 5101, 0);
+	const struct tcpfsm_stats *st = tcpfsm_stats(s.t);
+	assert_int_equal(st->bad_checksums, 3);
+	assert_int_equal(st->offloaded_checksums, 0);
+	STEP(&s, S2C, DATA, 5101, 1001, 100, "");
+	/* The pattern holds: the client's RST, which nothing answers, reaches
+	 * the server. */
+	feed_with_checksum(&s, C2S, RST, 1001, 0, 0);
+	check_log(&s, "c:ESTABLISHED>CLOSED s:ESTABLISHED>CLOSED", __FILE__,
+		  __LINE__);
+	assert_int_equal(st->bad_checksums, 3);
+	assert_int_equal(st->offloaded_checksums, 1);
+	assert_int_equal(st->offload_host.port, s.cport);
+	sim_close(&s);
+
+	/* Damage: the server only resends its SYN/ACK. */
+	sim_open(&s, NULL);
+	for (int i = 0; i < 4; i++) {
+		feed_with_checksum(&s, C2S, SYN, 1000, 0, 0);
+		assert_int_equal(sim_send(&s, S2C, SYNACK, 5000, 1001, 0), 0);
+	}
+	st = tcpfsm_stats(s.t);
+	assert_int_equal(st->bad_checksums, 4);
+	assert_int_equal(st->offloaded_checksums, 0);
+	assert_int_equal(st->offload_host.family, 0);
+	sim_close(&s);
+}
+
 static void test_lone_rst(void **state)
 {
 	(void)state;
@@ -1858,6 +1902,7 @@ int main(void)
 		cmocka_unit_test(test_rst_window),
 		cmocka_unit_test(test_rst_window_scaled),
 		cmocka_unit_test(test_bad_checksum_not_delivered),
+		cmocka_unit_test(test_offload_shown_by_pattern),
 		cmocka_unit_test(test_lone_rst),
 		cmocka_unit_test(test_sequence_wrap),
 		cmocka_unit_test(test_midstream),
