@@ -10,13 +10,15 @@
  *  - other stacks and drivers leave zero, or whatever the buffer held, which
  *    no single segment tells from damage.
  * What tells is the host's pattern, the one Zeek warns of: all of one host's
- * segments bad, while its peers go on answering it past the handshake with
- * good ones. A host none of whose segments arrive is answered at most by
- * SYN/ACKs; peers that send it ACKs and data have its segments. Once a host
- * shows that pattern (OFFLOAD_AFTER bad segments, none good, ANSWERED_AFTER
- * answers), its bad checksums are read as offload: counted apart, taken as
- * intact, and the host named (stats.offload_host). The segments before the
- * verdict stay counted bad: the hosts' next segments correct what they left.
+ * segments bad, while its peers go on answering it past the handshake. A
+ * host none of whose segments arrive is answered at most by SYN/ACKs (or
+ * RSTs); peers that send it ACKs and data have its segments, whatever their
+ * own checksums say (a trace rewritten without fixing them spoils every
+ * one). Once a host shows that pattern (OFFLOAD_AFTER bad segments, none
+ * good, ANSWERED_AFTER answers), its bad checksums are read as the
+ * capture's: counted apart, taken as intact, and the host named
+ * (stats.offload_host). The segments before the verdict stay counted bad:
+ * the hosts' next segments correct what they left.
  *
  * Only hosts with a bad checksum enter the table, small and direct-mapped by
  * address: a capture without one spends a test a segment, and a busy span
@@ -88,18 +90,20 @@ const struct segment *judge_checksums(struct tcpfsm *t,
 {
 	int bad = seg->ip_csum == CSUM_BAD || seg->tcp_csum == CSUM_BAD;
 
+	if (t->csum_hosts_used) {
+		/* An answer past the handshake, whatever its own checksum:
+		 * its sender has the host's segments. */
+		struct csum_host *to = find(t, seg->family, seg->dst);
+		if (to && !(seg->flags & (TH_SYN | TH_RST)))
+			saturating_inc(&to->answered);
+		struct csum_host *from = find(t, seg->family, seg->src);
+		if (from && seg->tcp_csum == CSUM_OK && !bad)
+			saturating_inc(&from->good);
+	}
 	if (!bad) {
 		if (seg->tcp_csum == CSUM_BAD_OFFLOAD ||
 		    seg->ip_csum == CSUM_BAD_OFFLOAD)
 			name_offload_host(t, seg);
-		else if (t->csum_hosts_used && seg->tcp_csum == CSUM_OK) {
-			struct csum_host *h = find(t, seg->family, seg->src);
-			if (h)
-				saturating_inc(&h->good);
-			h = find(t, seg->family, seg->dst);
-			if (h && !(seg->flags & TH_SYN))
-				saturating_inc(&h->answered);
-		}
 		return seg;
 	}
 	struct csum_host *h = enter(t, seg);

@@ -43,7 +43,7 @@ struct csum_host {
 	uint8_t family;	    /* 0: a free slot */
 	uint8_t offload;    /* shown to offload: its bad checksums are intact */
 	uint16_t bad, good; /* its segments, by checksum */
-	uint16_t answered;  /* good non-SYN segments its peers sent it */
+	uint16_t answered;  /* segments its peers sent it past the handshake */
 };
 
 struct tcpfsm {

@@ -366,8 +366,8 @@ void text_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts)
 		tcpfsm_addr_format(&st->offload_host, host);
 		ob_puts(ob, ", ");
 		ob_uint(ob, st->offloaded_checksums);
-		ob_puts(ob, " with checksums left to the NIC (offload on the "
-			    "capturing host, e.g. ");
+		ob_puts(ob, " with checksums left to the NIC or spoiled by the "
+			    "capture (e.g. ");
 		ob_puts(ob, host);
 		ob_puts(ob, "; taken as intact; --checksums ignore skips "
 			    "verifying)");

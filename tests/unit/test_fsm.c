@@ -951,8 +951,9 @@ static void test_bad_checksum_not_delivered(void **state)
  * leaves no pattern decode.c knows (zero, or stale bytes): every segment of
  * that host is bad, while its peer goes on answering it past the handshake.
  * Once three are bad, none good, and two answers came, its bad checksums
- * are offload: intact, counted apart, the host named. A host whose segments
- * are really damaged is answered by no more than SYN/ACKs, and stays so. */
+ * are offload: intact, counted apart, the host named. So in a trace that
+ * spoiled every checksum. A host whose segments are really damaged is
+ * answered by no more than SYN/ACKs, and stays so. */
 static void test_offload_shown_by_pattern(void **state)
 {
 	(void)state;
@@ -976,6 +977,22 @@ static void test_offload_shown_by_pattern(void **state)
 	assert_int_equal(st->bad_checksums, 3);
 	assert_int_equal(st->offloaded_checksums, 1);
 	assert_int_equal(st->offload_host.port, s.cport);
+	sim_close(&s);
+
+	/* A trace rewritten without fixing its checksums: every segment bad,
+	 * both ways, and the hosts answer each other all the same. */
+	sim_open(&s, NULL);
+	feed_with_checksum(&s, C2S, SYN, 1000, 0, 0);
+	feed_with_checksum(&s, S2C, SYNACK, 5000, 1001, 0);
+	feed_with_checksum(&s, C2S, ACK, 1001, 5001, 0);
+	feed_with_checksum(&s, S2C, ACK, 5001, 1001, 0);
+	feed_with_checksum(&s, C2S, ACK, 1001, 5001, 0);
+	feed_with_checksum(&s, S2C, ACK, 5001, 1001, 0);
+	feed_with_checksum(&s, C2S, RST, 1001, 0, 0);
+	states_are(&s, TCPFSM_CLOSED, TCPFSM_CLOSED);
+	st = tcpfsm_stats(s.t);
+	assert_int_equal(st->bad_checksums, 5);
+	assert_int_equal(st->offloaded_checksums, 2); /* one a host */
 	sim_close(&s);
 
 	/* Damage: the server only resends its SYN/ACK. */
