@@ -6,8 +6,12 @@
  * below it, so that a packet's path runs downwards:
  *
  *   tracker.c   the public API: open, feed, finish, list; one packet's path
+ *   checksums.c whose bad checksums are the capture's (offload), not the
+ *               wire's
  *   identity.c  which connection a segment belongs to: port reuse versus
- *               retransmission, mid-stream pick-up and roles, retirement
+ *               retransmission, mid-stream pick-up and roles, retirement,
+ *               a refusal the capture showed before its SYN
+ *   loss.c      the sensor's own loss against the path's
  *   clock.c     time: timers fired in deadline order, the quiet heap
  *   idle.c      flows' lives: creation, the idle order, eviction, the end
  *   events.c    state changes applied and reported; alerts raised or held
