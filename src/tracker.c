@@ -6,8 +6,9 @@
  * fire what is due before it, judge its checksums (checksums.c), find the
  * connection it belongs to (identity.c), show it to the Zeek view, note
  * what it proves about a listening port, let the state machines interpret
- * it (fsm.c), and apply and report what changed (events.c). Time is the packets' time; host timers
- * fire, in deadline order, before the packet that shows they are due.
+ * it (fsm.c), and apply and report what changed (events.c). Time is the
+ * packets' time; host timers fire, in deadline order, before the packet
+ * that shows they are due.
  *
  * Also here: the tracker's lifetime, and listing the connections still open
  * in creation order, for tcpfsm_foreach() and the end of a capture.
