@@ -227,9 +227,11 @@ static void clear_dead(struct flow *f, int side)
 
 /* The episode of endpoint side of f ends at ts (to: the state it is in,
  * or -1 when its record expired): resolved if its alert went out. A new
- * episode may start at once; `since` is left for the caller. */
-static void end_episode(struct tcpfsm *t, struct flow *f, int side, int to,
-			int64_t ts)
+ * episode may start at once; `since` is left for the caller. The dead
+ * path marks stay (clear_dead() is the caller's, when the path shows it
+ * works). */
+static void close_episode(struct tcpfsm *t, struct flow *f, int side, int to,
+			  int64_t ts)
 {
 	struct endpoint *e = &f->ep[side];
 	struct stall *st = &e->stall;
@@ -254,11 +256,19 @@ static void end_episode(struct tcpfsm *t, struct flow *f, int side, int to,
 		st->alerted = 0;
 		emit(t, f, &ev);
 	}
-	clear_dead(f, side);
 	st->kind = STALL_NONE;
 	st->flags = 0;
 	st->count = 0;
 	st->fail = st->pass = 0;
+}
+
+/* The episode ends with the path it was stuck behind working again (or
+ * no longer in question). */
+static void end_episode(struct tcpfsm *t, struct flow *f, int side, int to,
+			int64_t ts)
+{
+	clear_dead(f, side);
+	close_episode(t, f, side, to, ts);
 }
 
 static void start(struct tcpfsm *t, struct flow *f, int side, int kind,
@@ -838,8 +848,12 @@ void stall_after(struct tcpfsm *t, struct flow *f, int64_t ts)
 		int ok = e->stall.kind == STALL_ZERO_WINDOW
 				 ? receiving(e->state)
 				 : can_stall(e->state);
+		/* It left the state (it closed, or gave up): the path it was
+		 * stuck behind is no better for that, and what it sends into
+		 * it (its RST, its FIN, a copy of either) is lost like what
+		 * went before. */
 		if (!ok)
-			end_episode(t, f, side, e->state, ts);
+			close_episode(t, f, side, e->state, ts);
 	}
 }
 

@@ -3,8 +3,9 @@
 
     derive.py --out DIR | --list | --self-test [scenario dirs...]
 
-A real sensor misses packets, sees one direction of a link only, or hands
-packets over out of order (a multi-queue NIC). None of that changes what the
+A real sensor misses packets, sees one direction of a link only, hands
+packets over out of order (a multi-queue NIC), or sees them twice (a SPAN
+of two ports). None of that changes what the
 two kernels did, so the kernel truth of a recording (truth.tsv, quiet.tsv)
 still holds for any capture derived from it; check.py scores tcpfsm on the
 derived captures exactly as on the clean one.
@@ -13,7 +14,7 @@ Design:
   * its own pcap reader/writer (classic pcap, either byte order, micro- or
     nanosecond magic; records are kept as raw bytes and written back with
     the original file header), and truth._decode to find the TCP packets;
-  * only TCP packets are dropped, removed or swapped. The other packets (the
+  * only TCP packets are dropped, removed, swapped or copied. The other packets (the
     recorder's UDP clock ticks every 250 ms and the ICMP errors they draw)
     stay: they stand for the rest of the traffic a real sensor sees, and
     they keep tcpfsm's clock moving while TCP is silent;
@@ -36,14 +37,18 @@ Conditions (CONDITIONS below; the id is the key used in floors.tsv):
                  two packets of the same connection and direction) and that
                  passed within SWAP_WINDOW of each other. The packets change
                  places, the timestamps stay in their slots, so the time
-                 sequence stays monotonic.
+                 sequence stays monotonic;
+  dup100, dup30  each TCP packet followed by a copy of itself, every one or
+                 30 % of them (seed 1), with the same timestamp: a SPAN port
+                 that mirrors both the port a packet came in on and the one
+                 it left by sees it twice.
 
 Each derived scenario is written to OUT/<condition>/<scenario>/ with the
 derived capture.pcap and copies of scenario.json, truth.tsv and quiet.tsv,
 so a derived directory is a complete recording for check.py or tcpfsm.
 --self-test checks the derivations' invariants (deterministic, non-TCP
 packets untouched, timestamps monotonic, the right packets removed, swaps
-losing nothing). Python standard library only.
+losing nothing, copies right after their packet). Python standard library only.
 """
 import argparse
 import os
@@ -92,6 +97,13 @@ class Condition:
                     k += 2
                 else:
                     k += 1
+        elif self.kind == "dup":
+            out = []
+            for r in recs:
+                out.append(r)
+                if r.seg is not None and rng.random() < self.param / 100.0:
+                    out.append(r)
+            recs = out
         else:
             raise ValueError(self.kind)
         return Pcap(pcap.header, pcap.endian, pcap.linktype, recs)
@@ -113,6 +125,9 @@ def _conditions():
     for s in (1, 2, 3):
         out.append(Condition("swap10-s%d" % s, "swap 10 %", "swap 10 %% seed %d" % s,
                              "swap", 10, s))
+    out.append(Condition("dup100", "every packet twice", "every packet twice",
+                         "dup", 100, 1))
+    out.append(Condition("dup30", "30 % twice", "30 % of packets twice", "dup", 30, 1))
     out.append(Condition("c2s-only", "client->server only", "client->server only",
                          "direction", "c2s"))
     out.append(Condition("s2c-only", "server->client only", "server->client only",
@@ -219,11 +234,25 @@ def derive(src_dir, cond, out_dir, meta=None, pcap=None):
     return d, (pcap.tcp_count(), new.tcp_count())
 
 
+def copies_follow(orig, new):
+    """Is new orig with some packets followed by one copy of themselves
+    (same bytes, same timestamp)?"""
+    j = 0
+    for r in orig:
+        if j >= len(new) or new[j].data != r.data:
+            return False
+        j += 1
+        if j < len(new) and new[j].data == r.data and new[j].ts == r.ts:
+            j += 1
+    return j == len(new)
+
+
 def self_test(dirs):
     """Checks every derivation of every recording: deterministic (derived
     twice, same bytes), the non-TCP packets all kept in order, timestamps
     monotonic, drops and direction filters only remove TCP packets (the
-    right ones), swaps keep every packet. Returns a list of failures."""
+    right ones), swaps keep every packet, copies follow their packet.
+    Returns a list of failures."""
     import json
     fails = []
     for src in dirs:
@@ -249,6 +278,10 @@ def self_test(dirs):
                 fails.append(where + ": packets lost or duplicated by swapping")
             if c.kind == "drop" and not set(got) <= set(tcp):
                 fails.append(where + ": packets invented")
+            if c.kind == "dup" and not copies_follow(
+                    [r for r in pcap.records if r.seg is not None],
+                    [r for r in new.records if r.seg is not None]):
+                fails.append(where + ": copies not right after their packet")
             if c.kind == "direction":
                 keep = set(topo["client" if c.param == "c2s" else "server"])
                 want = sorted(r.data for r in pcap.records
@@ -265,7 +298,7 @@ def self_test(dirs):
         for c in CONDITIONS:
             new = c.apply(pcap, name, topo)
             total[c.kind] += sum(a.data != b.data for a, b in zip(pcap.records, new.records)) \
-                + len(pcap.records) - len(new.records)
+                + abs(len(pcap.records) - len(new.records))
     fails += ["%s: changed nothing in any recording" % k for k, n in total.items() if n == 0]
     return fails
 
