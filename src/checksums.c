@@ -29,7 +29,7 @@
 #include "tracker.h"
 
 #define OFFLOAD_AFTER  3 /* bad segments of a host, none good */
-#define ANSWERED_AFTER 2 /* good non-SYN segments of its peers to it */
+#define ANSWERED_AFTER 2 /* its peers' segments to it past the handshake */
 
 static uint32_t slot_of(const uint8_t *ip)
 {
