@@ -291,9 +291,9 @@ def checksum(data):
     return ~total & 0xFFFF
 
 
-def syn_packet(src, dst, sport, dport, seq, flags=0x02):
+def syn_packet(src, dst, sport, dport, seq, flags=0x02, ack=0):
     """An Ethernet frame with a TCP SYN (or flags), checksums right."""
-    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, 0, 5 << 4, flags,
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags,
                       64240, 0, 0)
     pseudo = src + dst + struct.pack("!BBH", 0, 6, len(tcp))
     tcp = tcp[:16] + struct.pack("!H", checksum(pseudo + tcp)) + tcp[18:]
@@ -349,6 +349,25 @@ def checksums(tcpfsm, run, check):
         r = run("-r", cap, "--checksums", "maybe")
         check(r.returncode == 2 and b"--checksums takes verify or ignore"
               in r.stderr, "--checksums maybe: a usage error")
+
+
+def refusal_first(tcpfsm, run, check):
+    """A capture that shows a server's refusal before the SYN it answers
+    (two taps merged): the client is refused, and the summary says so."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cap = os.path.join(tmp, "early-rst.pcap")
+        head = struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)
+        a, b = b"\x0a\x01\0\x01", b"\x0a\x02\0\x01"
+        rst = syn_packet(b, a, 9, 40000, 0, flags=0x14, ack=1001)
+        syn = syn_packet(a, b, 40000, 9, 1000)
+        write_pcap(cap, head, [struct.pack("<IIII", 1700000000, 10 + i,
+                                           len(p), len(p)) + p
+                               for i, p in enumerate((rst, syn))])
+        text = run("-r", cap).stdout.decode()
+        check("SYN_SENT     -> CLOSED" in text and
+              "1 refused, 0 unanswered" in text and
+              "1 reordered by the capture" in text,
+              "a RST seen before its SYN refuses it")
 
 
 def never_silent(tcpfsm, run, check):
@@ -602,6 +621,7 @@ def main():
     filters(tcpfsm, run, check)
     offline_alerts(tcpfsm, run, check)
     never_silent(tcpfsm, run, check)
+    refusal_first(tcpfsm, run, check)
     completion(check)
     checksums(tcpfsm, run, check)
     dates(tcpfsm, demo, run, check)
