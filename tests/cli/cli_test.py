@@ -346,6 +346,9 @@ def checksums(tcpfsm, run, check):
               "--checksums verify by default: the damaged SYN counted")
         check(stats("--checksums", "ignore")["bad_checksums"] == 0,
               "--checksums ignore: nothing verified")
+        check(b"bad checksums (taken as lost; if the capture spoiled them, "
+              b"not the wire: --checksums ignore)" in run("-r", cap).stdout,
+              "the summary names --checksums ignore beside bad checksums")
         r = run("-r", cap, "--checksums", "maybe")
         check(r.returncode == 2 and b"--checksums takes verify or ignore"
               in r.stderr, "--checksums maybe: a usage error")
