@@ -666,6 +666,13 @@ static int rst_acceptable(const struct endpoint *s, const struct endpoint *r,
 	       seg->seq == s->snd_nxt;
 }
 
+/* Does ack acknowledge r's SYN, and at most the data it sent with it (TCP
+ * Fast Open)? */
+static int acks_syn(const struct endpoint *r, uint32_t ack)
+{
+	return seq_geq(ack, r->isn + 1) && !seq_lt(r->snd_nxt, ack);
+}
+
 static void handle_syn(struct endpoint ep[2], int from,
 		       const struct segment *seg, int first_sight, int64_t now,
 		       struct fsm_result *res)
@@ -736,8 +743,9 @@ static void handle_syn(struct endpoint ep[2], int from,
 		r->flags |= EP_SENT_SYN;
 		fsm_apply(ep, !from, INFER_SYN, now, res);
 	}
-	/* A SYN/ACK counts only if it acknowledges the receiver's SYN. */
-	if (!(r->flags & EP_SENT_SYN) || seg->ack != r->isn + 1)
+	/* A SYN/ACK counts only if it acknowledges the receiver's SYN (and
+	 * none, some or all of the data a Fast Open SYN carried). */
+	if (!(r->flags & EP_SENT_SYN) || !acks_syn(r, seg->ack))
 		return;
 	/* Sent again to a receiver we can see that never acknowledged it:
 	 * the path toward it loses packets. */

@@ -63,8 +63,9 @@ static int answers_unseen_syn(const struct flow *f, int from,
 
 	if ((s->flags & EP_SENT_SYN) && seg->seq == s->isn)
 		return 0; /* a copy, or a simultaneous open's SYN/ACK */
-	if ((r->flags & EP_SENT_SYN) && seg->ack == r->isn + 1)
-		return 0; /* it answers the SYN seen here */
+	if ((r->flags & EP_SENT_SYN) && seq_geq(seg->ack, r->isn + 1) &&
+	    !seq_lt(r->snd_nxt, seg->ack))
+		return 0; /* it answers the SYN seen here (and its data) */
 	return (!is_open(s) && !is_open(r)) || ts - f->last_ts >= STALE_AFTER;
 }
 
@@ -169,9 +170,9 @@ int refusal_seen_first(struct tcpfsm *t, const struct flow *f, int from,
 	struct early_rst *e = &t->early_rsts[sf->hash % EARLY_RSTS];
 	const struct segment *r = &e->seg;
 	if (!e->used || e->hash != sf->hash || ts - e->ts > EARLY_RST_WINDOW ||
-	    r->ack != syn->seq + 1 || r->family != syn->family ||
-	    r->sport != syn->dport || r->dport != syn->sport ||
-	    memcmp(r->src, syn->dst, 16) != 0 ||
+	    r->ack != syn->seq + 1 + syn->payload_len ||
+	    r->family != syn->family || r->sport != syn->dport ||
+	    r->dport != syn->sport || memcmp(r->src, syn->dst, 16) != 0 ||
 	    memcmp(r->dst, syn->src, 16) != 0)
 		return 0;
 	*rst = *r;

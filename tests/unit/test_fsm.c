@@ -412,6 +412,26 @@ static void test_refusal_before_its_syn(void **state)
 	}
 }
 
+/* TCP Fast Open: the SYN carries data, and the SYN/ACK acknowledges it
+ * too. It answers the SYN all the same: its ACK unseen, the client's
+ * silence past its SYN timeout says it got it. A refusal acknowledges the
+ * data as well, seen before its SYN or after. */
+static void test_fast_open(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	STEP(&s, C2S, SYN, 1000, 0, 10, "c:CLOSED>SYN_SENT");
+	STEP(&s, S2C, SYNACK, 5000, 1011, 0, "s:CLOSED>SYN_RECEIVED");
+	ADVANCE(&s, s.now + 3 * SEC, "c:SYN_SENT>ESTABLISHED");
+	sim_close(&s);
+
+	sim_open(&s, NULL);
+	STEP(&s, S2C, RSTACK, 0, 1011, 0, "");
+	STEP(&s, C2S, SYN, 1000, 0, 10, "c:CLOSED>SYN_SENT c:SYN_SENT>CLOSED");
+	sim_close(&s);
+}
+
 static void test_simultaneous_open(void **state)
 {
 	(void)state;
@@ -1901,6 +1921,7 @@ int main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_refused_retried),
 		cmocka_unit_test(test_refusal_before_its_syn),
+		cmocka_unit_test(test_fast_open),
 		cmocka_unit_test(test_simultaneous_open),
 		cmocka_unit_test(test_simultaneous_open_one_sided),
 		cmocka_unit_test(test_simultaneous_close),
