@@ -5,18 +5,18 @@
 
 A real sensor misses packets, sees one direction of a link only, hands
 packets over out of order (a multi-queue NIC), or sees them twice (a SPAN
-of two ports). None of that changes what the
-two kernels did, so the kernel truth of a recording (truth.tsv, quiet.tsv)
-still holds for any capture derived from it; check.py scores tcpfsm on the
-derived captures exactly as on the clean one.
+of two ports). None of that changes what the two kernels did, so the
+kernel truth of a recording (truth.tsv, quiet.tsv) still holds for any
+capture derived from it; check.py scores tcpfsm on the derived captures
+exactly as on the clean one.
 
 Design:
   * its own pcap reader/writer (classic pcap, either byte order, micro- or
     nanosecond magic; records are kept as raw bytes and written back with
     the original file header), and truth._decode to find the TCP packets;
-  * only TCP packets are dropped, removed, swapped or copied. The other packets (the
-    recorder's UDP clock ticks every 250 ms and the ICMP errors they draw)
-    stay: they stand for the rest of the traffic a real sensor sees, and
+  * only TCP packets are dropped, removed, swapped or copied. The other
+    packets (the recorder's UDP clock ticks every 250 ms and the ICMP
+    errors they draw) stay: they stand for the rest of the traffic a real sensor sees, and
     they keep tcpfsm's clock moving while TCP is silent;
   * deterministic: every random choice comes from random.Random seeded with
     the string "<condition kind>/<scenario>/<seed>" (string seeds are hashed
@@ -48,7 +48,8 @@ derived capture.pcap and copies of scenario.json, truth.tsv and quiet.tsv,
 so a derived directory is a complete recording for check.py or tcpfsm.
 --self-test checks the derivations' invariants (deterministic, non-TCP
 packets untouched, timestamps monotonic, the right packets removed, swaps
-losing nothing, copies right after their packet). Python standard library only.
+losing nothing, copies right after their packet). Python standard library
+only.
 """
 import argparse
 import os
