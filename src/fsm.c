@@ -666,11 +666,15 @@ static int rst_acceptable(const struct endpoint *s, const struct endpoint *r,
 	       seg->seq == s->snd_nxt;
 }
 
-/* Does ack acknowledge r's SYN, and at most the data it sent with it (TCP
- * Fast Open)? */
-static int acks_syn(const struct endpoint *r, uint32_t ack)
+void fsm_infer_syn(struct endpoint ep[2], int side, uint32_t ack, int synack,
+		   int64_t now, struct fsm_result *res)
 {
-	return seq_geq(ack, r->isn + 1) && !seq_lt(r->snd_nxt, ack);
+	struct endpoint *e = &ep[side];
+
+	e->isn = ack - 1;
+	e->snd_nxt = ack;
+	e->flags |= EP_SENT_SYN | (synack ? EP_SENT_SYNACK : 0);
+	fsm_apply(ep, side, synack ? INFER_SYNACK : INFER_SYN, now, res);
 }
 
 static void handle_syn(struct endpoint ep[2], int from,
@@ -737,12 +741,8 @@ static void handle_syn(struct endpoint ep[2], int from,
 	/* One-sided: a SYN/ACK to a peer never seen answers its SYN, unseen,
 	 * with the sequence number it acknowledges (a simultaneous open: the
 	 * sender's own SYN went first). */
-	if (synack && !(r->flags & (EP_SEEN | EP_SENT_SYN))) {
-		r->isn = seg->ack - 1;
-		r->snd_nxt = seg->ack;
-		r->flags |= EP_SENT_SYN;
-		fsm_apply(ep, !from, INFER_SYN, now, res);
-	}
+	if (synack && !(r->flags & (EP_SEEN | EP_SENT_SYN)))
+		fsm_infer_syn(ep, !from, seg->ack, 0, now, res);
 	/* A SYN/ACK counts only if it acknowledges the receiver's SYN (and
 	 * none, some or all of the data a Fast Open SYN carried). */
 	if (!(r->flags & EP_SENT_SYN) || !acks_syn(r, seg->ack))
@@ -800,12 +800,8 @@ static void handle_ack(struct endpoint ep[2], int from,
 	/* One-sided: an ACK from a client whose peer was never seen proves a
 	 * SYN/ACK went out, with the sequence number it acknowledges. */
 	if (!(r->flags & EP_SEEN) && (s->flags & EP_SENT_SYN) &&
-	    !(r->flags & EP_SENT_SYN) && s->state == TCPFSM_SYN_SENT) {
-		r->isn = seg->ack - 1;
-		r->snd_nxt = seg->ack;
-		r->flags |= EP_SENT_SYN | EP_SENT_SYNACK;
-		fsm_apply(ep, !from, INFER_SYNACK, now, res);
-	}
+	    !(r->flags & EP_SENT_SYN) && s->state == TCPFSM_SYN_SENT)
+		fsm_infer_syn(ep, !from, seg->ack, 1, now, res);
 	if ((r->flags & EP_SENT_SYN) && seq_geq(seg->ack, r->isn + 1)) {
 		/* The sensor to the client and back: its first ACK answers
 		 * the last SYN/ACK seen. */

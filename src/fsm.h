@@ -148,4 +148,17 @@ static inline int seq_geq(uint32_t a, uint32_t b)
 	return (int32_t)(a - b) >= 0;
 }
 
+/* Does ack acknowledge e's SYN, and at most the data it sent with it (TCP
+ * Fast Open)? */
+static inline int acks_syn(const struct endpoint *e, uint32_t ack)
+{
+	return seq_geq(ack, e->isn + 1) && !seq_lt(e->snd_nxt, ack);
+}
+
+/* ep[side]'s SYN (or, with synack, SYN/ACK), never seen, shown by the
+ * acknowledgement number ack that answers it: applies INFER_SYN (or
+ * INFER_SYNACK). */
+void fsm_infer_syn(struct endpoint ep[2], int side, uint32_t ack, int synack,
+		   int64_t now, struct fsm_result *res);
+
 #endif

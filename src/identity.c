@@ -63,8 +63,7 @@ static int answers_unseen_syn(const struct flow *f, int from,
 
 	if ((s->flags & EP_SENT_SYN) && seg->seq == s->isn)
 		return 0; /* a copy, or a simultaneous open's SYN/ACK */
-	if ((r->flags & EP_SENT_SYN) && seq_geq(seg->ack, r->isn + 1) &&
-	    !seq_lt(r->snd_nxt, seg->ack))
+	if ((r->flags & EP_SENT_SYN) && acks_syn(r, seg->ack))
 		return 0; /* it answers the SYN seen here (and its data) */
 	return (!is_open(s) && !is_open(r)) || ts - f->last_ts >= STALE_AFTER;
 }
@@ -124,10 +123,7 @@ static void pick_up(struct tcpfsm *t, struct flow *f, int from,
 
 	if ((seg->flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK)) {
 		/* A lone SYN/ACK: its receiver sent the SYN. */
-		r->isn = seg->ack - 1;
-		r->snd_nxt = seg->ack;
-		r->flags |= EP_SENT_SYN;
-		fsm_apply(f->ep, !from, INFER_SYN, ts, &res);
+		fsm_infer_syn(f->ep, !from, seg->ack, 0, ts, &res);
 	} else if (!(seg->flags & TH_RST)) {
 		f->conn_flags |= TCPFSM_CONN_PARTIAL;
 		for (int s = 0; s < 2; s++) {
