@@ -139,9 +139,12 @@ static void prefetch_flow(const struct tcpfsm *t, uint32_t hash)
 {
 	const struct flow *f = flow_prefetch_flow(&t->ft, hash);
 	if (f && t->zeek) {
-		const char *z = (const char *)zeek_of(t, f);
-		for (size_t off = 0; off < sizeof *t->zeek; off += 64)
-			__builtin_prefetch(z + off);
+		/* Views are not line-aligned: a fifth line may hold the
+		 * view's tail. */
+		uintptr_t z = (uintptr_t)zeek_of(t, f);
+		for (uintptr_t a = z & ~(uintptr_t)63; a < z + sizeof *t->zeek;
+		     a += 64)
+			__builtin_prefetch((const void *)a);
 	}
 }
 

@@ -1,9 +1,10 @@
 /*
  * hashmem.h - uthash, with large blocks on huge pages.
  *
- * Large blocks (the flow pool, a big table's bucket arrays) are touched at
- * random, a cache line or two per packet: mapped on huge pages where the
- * kernel allows, each access spares a page-table walk. Include this instead
+ * Large blocks (the flow pool, the conn.log views beside it, a big table's
+ * bucket arrays) are touched at random, a cache line or two per packet:
+ * mapped on huge pages where the kernel allows, each access spares a
+ * page-table walk and each first touch a page fault for 511 more pages. Include this instead
  * of <uthash.h>, so that every table uses the same allocator.
  */
 #ifndef TCPFSM_HASHMEM_H

@@ -32,7 +32,8 @@ struct tcpfsm *tcpfsm_new(const struct tcpfsm_options *opts, tcpfsm_event_fn fn,
 	if (!t->folding || listeners_init(&t->listeners) < 0 ||
 	    flow_table_init(&t->ft, t->opt.max_connections) < 0 ||
 	    (t->opt.conn_records &&
-	     !(t->zeek = calloc(t->ft.capacity, sizeof *t->zeek)))) {
+	     !(t->zeek = flow_mem_alloc((size_t)t->ft.capacity *
+					sizeof *t->zeek)))) {
 		flow_table_destroy(&t->ft);
 		listeners_destroy(&t->listeners);
 		free(t->folding);
@@ -57,8 +58,9 @@ void tcpfsm_free(struct tcpfsm *t)
 {
 	if (!t)
 		return;
+	/* The views' size is the table's capacity: freed before it. */
+	flow_mem_free(t->zeek, (size_t)t->ft.capacity * sizeof *t->zeek);
 	flow_table_destroy(&t->ft);
-	free(t->zeek);
 	heap_destroy(&t->pending);
 	fifo_destroy(&t->staged);
 	heap_destroy(&t->stalls);
