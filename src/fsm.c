@@ -52,6 +52,10 @@
  *    at once until the FIN comes again (await_unseen_ack());
  *  - a SYN/ACK lost before the sensor looks like a SYN lost after it: the
  *    server is read as CLOSED (no sign of it on the wire);
+ *  - a RST lost after the sensor, and one delivered: a RST is never sent
+ *    again, and nothing shows the difference until its receiver sends.
+ *    Read as delivered; taken back once the receiver's own segments show
+ *    it never got it (heard_after_rst());
  *  - a FIN the sensor missed, shown only by its peer's ACK, sent after the
  *    peer's own FIN arrived (LAST_ACK) or as it crossed it (CLOSING on
  *    both): read as the answering close when the ACK comes a round trip
@@ -175,6 +179,14 @@ const struct fsm_cell fsm_table[FSM_NINPUTS][TCPFSM_NSTATES] = {
 		[TCPFSM_TIME_WAIT] = GO(CLOSED, "sent RST"),
 		[TCPFSM_CLOSE_WAIT] = GO(CLOSED, "sent RST"),
 		[TCPFSM_LAST_ACK] = GO(CLOSED, "sent RST"),
+	},
+	/* A RST is never sent again: the proof that it was lost is its
+	 * receiver going on as before (heard_after_rst()). Its state comes
+	 * back, and the segment is then read from there. */
+	[SND_AFTER_RST] = {
+		[TCPFSM_CLOSED] = {FSM_BACK, 1,
+			"sent a segment after the peer's RST: RST not "
+			"received"},
 	},
 	[RCV_SYN] = {
 		[TCPFSM_SYN_SENT] = GO(SYN_RECEIVED,
@@ -349,6 +361,13 @@ const struct fsm_cell fsm_table[FSM_NINPUTS][TCPFSM_NSTATES] = {
 };
 /* clang-format on */
 
+/* struct endpoint.after_rst (heard_after_rst()). */
+enum after_rst {
+	RESET_NONE,
+	RESET_QUIET, /* read as reset; nothing seen from it since */
+	RESET_SPOKE, /* then sent a segment after the RST could arrive */
+};
+
 /* Inputs about what the receiver got, assumed on faith: not applied to an
  * endpoint in doubt. */
 static int is_assumption(enum fsm_input in)
@@ -404,6 +423,9 @@ void fsm_apply(struct endpoint ep[2], int side, enum fsm_input in, int64_t now,
 
 	if (!cell->cause)
 		return;
+	uint8_t to = cell->to == FSM_BACK ? e->prev_state : cell->to;
+	if (to == e->state)
+		return; /* no state left to go back to */
 	if (is_assumption(in) && res->corrupt)
 		return;
 	/* Silence is weak news once the path toward the host has lost copies
@@ -435,9 +457,10 @@ void fsm_apply(struct endpoint ep[2], int side, enum fsm_input in, int64_t now,
 		ep[!side].assumed_ts = now;
 	if (res->n < FSM_MAX_CHANGES)
 		res->change[res->n++] = (struct fsm_change){
-			(uint8_t)side,	  e->state,    cell->to,
+			(uint8_t)side,	  e->state,    to,
 			cell->correction, (uint8_t)in, cell->cause};
-	e->state = cell->to;
+	e->state = to;
+	e->after_rst = in == RCV_RST ? RESET_QUIET : RESET_NONE;
 	/* What it waited for is overtaken unless it still means a move from
 	 * here (a FIN that reached a host which then sent its own). */
 	if (e->pending && !fsm_table[e->pending][e->state].cause)
@@ -1008,6 +1031,34 @@ static void track_sequence(struct endpoint *s, struct endpoint *r,
 	s->flags |= EP_SEEN;
 }
 
+/*
+ * A RST is never sent again: the one sign that it was lost is its receiver
+ * going on as before. But a first segment after it may have left before
+ * the RST arrived, and more may follow it in flight or from a queue; and
+ * the receiver's peer, its socket gone, answers whatever reaches its host
+ * with a RST. So the receiver's segments prove the loss (SND_AFTER_RST)
+ * only when the first left after the RST could have arrived (not crossed(),
+ * and so not without a measured round trip) and is followed by a copy of
+ * what it sent (a retransmission: nothing acknowledged it) or by its peer's
+ * answering RST (fsm_segment()). Silence after the first means the sensor
+ * missed that answer: it stays reset.
+ */
+static void heard_after_rst(struct endpoint ep[2], int from,
+			    const struct segment *seg, int64_t now,
+			    struct fsm_result *res)
+{
+	struct endpoint *s = &ep[from];
+
+	if (seg->flags & TH_SYN) {
+		s->after_rst = RESET_NONE; /* a new connection's */
+	} else if (s->after_rst == RESET_QUIET) {
+		s->after_rst =
+			s->rtt && !crossed(s, now) ? RESET_SPOKE : RESET_NONE;
+	} else if (seq_lt(seg->seq, s->snd_nxt)) {
+		fsm_apply(ep, from, SND_AFTER_RST, now, res);
+	}
+}
+
 void fsm_segment(struct endpoint ep[2], int from, const struct segment *seg,
 		 int64_t now, int lossy_sensor, struct fsm_result *res)
 {
@@ -1028,6 +1079,9 @@ void fsm_segment(struct endpoint ep[2], int from, const struct segment *seg,
 	r->flags &= (uint16_t)~EP_GAP_BY_ACK;
 
 	if (seg->flags & TH_RST) {
+		/* It answers what r sent after the RST before it. */
+		if (r->after_rst == RESET_SPOKE)
+			fsm_apply(ep, !from, SND_AFTER_RST, now, res);
 		if (!rst_acceptable(s, r, seg)) {
 			res->rst_ignored = 1;
 			return;
@@ -1037,6 +1091,8 @@ void fsm_segment(struct endpoint ep[2], int from, const struct segment *seg,
 		fsm_apply(ep, !from, RCV_RST, now, res);
 		return;
 	}
+	if (s->after_rst)
+		heard_after_rst(ep, from, seg, now, res);
 	/* Bookkeeping first: an acknowledgement of new data clears doubt, and
 	 * a retransmission judged after it may raise it again. */
 	/* What was known before this segment: its sender's last ack, and

@@ -27,6 +27,8 @@ enum fsm_input {
 			  */
 	SND_FIN_RETX,	 /* the same FIN again */
 	SND_RST,	 /* an acceptable RST */
+	SND_AFTER_RST,	 /* segments sent after its peer's RST was read as
+			    received show it never got it */
 	/* What the receiver is assumed to get (skipped while in doubt). */
 	RCV_SYN,
 	RCV_SYNACK,
@@ -76,8 +78,11 @@ enum fsm_input {
 	FSM_NINPUTS
 };
 
+/* A cell's `to`: back to the state the endpoint left last (prev_state). */
+#define FSM_BACK TCPFSM_NSTATES
+
 struct fsm_cell {
-	uint8_t to;	    /* enum tcpfsm_state */
+	uint8_t to;	    /* enum tcpfsm_state, or FSM_BACK */
 	uint8_t correction; /* the move undoes an earlier assumption */
 	const char *cause;  /* NULL: the input does not change this state */
 };

@@ -4,8 +4,9 @@
  * Large blocks (the flow pool, the conn.log views beside it, a big table's
  * bucket arrays) are touched at random, a cache line or two per packet:
  * mapped on huge pages where the kernel allows, each access spares a
- * page-table walk and each first touch a page fault for 511 more pages. Include this instead
- * of <uthash.h>, so that every table uses the same allocator.
+ * page-table walk, and each first touch spares the faults of 511 more
+ * pages. Include this instead of <uthash.h>, so that every table uses the
+ * same allocator.
  */
 #ifndef TCPFSM_HASHMEM_H
 #define TCPFSM_HASHMEM_H

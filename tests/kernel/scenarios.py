@@ -26,6 +26,7 @@ SYN = "tcp flags & (syn | ack) == syn"
 SYNACK = "tcp flags & (syn | ack) == syn | ack"
 PURE_ACK = "tcp flags == ack"  # no data here ever goes without PSH
 FIN = "tcp flags & fin == fin"
+RST = "tcp flags & rst == rst"
 
 ALL = {}
 
@@ -350,6 +351,38 @@ def rst_abort(ctx):
         for host in ("client", "server"):
             ctx.expect(c, host, "ESTABLISHED")
             ctx.expect(c, host, "CLOSED")
+
+
+@scenario
+def rst_lost_after_sensor(ctx, idle=1.2, silent=2.0, hold=2.5):
+    """An abort's RST into a black hole: the client aborts (SO_LINGER {1, 0})
+    and its RST is dropped between the sensor and the server: client CLOSED;
+    the server, which never got it, stays ESTABLISHED until it next sends.
+    Its segment then draws a RST from the client's host (no socket there
+    any more), which arrives: server CLOSED.
+
+    nft drops client->server RSTs in the router's forward chain (after the
+    sensor) for the abort's RST only. A RST is never retransmitted: until
+    the server sends, 2 s later, the wire is identical to a RST that
+    arrived (WIRE-AMBIGUOUS for the server). The server's segment is the
+    proof that it never got the RST."""
+    _open(ctx)
+    ctx.sleep(idle)
+    ctx.drop("rst", "router:c2s", RST)
+    ctx.c.cmd("abort c1")
+    ctx.sleep(0.3)
+    ctx.undrop("rst")
+    ctx.sleep(silent)
+    ctx.s.cmd("send ac1 late answer")
+    ctx.sleep(hold)
+    ctx.expect("c1", "client", "ESTABLISHED")
+    ctx.expect("c1", "client", "CLOSED")
+    ctx.expect("c1", "server", "ESTABLISHED")
+    ctx.expect("c1", "server", "CLOSED")
+    ctx.ambiguous("c1", "server",
+                  "the abort's RST was lost after the sensor: until the server next sends, "
+                  "the wire is identical to a RST that arrived (server CLOSED, see "
+                  "rst_abort)", states=["ESTABLISHED"])
 
 
 @scenario
@@ -686,6 +719,10 @@ for _base, _vs in (
              "retransmission arrives, client FIN_WAIT_2, server CLOSE_WAIT (its "
              "application never closes)", dict(hold=6.0, heal=2.0)),
             ("d40", D40, "held 9 s", dict(hold=9.0)))),
+        (rst_lost_after_sensor, (
+            ("d20c", D20C, "the server sends 1.5 s after the abort", dict(silent=1.5)),
+            ("d30s", D30S, "the server sends 3 s after the abort", dict(silent=3.0)),
+            ("d40", D40, "", dict()))),
         (last_ack, (
             ("d20c", D20C, "the server closes 1.3 s after the client, held 7 s",
              dict(gap=1.3, hold=7.0)),
@@ -741,7 +778,8 @@ def register_held_out():
     names = []
     for base in (syn_lost_after_sensor, synack_lost_after_sensor,
                  synack_lost_before_sensor, ack_lost_after_sensor,
-                 ack_lost_before_sensor, fin_lost_after_sensor, last_ack,
+                 ack_lost_before_sensor, fin_lost_after_sensor,
+                 rst_lost_after_sensor, last_ack,
                  simultaneous_open, simultaneous_close, close_wait, half_close,
                  refused, normal_close):
         kw = dict(rto_scaled=True) if base is simultaneous_close else {}
