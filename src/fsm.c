@@ -1079,9 +1079,11 @@ void fsm_segment(struct endpoint ep[2], int from, const struct segment *seg,
 	r->flags &= (uint16_t)~EP_GAP_BY_ACK;
 
 	if (seg->flags & TH_RST) {
-		/* It answers what r sent after the RST before it. */
+		/* It answers what r sent after the RST before it. A host that
+		 * resets says no more itself. */
 		if (r->after_rst == RESET_SPOKE)
 			fsm_apply(ep, !from, SND_AFTER_RST, now, res);
+		s->after_rst = RESET_NONE;
 		if (!rst_acceptable(s, r, seg)) {
 			res->rst_ignored = 1;
 			return;
