@@ -93,6 +93,8 @@
 	}
 
 /* Causes that several cells share. */
+#define FIN_FIRST_UNREAD                                                       \
+	"sent FIN (a copy: the first passed while it was read as reset)"
 #define FIN_BY_SEQ "sent FIN (not seen: implied by its next sequence number)"
 #define UNSEEN_ACK_OF_FIN                                                      \
 	"received ACK of FIN (not seen: the peer's direction is not "          \
@@ -162,6 +164,11 @@ const struct fsm_cell fsm_table[FSM_NINPUTS][TCPFSM_NSTATES] = {
 			"(simultaneous close)"),
 	},
 	[SND_FIN_RETX] = {
+		/* A copy of a FIN whose first moved nothing: it passed while
+		 * its sender was read as reset (SND_AFTER_RST). */
+		[TCPFSM_ESTABLISHED] = GO(FIN_WAIT_1, FIN_FIRST_UNREAD),
+		[TCPFSM_SYN_RECEIVED] = GO(FIN_WAIT_1, FIN_FIRST_UNREAD),
+		[TCPFSM_CLOSE_WAIT] = GO(LAST_ACK, FIN_FIRST_UNREAD),
 		[TCPFSM_FIN_WAIT_2] = FIX(FIN_WAIT_1,
 			"FIN retransmitted: ACK of FIN not received"),
 		[TCPFSM_TIME_WAIT] = FIX(CLOSING,

@@ -844,15 +844,20 @@ static void test_rst_window(void **state)
 	sim_close(&s);
 }
 
-/* The server 50 ms behind the sensor; then the client aborts, and the
- * RST is read as received. */
-static void open_then_abort(struct sim *s)
+/* A handshake with the server 50 ms behind the sensor. */
+static void open_behind_50ms(struct sim *s)
 {
 	STEP(s, C2S, SYN, 1000, 0, 0, "c:CLOSED>SYN_SENT");
 	s->now += 50 * MSEC;
 	STEP(s, S2C, SYNACK, 5000, 1001, 0, "s:CLOSED>SYN_RECEIVED");
 	STEP(s, C2S, ACK, 1001, 5001, 0,
 	     "c:SYN_SENT>ESTABLISHED s:SYN_RECEIVED>ESTABLISHED");
+}
+
+/* Then a request, and the client aborts: the RST is read as received. */
+static void open_then_abort(struct sim *s)
+{
+	open_behind_50ms(s);
 	STEP(s, C2S, DATA, 1001, 5001, 100, "");
 	s->now += 50 * MSEC;
 	STEP(s, S2C, ACK, 5001, 1101, 0, "");
@@ -898,6 +903,23 @@ static void test_rst_not_received(void **state)
 	ADVANCE(&s, s.now + 2 * SEC, "");
 	states_are(&s, TCPFSM_CLOSED, TCPFSM_CLOSED);
 	ADVANCE(&s, s.now + 10 * SEC, "end(closed)");
+	sim_close(&s);
+
+	/* In CLOSE_WAIT when the RST was lost: its FIN, then a copy of it.
+	 * Back to CLOSE_WAIT, and the copy is the FIN read at last. */
+	sim_open(&s, NULL);
+	open_behind_50ms(&s);
+	STEP(&s, C2S, FIN, 1001, 5001, 0, "c:ESTABLISHED>FIN_WAIT_1");
+	STEP(&s, S2C, ACK, 5001, 1002, 0,
+	     "s:ESTABLISHED>CLOSE_WAIT c:FIN_WAIT_1>FIN_WAIT_2");
+	s.now += SEC;
+	STEP(&s, C2S, RSTACK, 1002, 5001, 0,
+	     "c:FIN_WAIT_2>CLOSED s:CLOSE_WAIT>CLOSED");
+	s.now += 2 * SEC;
+	STEP(&s, S2C, FIN, 5001, 1002, 0, "");
+	s.now += 300 * MSEC;
+	STEP(&s, S2C, FIN, 5001, 1002, 0,
+	     "s:CLOSED>CLOSE_WAIT s:CLOSE_WAIT>LAST_ACK");
 	sim_close(&s);
 
 	/* Sent before the RST could arrive (within the server's 51 ms round
