@@ -885,13 +885,18 @@ static void test_rst_not_received(void **state)
 	sim_close(&s);
 
 	/* No answer, and the server sends its data again: it is alive and
-	 * still waiting. */
+	 * still waiting; as it goes on resending, its stall is alerted. */
 	sim_open(&s, NULL);
 	open_then_abort(&s);
 	s.now += 2 * SEC;
 	STEP(&s, S2C, DATA, 5001, 1101, 20, "");
 	s.now += 200 * MSEC;
 	STEP(&s, S2C, DATA, 5001, 1101, 20, "s:CLOSED>ESTABLISHED");
+	for (int64_t gap = 400 * MSEC; gap <= 1600 * MSEC; gap *= 2) {
+		s.now += gap;
+		STEP(&s, S2C, DATA, 5001, 1101, 20, "");
+	}
+	assert_int_equal(s.alerts, 1);
 	sim_close(&s);
 
 	/* No answer and no copy: the sensor missed the answering RST, and
