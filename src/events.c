@@ -93,6 +93,41 @@ void ep_leave(struct tcpfsm *t, struct flow *f, int side, int state)
 	t->stats.state[side][state]--;
 }
 
+/* At most this often a clock restarts (half_close_in_use()): the alerts and
+ * timers it defers are tens of seconds, and each restart moves the
+ * endpoint in its state's queue. */
+#define RESTART_EVERY SECONDS(1)
+
+static void restart_clock(struct tcpfsm *t, struct flow *f, int side,
+			  int64_t ts)
+{
+	struct endpoint *e = &f->ep[side];
+
+	if (ts - e->since < RESTART_EVERY)
+		return;
+	ep_leave(t, f, side, e->state);
+	ep_enter(t, f, side, ts);
+}
+
+/*
+ * A half-close in use: a CLOSE_WAIT host that sends data does what its
+ * application asked (shutdown() by its peer, not a socket it forgot), and
+ * its FIN_WAIT_2 peer that gets it reads on (Linux resets an orphaned
+ * socket that is sent data, so no orphan's FIN_WAIT_2 timer runs for it).
+ * Neither is stuck while the data goes on: their time in the state, which
+ * the CLOSE_WAIT and FIN_WAIT_2 alerts and the FIN_WAIT_2 timer measure,
+ * counts from the last of it.
+ */
+void half_close_in_use(struct tcpfsm *t, struct flow *f, int from,
+		       const struct segment *seg, int64_t ts)
+{
+	if (!seg->payload_len || f->ep[from].state != TCPFSM_CLOSE_WAIT)
+		return;
+	restart_clock(t, f, from, ts);
+	if (f->ep[!from].state == TCPFSM_FIN_WAIT_2)
+		restart_clock(t, f, !from, ts);
+}
+
 /* Applies the changes fsm produced: each endpoint that moved leaves the
  * queue of the state it was in before the packet and enters its new one;
  * then the events, in order, each showing the connection after the packet. */

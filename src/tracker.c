@@ -170,6 +170,7 @@ static void interpret(struct tcpfsm *t, struct flow *f, int from,
 		if (res.pend_deadline[side])
 			wait_for_quiet(t, f, side, res.pend_deadline[side]);
 	commit(t, f, ts, &res);
+	half_close_in_use(t, f, from, seg, ts);
 	if (res.n)
 		stall_after(t, f, ts);
 	alert_release_held(t, f, from, res.retransmitted, ts);

@@ -128,6 +128,8 @@ void conn_view(const struct flow *f, struct tcpfsm_conn *c);
 void emit(struct tcpfsm *t, const struct flow *f, struct tcpfsm_event *ev);
 void ep_enter(struct tcpfsm *t, struct flow *f, int side, int64_t ts);
 void ep_leave(struct tcpfsm *t, struct flow *f, int side, int state);
+void half_close_in_use(struct tcpfsm *t, struct flow *f, int from,
+		       const struct segment *seg, int64_t ts);
 void commit(struct tcpfsm *t, struct flow *f, int64_t ts,
 	    const struct fsm_result *res);
 void report_end(struct tcpfsm *t, struct flow *f, int64_t ts,

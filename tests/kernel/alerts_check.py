@@ -13,7 +13,10 @@ is judged on its own, and checks:
     particular none in the normal scenarios (false_alerts());
   * recall: every quiet interval in which the kernel held a stuck-able state
     for the threshold plus a second raised its alert (wire-ambiguous
-    endpoints apart: the sensor cannot see them);
+    endpoints apart: the sensor cannot see them). A half-close in use is no
+    one stuck: a CLOSE_WAIT host sending data, and its FIN_WAIT_2 peer, are
+    timed from its last data, and an alert raised on either while that data
+    still flowed is a false alarm (half_close_alarms());
   * a diagnosis that blames a loss names a side of the sensor where the
     scenario really loses packets: for a fault placed after the sensor,
     "between this sensor and HOST" with HOST the host the packets were going
@@ -163,6 +166,28 @@ def false_alerts(kt, alerts, t0=0.0):
     return out
 
 
+def half_close_alarms(alerts, segs, t0=0.0):
+    """CLOSE_WAIT and FIN_WAIT_2 alerts raised while the CLOSE_WAIT host was
+    still sending data after the alert's since (1 s of slack: the tracker
+    restarts that clock at most once a second): a half-close in use, not a
+    host stuck (#21)."""
+    out = []
+    for a in alerts:
+        if a.get("state") not in ("CLOSE_WAIT", "FIN_WAIT_2"):
+            continue
+        me, peer = alert_endpoint(a)
+        me, peer = truth.norm_addr(me), truth.norm_addr(peer)
+        src, dst = (me, peer) if a["state"] == "CLOSE_WAIT" else (peer, me)
+        ts, since = float(a["ts"]), float(a.get("since", a["ts"]))
+        data = last_data(segs, src, dst, since + 1.0 + HELD_MARGIN, ts)
+        if data is not None:
+            out.append("false alarm: %s on %s at %.2f s: %s sent data at "
+                       "%.2f s, after the alert's since %.2f s (a half-close "
+                       "in use)" % (a.get("alert"), me, ts - t0, src,
+                                    data - t0, since - t0))
+    return out
+
+
 def diagnosis_problems(meta, kt, alerts):
     problems = []
     for a in alerts:
@@ -185,8 +210,20 @@ def diagnosis_problems(meta, kt, alerts):
     return problems
 
 
-def recall(kt, quiet, alerts):
-    """(number of stuck intervals that needed an alert, problems)."""
+def last_data(segs, src, dst, start, end):
+    """The time of the last segment with data from src to dst in [start,
+    end], or None."""
+    ts = [g.ts for g in segs
+          if g.plen and g.src == src and g.dst == dst and start <= g.ts <= end]
+    return max(ts) if ts else None
+
+
+def recall(kt, quiet, alerts, segs=()):
+    """(number of stuck intervals that needed an alert, problems). A
+    half-close in use is no one stuck: a CLOSE_WAIT host sending data does
+    what its application asked, and its FIN_WAIT_2 peer reads it (#21), so
+    their time counts from the last data the CLOSE_WAIT host sent (segs:
+    the capture's segments)."""
     alerted = {(kt.host_of(alert_endpoint(a)[0]), alert_endpoint(a)[0], a["state"])
                for a in alerts}
     needed, problems = 0, []
@@ -195,6 +232,12 @@ def recall(kt, quiet, alerts):
         if t is None or (q["host"], q["local"]) in kt.ambiguous:
             continue
         start = q["since"] if q["since"] is not None else q["start"]
+        if q["state"] in ("CLOSE_WAIT", "FIN_WAIT_2"):
+            sender = (q["local"], q["peer"]) if q["state"] == "CLOSE_WAIT" \
+                else (q["peer"], q["local"])
+            data = last_data(segs, sender[0], sender[1], start, q["end"])
+            if data is not None:
+                start = max(start, data)
         if q["end"] - start < t + 1.0:
             continue
         needed += 1
@@ -345,7 +388,9 @@ def check_scenario(tcpfsm, cfg, d, emittable):
     for text, amb in false_alerts(kt, alerts, t0):
         problems.append(text + ("\n      (%s)" % amb if amb else ""))
     problems += diagnosis_problems(meta, kt, alerts)
-    needed, missed = recall(kt, quiet, alerts)
+    segs, _ = truth.read_pcap(os.path.join(d, "capture.pcap"))
+    problems += half_close_alarms(alerts, segs, t0)
+    needed, missed = recall(kt, quiet, alerts, segs)
     problems += missed
     exp_problems, missing = expected(meta, kt, alerts, emittable)
     problems += exp_problems

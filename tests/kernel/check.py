@@ -99,6 +99,14 @@ class Recording:
         self.amb = {(a["host"], a["local"], a["peer"]): a
                     for a in self.meta.get("ambiguous_endpoints", [])
                     if isinstance(a, dict) and "local" in a}
+        self._segs = None
+
+    def segs(self):
+        """The recording's own segments (what the hosts sent, whatever a
+        derived capture missed)."""
+        if self._segs is None:
+            self._segs, _ = truth.read_pcap(os.path.join(self.dir, "capture.pcap"))
+        return self._segs
 
     def group(self, cond):
         if cond is CLEAN and self.delay_ms is not None and self.delay_ms >= DELAY_MS:
@@ -411,10 +419,13 @@ def evaluate(exe, recs, conds, workdir, jobs, explain_wire):
         # Stall alerts leave the kernel's state alone: false when the
         # recording expects no such stall (an alert already refuted by the
         # state is counted once).
+        unrefuted = [a for a in alerts if not alerts_check.false_alerts(res.rec.kt, [a])]
         res.false += alerts_check.unexpected_stalls(
-            res.rec.meta, res.rec.kt,
-            [a for a in alerts if not alerts_check.false_alerts(res.rec.kt, [a])],
-            res.rec.t0)
+            res.rec.meta, res.rec.kt, unrefuted, res.rec.t0)
+        # A CLOSE_WAIT or FIN_WAIT_2 alert while the CLOSE_WAIT host still
+        # sent data: a half-close in use.
+        res.false += [(text, None) for text in alerts_check.half_close_alarms(
+            unrefuted, res.rec.segs(), res.rec.t0)]
     order = {c.id: i for i, c in enumerate(conds)}
     work.sort(key=lambda w: (order[w[0].cond.id], w[0].rec.name))
     return [w[0] for w in work]

@@ -10,8 +10,9 @@ as on the clean one. Modes (TFK_FAKE):
   truth   (default) a perfect tracker: one "transition" per change in
           truth.tsv, 50 ms before the `ss` poll that saw it; with -c, also
           one "alert" per run of a stuck-able state that lasted its
-          alerts_check threshold (fired at since + threshold). The checkers
-          must pass it.
+          alerts_check threshold (fired at since + threshold; for a
+          half-close in use, since is the CLOSE_WAIT host's last data).
+          The checkers must pass it.
   silent  prints nothing (every endpoint stays CLOSED, no alert): must fail
           the floors and the alert recall.
   late    the truth's transitions 0.3 s after the poll that saw them (the
@@ -57,6 +58,11 @@ def main():
         c, s = (r["local"], r["peer"]) if ep == "client" else (r["peer"], r["local"])
         runs.setdefault((ep, c, s), []).append((float(r["time"]), r["state"]))
     shift = LATE if mode == "late" else -EARLY
+    # The hosts' own segments (a derived capture's recording, where it is
+    # at hand): a half-close in use is timed from the last data (#21).
+    orig = os.path.join(alerts_check.REPO, "pcaps", "kernel",
+                        os.path.basename(os.path.normpath(d)), "capture.pcap")
+    segs, _ = truth.read_pcap(orig if os.path.exists(orig) else pcap)
     events = []
     for (ep, c, s), tl in runs.items():
         frm = "CLOSED"
@@ -77,10 +83,16 @@ def main():
                 kind, state, limit = KINDS[st], st, alerts_check.THRESHOLDS[st]
             else:
                 continue
-            if nxt is not None and nxt - ts > limit:
-                events.append({"ts": round(ts + limit, 6), "type": "alert", "conn": 1,
+            since = ts
+            if mode == "truth" and st in ("CLOSE_WAIT", "FIN_WAIT_2") and nxt is not None:
+                me, peer = (c, s) if ep == "client" else (s, c)
+                src, dst = (me, peer) if st == "CLOSE_WAIT" else (peer, me)
+                data = alerts_check.last_data(segs, src, dst, ts, nxt)
+                since = max(ts, data) if data is not None else ts
+            if nxt is not None and nxt - since > limit:
+                events.append({"ts": round(since + limit, 6), "type": "alert", "conn": 1,
                                "client": c, "server": s, "alert": kind, "endpoint": ep,
-                               "state": state, "since": round(ts, 6), "duration": limit,
+                               "state": state, "since": round(since, 6), "duration": limit,
                                "diagnosis": "fake", "count": 1, "aggregate": False})
     events.sort(key=lambda e: e["ts"])
     for e in events:

@@ -216,6 +216,42 @@ static void test_close_wait_leak(void **state)
 	sim_close(&s);
 }
 
+/* A half-close in use (#21): the server closed its side, the client goes
+ * on sending for two minutes as its application asked, the server reads
+ * it. No CLOSE_WAIT or FIN_WAIT_2 alert, and no FIN_WAIT_2 timer, while it
+ * lasts; once the client falls silent with its socket open, they come,
+ * timed from its last data. */
+static void test_half_close_in_use(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	sim_handshake(&s);
+	send_at(&s, 1 * SEC, S2C, F_FIN | F_ACK, 5001, 1001, 0);
+	send_at(&s, 1 * SEC + MS, C2S, F_ACK, 1001, 5002, 0);
+	assert_int_equal(sim_state(&s, TCPFSM_CLIENT), TCPFSM_CLOSE_WAIT);
+	uint32_t seq = 1001;
+	for (int64_t at = 2 * SEC; at <= 120 * SEC; at += 2 * SEC) {
+		send_at(&s, at, C2S, F_ACK | F_PSH, seq, 5002, 1000);
+		seq += 1000;
+		send_at(&s, at + MS, S2C, F_ACK, 5002, seq, 0);
+	}
+	assert_int_equal(s.nalerts, 0);
+	assert_int_equal(sim_state(&s, TCPFSM_SERVER), TCPFSM_FIN_WAIT_2);
+	/* Silent from 120 s: FIN_WAIT_2's alert at 150 s, CLOSE_WAIT's at
+	 * 180 s, the FIN_WAIT_2 timer then. */
+	sim_advance(&s, 149 * SEC);
+	assert_int_equal(s.nalerts, 0);
+	sim_advance(&s, 151 * SEC);
+	assert_int_equal(s.nalerts, 1);
+	assert_string_equal(s.alerts[0].kind, "fin_wait_2_stuck");
+	sim_advance(&s, 182 * SEC);
+	assert_int_equal(s.nalerts, 2);
+	assert_string_equal(s.alerts[1].kind, "close_wait_stuck");
+	assert_int_equal(sim_state(&s, TCPFSM_SERVER), TCPFSM_CLOSED);
+	sim_close(&s);
+}
+
 static void test_normal_traffic_raises_none(void **state)
 {
 	(void)state;
@@ -587,6 +623,7 @@ int main(void)
 		cmocka_unit_test(test_last_ack_while_acks_pass),
 		cmocka_unit_test(test_closing),
 		cmocka_unit_test(test_close_wait_leak),
+		cmocka_unit_test(test_half_close_in_use),
 		cmocka_unit_test(test_normal_traffic_raises_none),
 		cmocka_unit_test(test_one_sided_blames_no_hidden_direction),
 		cmocka_unit_test(test_sensor_loss_raises_none),
