@@ -93,6 +93,9 @@
 	}
 
 /* Causes that several cells share. */
+#define FIN_NOT_ACKED_BY_FIN                                                   \
+	"its FIN does not acknowledge the peer's, sent long after it: FIN "    \
+	"not received"
 #define FIN_FIRST_UNREAD                                                       \
 	"sent FIN (a copy: the first passed while it was read as reset)"
 #define FIN_BY_SEQ "sent FIN (not seen: implied by its next sequence number)"
@@ -239,6 +242,14 @@ const struct fsm_cell fsm_table[FSM_NINPUTS][TCPFSM_NSTATES] = {
 			"peer retransmitted its FIN: FIN not received"),
 		[TCPFSM_TIME_WAIT] = FIX(FIN_WAIT_2,
 			"peer retransmitted its FIN: FIN not received"),
+	},
+	/* A FIN is acknowledged at once, and every segment after carries
+	 * that acknowledgement: a FIN of its own that does not, sent when the
+	 * peer's had had time to arrive, shows it never did. */
+	[SND_FIN_UNACKING] = {
+		[TCPFSM_CLOSE_WAIT] = FIX(ESTABLISHED, FIN_NOT_ACKED_BY_FIN),
+		[TCPFSM_CLOSING] = FIX(FIN_WAIT_1, FIN_NOT_ACKED_BY_FIN),
+		[TCPFSM_TIME_WAIT] = FIX(FIN_WAIT_2, FIN_NOT_ACKED_BY_FIN),
 	},
 	[INFER_SYN] = {
 		[TCPFSM_CLOSED] = GO(SYN_SENT,
@@ -919,6 +930,15 @@ static void handle_fin(struct endpoint ep[2], int from,
 	int crossing =
 		(r->flags & EP_SENT_FIN) &&
 		!((seg->flags & TH_ACK) && seq_geq(seg->ack, r->fin_seq + 1));
+	/* Not acknowledging the peer's FIN, its FIN crossed it only if it
+	 * left before the peer's last copy could arrive. Later, that FIN
+	 * never reached it, whatever was read into its peer's silence: it
+	 * closes first, from where it was (not without a round trip). */
+	if (crossing && s->rtt &&
+	    now - r->tx_ts > 2 * (int64_t)s->rtt + DELAYED_ACK_BOUND) {
+		fsm_apply(ep, from, SND_FIN_UNACKING, now, res);
+		crossing = 0;
+	}
 	note_copy(s, 0, now);
 	s->fin_seq = fin_seq;
 	s->flags |= EP_SENT_FIN;

@@ -37,8 +37,10 @@ enum fsm_input {
 	RCV_ACK_OF_FIN,
 	RCV_RST,
 	/* Corrections and inferences about the receiver. */
-	RCV_FIN_UNACKED, /* the peer retransmitted a FIN it never acknowledged
-			  */
+	RCV_FIN_UNACKED,  /* the peer retransmitted a FIN it never acknowledged
+			   */
+	SND_FIN_UNACKING, /* its own FIN, sent long after the peer's, does not
+			     acknowledge it */
 	INFER_SYN, /* its SYN was not seen, but the peer's SYN/ACK implies it */
 	INFER_SYNACK, /* its SYN/ACK was not seen, but the peer's ACK implies it
 		       */

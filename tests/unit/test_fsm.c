@@ -939,6 +939,32 @@ static void test_rst_not_received(void **state)
 	sim_close(&s);
 }
 
+/* A FIN unanswered, its sender silent: read as delivered (the sensor
+ * missed the ACK). Minutes later the peer's own FIN does not acknowledge
+ * it: it never arrived, and the peer closes first from ESTABLISHED, not
+ * CLOSE_WAIT -> CLOSING, which RFC 793 has no edge for. Within a round
+ * trip of the FIN the two crossed (a simultaneous close). */
+static void test_fin_not_acked_by_own_fin(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	handshake(&s);
+	STEP(&s, C2S, FIN, 1101, 5001, 0, "c:ESTABLISHED>FIN_WAIT_1");
+	ADVANCE(&s, s.now + 10 * SEC,
+		"s:ESTABLISHED>CLOSE_WAIT c:FIN_WAIT_1>FIN_WAIT_2");
+	s.now += 20 * SEC;
+	STEP(&s, S2C, FIN, 5001, 1101, 0,
+	     "s:CLOSE_WAIT>ESTABLISHED s:ESTABLISHED>FIN_WAIT_1");
+	sim_close(&s);
+
+	sim_open(&s, NULL);
+	handshake(&s);
+	STEP(&s, C2S, FIN, 1101, 5001, 0, "c:ESTABLISHED>FIN_WAIT_1");
+	STEP(&s, S2C, FIN, 5001, 1101, 0, "s:ESTABLISHED>FIN_WAIT_1");
+	sim_close(&s);
+}
+
 static void test_rst_window_scaled(void **state)
 {
 	(void)state;
@@ -2038,6 +2064,7 @@ int main(void)
 		cmocka_unit_test(test_last_ack_unseen_copy_moves_deadline),
 		cmocka_unit_test(test_rst_window),
 		cmocka_unit_test(test_rst_not_received),
+		cmocka_unit_test(test_fin_not_acked_by_own_fin),
 		cmocka_unit_test(test_rst_window_scaled),
 		cmocka_unit_test(test_bad_checksum_not_delivered),
 		cmocka_unit_test(test_offload_shown_by_pattern),
