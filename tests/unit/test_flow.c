@@ -319,8 +319,13 @@ static void test_growth_and_prefetch(void **state)
 		flow_prefetch_flow(&ft, f->hh.hashv);
 		const struct flow *g = flow_peek(&ft, f->hh.hashv);
 		if (depth <= 1) {
-			assert_ptr_equal(g, f);
-			seen++;
+			/* f, or the flow ahead of it whose 32-bit hash is
+			 * the same (the seed is drawn at random: now and then
+			 * two of N flows share one). */
+			assert_non_null(g);
+			assert_int_equal(g->hh.hashv, f->hh.hashv);
+			assert_true(g == f || depth == 1);
+			seen += g == f;
 		} else {
 			assert_true(!g || g->hh.hashv == f->hh.hashv);
 		}
