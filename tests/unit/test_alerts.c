@@ -187,14 +187,21 @@ static void test_closing(void **state)
 	sim_close(&s);
 }
 
+/* The handshake, then the server's FIN at 1 s, acknowledged by the client:
+ * client CLOSE_WAIT, server FIN_WAIT_2. */
+static void server_closes_first(struct sim *s)
+{
+	sim_handshake(s);
+	send_at(s, 1 * SEC, S2C, F_FIN | F_ACK, 5001, 1001, 0);
+	send_at(s, 1 * SEC + MS, C2S, F_ACK, 1001, 5002, 0);
+}
+
 static void test_close_wait_leak(void **state)
 {
 	(void)state;
 	struct sim s;
 	sim_open(&s, NULL);
-	sim_handshake(&s);
-	send_at(&s, 1 * SEC, S2C, F_FIN | F_ACK, 5001, 1001, 0);
-	send_at(&s, 1 * SEC + MS, C2S, F_ACK, 1001, 5002, 0);
+	server_closes_first(&s);
 	sim_advance(&s, 62 * SEC);
 	/* The client's application holds its socket: CLOSE_WAIT there, and
 	 * the server waits in FIN_WAIT_2 (alert at 30 s, its own timer closes
@@ -226,9 +233,7 @@ static void test_half_close_in_use(void **state)
 	(void)state;
 	struct sim s;
 	sim_open(&s, NULL);
-	sim_handshake(&s);
-	send_at(&s, 1 * SEC, S2C, F_FIN | F_ACK, 5001, 1001, 0);
-	send_at(&s, 1 * SEC + MS, C2S, F_ACK, 1001, 5002, 0);
+	server_closes_first(&s);
 	assert_int_equal(sim_state(&s, TCPFSM_CLIENT), TCPFSM_CLOSE_WAIT);
 	uint32_t seq = 1001;
 	for (int64_t at = 2 * SEC; at <= 120 * SEC; at += 2 * SEC) {
@@ -413,9 +418,7 @@ static void test_lossy_sensor_no_close_wait_alert(void **state)
 		send_at(&s, i * 10 * MS, C2S, F_ACK, 1001, 5001 + i * 100, 0);
 	assert_int_equal(tcpfsm_stats(s.t)->gaps, 3);
 	s.cport = 40000;
-	sim_handshake(&s);
-	send_at(&s, 1 * SEC, S2C, F_FIN | F_ACK, 5001, 1001, 0);
-	send_at(&s, 1 * SEC + MS, C2S, F_ACK, 1001, 5002, 0);
+	server_closes_first(&s);
 	sim_advance(&s, 100 * SEC);
 	assert_int_equal(s.nalerts, 0);
 	sim_close(&s);
