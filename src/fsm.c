@@ -814,8 +814,11 @@ static int answers_unseen_fin_copy(const struct endpoint *s,
 				   const struct segment *seg, uint32_t prev_ack,
 				   int64_t now)
 {
-	return (s->flags & EP_ACKED_PEER_FIN) && seg->ack == prev_ack &&
-	       seg->payload_len == 0 && !(seg->flags & TH_FIN) &&
+	/* Without its measured round trip, "later than the answer" is
+	 * unknown (a sensor that missed the handshake): nothing is read. */
+	return s->rtt && (s->flags & EP_ACKED_PEER_FIN) &&
+	       seg->ack == prev_ack && seg->payload_len == 0 &&
+	       !(seg->flags & TH_FIN) &&
 	       (s->state == TCPFSM_TIME_WAIT || s->state == TCPFSM_CLOSING) &&
 	       !(r->flags & EP_FIN_UNSEEN) &&
 	       now - r->tx_ts > 2 * (int64_t)s->rtt + DELAYED_ACK_BOUND;

@@ -174,6 +174,17 @@ static void handshake(struct sim *s)
 	STEP(s, S2C, ACK, 5001, 1101, 0, "");
 }
 
+/* The handshake with its SYN/ACK unseen (a sensor that missed it, or sees
+ * only the client): the client's ACK of ISN 5000 shows it was sent and
+ * received. */
+static void handshake_synack_unseen(struct sim *s)
+{
+	STEP(s, C2S, SYN, 1000, 0, 0, "c:CLOSED>SYN_SENT");
+	STEP(s, C2S, ACK, 1001, 5001, 0,
+	     "s:CLOSED>SYN_RECEIVED c:SYN_SENT>ESTABLISHED "
+	     "s:SYN_RECEIVED>ESTABLISHED");
+}
+
 /* The handshake, then the client closes first and the server after it: the
  * last ACK passes, and both are taken as done (TIME_WAIT, CLOSED). */
 static void close_client_first(struct sim *s)
@@ -812,6 +823,37 @@ static void test_last_ack_unseen_copy_moves_deadline(void **state)
 	STEP(&s, C2S, ACK, 1102, 5002, 0, "");
 	ADVANCE(&s, unseen + SEC, "");
 	ADVANCE(&s, unseen + 3 * SEC, "s:LAST_ACK>CLOSED");
+	sim_close(&s);
+}
+
+/* A TIME_WAIT host's repeated ACK shows a copy of the FIN the sensor
+ * missed only if it came later than its answer to the last copy seen, which
+ * needs its round trip. A sensor that missed the SYN/ACK measured none: the
+ * repeat is read as the answer to the copy seen, and the server's next copy
+ * is due a doubled interval after that copy, not moments after the answer. */
+static void test_last_ack_no_round_trip(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	handshake_synack_unseen(&s);
+	STEP(&s, S2C, DATA, 5001, 1001, 100, "");
+	STEP(&s, C2S, ACK, 1001, 5101, 0, "");
+	STEP(&s, C2S, FIN, 1001, 5101, 0, "c:ESTABLISHED>FIN_WAIT_1");
+	STEP(&s, S2C, ACK, 5101, 1002, 0,
+	     "s:ESTABLISHED>CLOSE_WAIT c:FIN_WAIT_1>FIN_WAIT_2");
+	STEP(&s, S2C, FIN, 5101, 1002, 0, "s:CLOSE_WAIT>LAST_ACK");
+	s.now += 80 * MSEC;
+	STEP(&s, C2S, ACK, 1002, 5102, 0,
+	     "c:FIN_WAIT_2>TIME_WAIT s:LAST_ACK>CLOSED");
+	/* Resent 400 ms on: the next copy is due within moments (doubt). */
+	s.now += 400 * MSEC;
+	int64_t retx = s.now;
+	STEP(&s, S2C, FIN, 5101, 1002, 0, "s:CLOSED>LAST_ACK");
+	s.now += 80 * MSEC;
+	STEP(&s, C2S, ACK, 1002, 5102, 0, "");
+	ADVANCE(&s, retx + 800 * MSEC, "");
+	ADVANCE(&s, retx + 10 * SEC, "s:LAST_ACK>CLOSED");
 	sim_close(&s);
 }
 
@@ -1508,10 +1550,7 @@ static void test_one_sided_server_closes(void **state)
 	(void)state;
 	struct sim s;
 	sim_open(&s, NULL);
-	STEP(&s, C2S, SYN, 1000, 0, 0, "c:CLOSED>SYN_SENT");
-	STEP(&s, C2S, ACK, 1001, 5001, 0,
-	     "s:CLOSED>SYN_RECEIVED c:SYN_SENT>ESTABLISHED "
-	     "s:SYN_RECEIVED>ESTABLISHED");
+	handshake_synack_unseen(&s);
 	STEP(&s, C2S, DATA, 1001, 5001, 10, "");
 	/* 300 bytes of answer, then one more: the server's FIN. */
 	STEP(&s, C2S, ACK, 1011, 5301, 0, "");
@@ -1552,10 +1591,7 @@ static void test_one_sided_timers(void **state)
 	alarm(20);
 	struct sim s;
 	sim_open(&s, NULL);
-	STEP(&s, C2S, SYN, 1000, 0, 0, "c:CLOSED>SYN_SENT");
-	STEP(&s, C2S, ACK, 1001, 5001, 0,
-	     "s:CLOSED>SYN_RECEIVED c:SYN_SENT>ESTABLISHED "
-	     "s:SYN_RECEIVED>ESTABLISHED");
+	handshake_synack_unseen(&s);
 	int64_t t = s.now;
 	ADVANCE(&s, t + 10 * SEC, "");
 	ADVANCE(&s, t + 299 * SEC, "");
@@ -2062,6 +2098,7 @@ int main(void)
 		cmocka_unit_test(test_last_ack_then_ack_again),
 		cmocka_unit_test(test_last_ack_copy_shown_by_answer),
 		cmocka_unit_test(test_last_ack_unseen_copy_moves_deadline),
+		cmocka_unit_test(test_last_ack_no_round_trip),
 		cmocka_unit_test(test_rst_window),
 		cmocka_unit_test(test_rst_not_received),
 		cmocka_unit_test(test_fin_not_acked_by_own_fin),
