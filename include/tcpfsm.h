@@ -344,7 +344,8 @@ struct tcpfsm_stats {
 	 * capture, not lost and not retransmitted. */
 	uint64_t reordered;
 	/* Connections ended with one direction never seen (an asymmetric
-	 * route past the sensor): their other side was inferred. */
+	 * route past the sensor, or a SYN never answered): their other side
+	 * was inferred. tcpfsm_finish() ends those still open. */
 	uint64_t one_sided;
 	struct tcpfsm_addr offload_host;
 	/* Not the tracker's own: left zero by it, for the capturing program to

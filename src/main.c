@@ -614,12 +614,17 @@ static void finish(struct program *p)
 	if (p->cli.snapshot)
 		for (size_t i = 0; i < p->n_out; i++)
 			snapshot_write(&p->out[i], p->t, tcpfsm_now(p->t));
-	/* The counters as the capture ends, with what was still tracked. */
-	struct tcpfsm_stats final = *tcpfsm_stats(p->t);
-	capture_counters(&p->cap, &final);
+	/* What was still tracked as the capture ends, which finishing ends. */
+	struct tcpfsm_stats open = *tcpfsm_stats(p->t);
 	if (p->want_summary && !p->cli.filtered)
 		summary_listeners(&p->summary, p->t);
 	tcpfsm_finish(p->t);
+	/* The counters once the last events are out (the connections' ends,
+	 * the aggregates still folding), with what was still tracked. */
+	struct tcpfsm_stats final = *tcpfsm_stats(p->t);
+	final.active = open.active;
+	memcpy(final.state, open.state, sizeof final.state);
+	capture_counters(&p->cap, &final);
 	zeek_log_close(p->out, p->n_out, tcpfsm_now(p->t));
 	for (size_t i = 0; i < p->n_out; i++) {
 		output_deliver_stats(&p->out[i], &final, tcpfsm_now(p->t));

@@ -562,6 +562,12 @@ def main():
 
     whole = run("-r", demo, "--format", "json")
     check(whole.returncode == 0, "reads the demo capture")
+    events = [json.loads(line) for line in whole.stdout.splitlines()]
+    ones = sum(1 for e in events if e["type"] == "conn" and e["one_sided"])
+    check(ones == 1 and events[-1]["type"] == "stats" and
+          events[-1]["one_sided"] == ones and events[-1]["active"] == 3,
+          "the final stats count the connections the capture's end found "
+          "one-sided, and still show them as tracked")
     with open(demo, "rb") as f:
         piped = run("-r", "-", "--format", "json", stdin=f)
     check(piped.stdout == whole.stdout, "-r - reads standard input alike")
