@@ -424,6 +424,18 @@ static int crossed(const struct endpoint *e, int64_t now)
 	return now - e->assumed_ts < (int64_t)e->rtt;
 }
 
+/* Did e send this before the segment that moved it to its state could have
+ * arrived? A FIN sent again that crossed only a later copy of the ACK that
+ * moved it (crossed(): the peer's own FIN sent again, which acknowledges it
+ * too) still shows the first ACK lost: it left long after it. (Not read for
+ * a SYN/ACK: the client repeats its final ACK only in answer to a copy, and
+ * one that seems crossed is most often that answer, shown first by a
+ * capture that reordered them; the state stays the same either way.) */
+static int crossed_move(const struct endpoint *e, int64_t now)
+{
+	return now - e->since < (int64_t)e->rtt;
+}
+
 /* e sent a copy again (before its move, if any, in fsm_apply()). After a
  * first loss that is a second, whether or not an ACK between them passed
  * here to take the state forward. */
@@ -460,7 +472,8 @@ void fsm_apply(struct endpoint ep[2], int side, enum fsm_input in, int64_t now,
 			return;
 	}
 	if (cell->correction) {
-		if (is_retransmission(in) && crossed(e, now))
+		if (is_retransmission(in) && crossed(e, now) &&
+		    (in != SND_FIN_RETX || crossed_move(e, now)))
 			return;
 		prove_loss(e);
 	}
@@ -522,6 +535,29 @@ static void deliver_ack(struct endpoint ep[2], int side, enum fsm_input in,
 		deadline = now + r->gap;
 	r->pending = (uint8_t)quiet;
 	res->pend_deadline[side] = deadline;
+}
+
+/* ep[side]'s copy, sent again, took back the move an ACK of it had made
+ * (`retx`'s correction from state `was`) though it crossed a later copy of
+ * that ACK (`crossing`): the first did not arrive, but the copy it crossed
+ * left after it and still may. It is delivered as any ACK is, once the
+ * correction is reported (fsm_deliver_crossed()): the host was stuck until
+ * then, and an alert due for that comes first. */
+static void note_crossed_ack(struct endpoint ep[2], int side,
+			     enum fsm_input retx, uint8_t was, int crossing,
+			     enum fsm_input in, struct fsm_result *res)
+{
+	if (crossing && ep[side].state != was &&
+	    fsm_table[retx][was].correction)
+		res->crossed_ack[side] = (uint8_t)in;
+}
+
+void fsm_deliver_crossed(struct endpoint ep[2], int side, enum fsm_input in,
+			 int64_t now, struct fsm_result *res)
+{
+	deliver_ack(ep, side, in,
+		    in == RCV_ACK_OF_SYN ? QUIET_ACK_OF_SYN : QUIET_ACK_OF_FIN,
+		    now, res);
 }
 
 /* How long a sender leaves a SYN, SYN/ACK or FIN unacknowledged before it
@@ -918,7 +954,12 @@ static void handle_fin(struct endpoint ep[2], int from,
 		res->retransmitted = 1;
 		copy_sent_again(s, now);
 		note_copy(s, 1, now);
+		int crossing = crossed(s, now);
+		uint8_t was = s->state;
 		fsm_apply(ep, from, SND_FIN_RETX, now, res);
+		if (r->flags & EP_ACKED_PEER_FIN)
+			note_crossed_ack(ep, from, SND_FIN_RETX, was, crossing,
+					 RCV_ACK_OF_FIN, res);
 		await_unseen_ack(ep, from, 0, now, res);
 		/* Unacknowledged by a receiver we can see: it never got it,
 		 * and the path toward it loses packets. */
@@ -1104,6 +1145,7 @@ void fsm_segment(struct endpoint ep[2], int from, const struct segment *seg,
 	res->unmissed = 0;
 	res->reordered = 0;
 	res->pend_deadline[0] = res->pend_deadline[1] = 0;
+	res->crossed_ack[0] = res->crossed_ack[1] = 0;
 	int gap_by_ack = (s->flags & EP_GAP_BY_ACK) != 0;
 	s->flags &= (uint16_t)~EP_GAP_BY_ACK;
 	r->flags &= (uint16_t)~EP_GAP_BY_ACK;

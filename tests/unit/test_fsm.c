@@ -507,6 +507,44 @@ static void test_simultaneous_close(void **state)
 
 /* ------------------------------------------------ retransmissions */
 
+/* Crossing FINs whose ACKs are both lost after the sensor: each host stays
+ * in CLOSING and resends its FIN, the client's copy acknowledging the
+ * server's FIN again. The server's copy crossed that one, but it left three
+ * seconds after the first ACK passed: that ACK was lost, and the server was
+ * stuck in CLOSING all along (alerted), until the copy it crossed. */
+static void test_retransmission_crosses_a_later_ack(void **state)
+{
+	(void)state;
+	struct sim s;
+	struct tcpfsm_options o;
+	tcpfsm_options_default(&o);
+	o.alert_after[TCPFSM_CLOSING] = SECONDS(1);
+	sim_open(&s, &o);
+	STEP(&s, C2S, SYN, 1000, 0, 0, "c:CLOSED>SYN_SENT");
+	s.now += 90 * MSEC; /* the server 45 ms away */
+	STEP(&s, S2C, SYNACK, 5000, 1001, 0, "s:CLOSED>SYN_RECEIVED");
+	s.now += 30 * MSEC; /* the client 15 ms away */
+	STEP(&s, C2S, ACK, 1001, 5001, 0,
+	     "c:SYN_SENT>ESTABLISHED s:SYN_RECEIVED>ESTABLISHED");
+	s.now += SEC;
+	STEP(&s, C2S, FIN, 1001, 5001, 0, "c:ESTABLISHED>FIN_WAIT_1");
+	STEP(&s, S2C, FIN, 5001, 1001, 0, "s:ESTABLISHED>FIN_WAIT_1");
+	s.now += 90 * MSEC;
+	STEP(&s, S2C, ACK, 5002, 1002, 0,
+	     "s:FIN_WAIT_1>CLOSING c:FIN_WAIT_1>FIN_WAIT_2");
+	STEP(&s, C2S, ACK, 1002, 5002, 0,
+	     "c:FIN_WAIT_2>TIME_WAIT s:CLOSING>TIME_WAIT");
+	s.now += 3 * SEC;
+	STEP(&s, C2S, FIN, 1001, 5002, 0, "c:TIME_WAIT>CLOSING");
+	s.now += 30 * MSEC;
+	assert_int_equal(s.alerts, 0);
+	STEP(&s, S2C, FIN, 5001, 1002, 0,
+	     "c:CLOSING>TIME_WAIT s:TIME_WAIT>CLOSING s:CLOSING>TIME_WAIT");
+	assert_int_equal(s.alerts, 1);
+	states_are(&s, TCPFSM_TIME_WAIT, TCPFSM_TIME_WAIT);
+	sim_close(&s);
+}
+
 static void test_syn_retransmitted_after_synack(void **state)
 {
 	(void)state;
@@ -2086,6 +2124,7 @@ int main(void)
 		cmocka_unit_test(test_simultaneous_open),
 		cmocka_unit_test(test_simultaneous_open_one_sided),
 		cmocka_unit_test(test_simultaneous_close),
+		cmocka_unit_test(test_retransmission_crosses_a_later_ack),
 		cmocka_unit_test(test_syn_retransmitted_after_synack),
 		cmocka_unit_test(test_synack_retransmitted_after_ack),
 		cmocka_unit_test(test_synack_retx_then_ack_again),
