@@ -173,6 +173,8 @@ void commit(struct tcpfsm *t, struct flow *f, int64_t ts,
 	for (int i = 0; i < res->n; i++)
 		if (before[res->change[i].side] < 0)
 			before[res->change[i].side] = res->change[i].from;
+	/* 1: a correction back to the state it had left; 2: to the state it
+	 * was in instead of the one it was read in. */
 	int restored[2] = {0, 0};
 	for (int s = 0; s < 2; s++)
 		for (int i = 0; i < res->n; i++)
@@ -186,10 +188,13 @@ void commit(struct tcpfsm *t, struct flow *f, int64_t ts,
 		const struct fsm_change *ch = &res->change[i];
 		struct endpoint *e = &f->ep[ch->side];
 		/* A correction back to the state it had left undoes a move
-		 * that never happened: it has been there since it entered. */
-		restored[ch->side] = ch->correction &&
-				     ch->to == e->prev_state &&
-				     before[ch->side] == ch->from;
+		 * that never happened: it has been there since it entered.
+		 * One to another state names where it went instead, when it
+		 * was read to have entered the wrong one. */
+		if (!ch->correction || before[ch->side] != ch->from)
+			restored[ch->side] = 0;
+		else
+			restored[ch->side] = ch->to == e->prev_state ? 1 : 2;
 	}
 	for (int s = 0; s < 2; s++) {
 		if (before[s] < 0)
@@ -205,7 +210,7 @@ void commit(struct tcpfsm *t, struct flow *f, int64_t ts,
 		/* Its queue keeps entry order: at worst a later entrant's
 		 * timer goes first, and this one's follows it. */
 		if (restored[s]) {
-			e->since = back;
+			e->since = restored[s] == 1 ? back : since[s];
 			note_state_deadlines(t, e); /* earlier than entry's */
 		}
 	}
