@@ -925,6 +925,13 @@ static void handle_ack(struct endpoint ep[2], int from,
 		}
 	}
 	if ((r->flags & EP_SENT_FIN) && seq_geq(seg->ack, r->fin_seq + 1)) {
+		/* No round trip from a handshake the sensor did not see (or
+		 * missed part of): a FIN is acknowledged at once, and the
+		 * first ACK of a FIN seen once (Karn: not of a copy sent
+		 * again) measures it, a delayed ACK at most longer. */
+		if (!s->rtt && !(s->flags & EP_ACKED_PEER_FIN) && !r->gap &&
+		    !(r->flags & EP_FIN_UNSEEN) && (s->flags & EP_SEEN))
+			set_rtt(s, now, r->tx_ts);
 		s->flags |= EP_ACKED_PEER_FIN;
 		fsm_apply(ep, from, SND_ACK_FIN, now, res);
 		deliver_ack(ep, !from, RCV_ACK_OF_FIN, QUIET_ACK_OF_FIN, now,

@@ -174,6 +174,15 @@ static void handshake(struct sim *s)
 	STEP(s, S2C, ACK, 5001, 1101, 0, "");
 }
 
+/* A connection picked up mid-stream: 100 bytes from the client and their
+ * acknowledgement, no handshake. */
+static void pick_up_midstream(struct sim *s)
+{
+	STEP(s, C2S, DATA, 7777, 8888, 100,
+	     "c:CLOSED>ESTABLISHED s:CLOSED>ESTABLISHED");
+	STEP(s, S2C, ACK, 8888, 7877, 0, "");
+}
+
 /* The handshake with its SYN/ACK unseen (a sensor that missed it, or sees
  * only the client): the client's ACK of ISN 5000 shows it was sent and
  * received. */
@@ -1336,6 +1345,31 @@ static void test_midstream(void **state)
 	sim_close(&s);
 }
 
+/* Picked up mid-stream, no handshake measured a round trip. The first ACK
+ * of a FIN does (a FIN is acknowledged at once): 400 ms to the server and
+ * back. Its own FIN's copy 300 ms after the client's ACK passed was sent
+ * before that ACK could arrive, and proves nothing; without the round trip
+ * it was read as the ACK lost. */
+static void test_round_trip_from_fin_ack(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	pick_up_midstream(&s);
+	STEP(&s, C2S, FIN, 7877, 8888, 0, "c:ESTABLISHED>FIN_WAIT_1");
+	s.now += 400 * MSEC;
+	STEP(&s, S2C, ACK, 8888, 7878, 0,
+	     "s:ESTABLISHED>CLOSE_WAIT c:FIN_WAIT_1>FIN_WAIT_2");
+	s.now += SEC;
+	STEP(&s, S2C, FIN, 8888, 7878, 0, "s:CLOSE_WAIT>LAST_ACK");
+	STEP(&s, C2S, ACK, 7878, 8889, 0,
+	     "c:FIN_WAIT_2>TIME_WAIT s:LAST_ACK>CLOSED");
+	s.now += 300 * MSEC;
+	STEP(&s, S2C, FIN, 8888, 7878, 0, "");
+	states_are(&s, TCPFSM_TIME_WAIT, TCPFSM_CLOSED);
+	sim_close(&s);
+}
+
 static void test_lone_synack(void **state)
 {
 	(void)state;
@@ -1725,9 +1759,7 @@ static void test_new_syn_on_stale_connection(void **state)
 	(void)state;
 	struct sim s;
 	sim_open(&s, NULL);
-	STEP(&s, C2S, DATA, 7777, 8888, 100,
-	     "c:CLOSED>ESTABLISHED s:CLOSED>ESTABLISHED");
-	STEP(&s, S2C, ACK, 8888, 7877, 0, "");
+	pick_up_midstream(&s);
 	/* Its end went unseen. Minutes later the 4-tuple is used again: the
 	 * SYN's sender is certainly in SYN_SENT (DESIGN.md 3), and a new
 	 * connection begins. */
@@ -2150,6 +2182,7 @@ int main(void)
 		cmocka_unit_test(test_lone_rst),
 		cmocka_unit_test(test_sequence_wrap),
 		cmocka_unit_test(test_midstream),
+		cmocka_unit_test(test_round_trip_from_fin_ack),
 		cmocka_unit_test(test_lone_synack),
 		cmocka_unit_test(test_one_sided),
 		cmocka_unit_test(test_one_sided_server_closes),
