@@ -738,7 +738,9 @@ for _base, _vs in (
             ("d20c", D20C, "rule changes scaled to the RTO", dict(rto_scaled=True)),
             ("d30s", D30S, "rule changes scaled to the RTO, held 4 s",
              dict(rto_scaled=True, hold=4.0)),
-            ("d40", D40, "rule changes scaled to the RTO", dict(rto_scaled=True)))),
+            ("d40", D40, "rule changes scaled to the RTO", dict(rto_scaled=True)),
+            ("d10c60s", (10, 60), "rule changes scaled to the RTO, over paths "
+             "six times apart", dict(rto_scaled=True)))),
         (close_wait, (
             ("d20c", D20C, "held 6 s", dict(hold=6.0)),
             ("d30s", D30S, "the server closes 0.5 s after the answer, held 4 s",
