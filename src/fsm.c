@@ -537,27 +537,10 @@ static void deliver_ack(struct endpoint ep[2], int side, enum fsm_input in,
 	res->pend_deadline[side] = deadline;
 }
 
-/* ep[side]'s copy, sent again, took back the move an ACK of it had made
- * (`retx`'s correction from state `was`) though it crossed a later copy of
- * that ACK (`crossing`): the first did not arrive, but the copy it crossed
- * left after it and still may. It is delivered as any ACK is, once the
- * correction is reported (fsm_deliver_crossed()): the host was stuck until
- * then, and an alert due for that comes first. */
-static void note_crossed_ack(struct endpoint ep[2], int side,
-			     enum fsm_input retx, uint8_t was, int crossing,
-			     enum fsm_input in, struct fsm_result *res)
+void fsm_deliver_crossed(struct endpoint ep[2], int side, int64_t now,
+			 struct fsm_result *res)
 {
-	if (crossing && ep[side].state != was &&
-	    fsm_table[retx][was].correction)
-		res->crossed_ack[side] = (uint8_t)in;
-}
-
-void fsm_deliver_crossed(struct endpoint ep[2], int side, enum fsm_input in,
-			 int64_t now, struct fsm_result *res)
-{
-	deliver_ack(ep, side, in,
-		    in == RCV_ACK_OF_SYN ? QUIET_ACK_OF_SYN : QUIET_ACK_OF_FIN,
-		    now, res);
+	deliver_ack(ep, side, RCV_ACK_OF_FIN, QUIET_ACK_OF_FIN, now, res);
 }
 
 /* How long a sender leaves a SYN, SYN/ACK or FIN unacknowledged before it
@@ -964,9 +947,16 @@ static void handle_fin(struct endpoint ep[2], int from,
 		int crossing = crossed(s, now);
 		uint8_t was = s->state;
 		fsm_apply(ep, from, SND_FIN_RETX, now, res);
-		if (r->flags & EP_ACKED_PEER_FIN)
-			note_crossed_ack(ep, from, SND_FIN_RETX, was, crossing,
-					 RCV_ACK_OF_FIN, res);
+		/* It took back the move an ACK of its FIN had made though it
+		 * crossed a later copy of that ACK (crossed_move()): the first
+		 * did not arrive, but the copy it crossed left after it and
+		 * still may. That one is delivered once the correction is
+		 * reported: the host was stuck until then, and an alert due
+		 * for that comes first. */
+		res->crossed_ack[from] =
+			crossing && s->state != was &&
+			fsm_table[SND_FIN_RETX][was].correction &&
+			(r->flags & EP_ACKED_PEER_FIN);
 		await_unseen_ack(ep, from, 0, now, res);
 		/* Unacknowledged by a receiver we can see: it never got it,
 		 * and the path toward it loses packets. */

@@ -129,10 +129,10 @@ struct fsm_result {
 	int64_t pend_deadline[2];
 	/* fsm_segment()'s lossy_sensor, for the rules that read it. */
 	int lossy_sensor;
-	/* An endpoint's copy sent again took back what an ACK had moved,
-	 * though it crossed a later copy of that ACK, which may still arrive:
-	 * the ACK's input (RCV_ACK_OF_SYN or RCV_ACK_OF_FIN) to deliver with
-	 * fsm_deliver_crossed() once these changes are reported. 0: none. */
+	/* An endpoint's FIN sent again took back what an ACK of it had
+	 * moved, though it crossed a later copy of that ACK, which may still
+	 * arrive: deliver that with fsm_deliver_crossed() once these changes
+	 * are reported. */
 	uint8_t crossed_ack[2];
 };
 
@@ -149,11 +149,12 @@ void fsm_apply(struct endpoint ep[2], int side, enum fsm_input in, int64_t now,
 void fsm_segment(struct endpoint ep[2], int from, const struct segment *seg,
 		 int64_t now, int lossy_sensor, struct fsm_result *res);
 
-/* Delivers to ep[side] the ACK its last copy crossed (res->crossed_ack of
- * the segment before), as any ACK is delivered: at once, or for an endpoint
- * in doubt, once it falls quiet (res->pend_deadline). */
-void fsm_deliver_crossed(struct endpoint ep[2], int side, enum fsm_input in,
-			 int64_t now, struct fsm_result *res);
+/* Delivers to ep[side] the ACK of its FIN that its last copy crossed
+ * (res->crossed_ack of the segment before), as any ACK is delivered: at
+ * once, or for an endpoint in doubt, once it falls quiet
+ * (res->pend_deadline). */
+void fsm_deliver_crossed(struct endpoint ep[2], int side, int64_t now,
+			 struct fsm_result *res);
 
 /* Sequence number arithmetic modulo 2^32. */
 static inline int seq_lt(uint32_t a, uint32_t b)

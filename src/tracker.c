@@ -151,14 +151,14 @@ static void track(struct tcpfsm *t, const struct segment *seg,
 		interpret(t, f, !from, &rst, ts);
 }
 
-/* The ACK an endpoint's copy crossed (fsm_deliver_crossed()), after the
+/* The ACK an endpoint's FIN copy crossed (fsm_deliver_crossed()), after the
  * correction that copy made was committed. */
 static void deliver_crossed(struct tcpfsm *t, struct flow *f, int side,
-			    uint8_t in, int64_t ts)
+			    int64_t ts)
 {
 	struct fsm_result res;
 	memset(&res, 0, sizeof res);
-	fsm_deliver_crossed(f->ep, side, (enum fsm_input)in, ts, &res);
+	fsm_deliver_crossed(f->ep, side, ts, &res);
 	if (res.pend_deadline[side])
 		wait_for_quiet(t, f, side, res.pend_deadline[side]);
 	commit(t, f, ts, &res);
@@ -185,7 +185,7 @@ static void interpret(struct tcpfsm *t, struct flow *f, int from,
 	commit(t, f, ts, &res);
 	for (int side = 0; side < 2; side++)
 		if (res.crossed_ack[side])
-			deliver_crossed(t, f, side, res.crossed_ack[side], ts);
+			deliver_crossed(t, f, side, ts);
 	half_close_in_use(t, f, from, seg, ts);
 	if (res.n)
 		stall_after(t, f, ts);
