@@ -661,6 +661,10 @@ static void on_data(struct tcpfsm *t, struct flow *f, int from,
 		return; /* its receiver's ACKs are not seen: no evidence */
 	if (st->kind != STALL_DATA && st->kind != STALL_NONE)
 		return;
+	/* The bytes its receiver's ACK just showed unseen, here next: the
+	 * capture swapped the two (fsm.c takes the gap back). No copy. */
+	if ((s->flags & EP_GAP_BY_ACK) && seg->seq == s->fin_seq && end == nxt)
+		return;
 	int tells = echo_tells(st, r, seg);
 	int still_deaf = tells && seg->tsecr == st->hole;
 	if (tells && !still_deaf) {

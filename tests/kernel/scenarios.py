@@ -783,7 +783,12 @@ def register_held_out():
                  ack_lost_before_sensor, fin_lost_after_sensor,
                  rst_lost_after_sensor, last_ack,
                  simultaneous_open, simultaneous_close, close_wait, half_close,
-                 refused, normal_close):
+                 refused, normal_close,
+                 stall_blackhole_after_sensor_v4, stall_blackhole_before_sensor,
+                 stall_acks_lost_after_sensor, stall_zero_window_v4,
+                 stall_keepalive_unanswered, stall_mtu_blackhole,
+                 stall_mtu_blackhole_before_sensor, control_bulk_loss,
+                 control_slow_reader, control_keepalive_answered):
         kw = dict(rto_scaled=True) if base is simultaneous_close else {}
         for suffix, delay in HELD_OUT_DELAYS:
             names.append(variant(base, suffix, delay, "held-out timing", **kw).__name__)
