@@ -358,6 +358,12 @@ struct tcpfsm_stats {
 	 * on a FIN not seen, and a FIN's missing answer may be read as the
 	 * sensor's miss. */
 	uint64_t recent_acks, recent_gaps;
+	/* Segments with data, a SYN or a FIN the capture showed twice in a
+	 * row (a SPAN port mirroring both the port a packet came in on and the
+	 * one it left by): the copy, right after the original and within a
+	 * millisecond (or the sender's round trip), is one packet and moves
+	 * nothing; conn.log counts it, as Zeek does. */
+	uint64_t duplicates;
 };
 
 struct tcpfsm;

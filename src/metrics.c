@@ -80,6 +80,8 @@ static void write_all(FILE *fp, const struct tcpfsm_stats *st)
 		  "Segments with a bad checksum, taken as lost."),
 		C("reordered_total", reordered,
 		  "Segments seen after one that depends on them."),
+		C("duplicates_total", duplicates,
+		  "Segments the capture showed twice in a row."),
 		C("one_sided_total", one_sided,
 		  "Connections ended with one direction never seen."),
 		C("offloaded_checksums_total", offloaded_checksums,

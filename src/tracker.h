@@ -92,6 +92,15 @@ struct tcpfsm {
 		uint32_t hash;
 		uint8_t used;
 	} early_rsts[EARLY_RSTS];
+	/* The last segment tracked, to know the capture's copy of it
+	 * (capture_copy(), tracker.c). */
+	struct {
+		const struct flow *flow;
+		int64_t ts;
+		uint32_t seq, ack, len, tsval;
+		uint16_t window;
+		uint8_t flags, from;
+	} last;
 	/* Hosts with bad checksums, by address (checksums.c). */
 	struct csum_host csum_hosts[1 << CSUM_HOSTS_BITS];
 	uint32_t csum_hosts_used;

@@ -267,6 +267,7 @@ void json_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts)
 	kv_uint(ob, "one_sided", st->one_sided);
 	kv_uint(ob, "recent_acks", st->recent_acks);
 	kv_uint(ob, "recent_gaps", st->recent_gaps);
+	kv_uint(ob, "duplicates", st->duplicates);
 	if (st->offload_host.family)
 		kv_addr(ob, "offload_host", &st->offload_host);
 	/* Endpoints by side and state, tracked at the time of the event. */

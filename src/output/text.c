@@ -356,6 +356,11 @@ void text_stats(struct output *o, const struct tcpfsm_stats *st, int64_t ts)
 		ob_uint(ob, st->reordered);
 		ob_puts(ob, " reordered by the capture");
 	}
+	if (st->duplicates) {
+		ob_puts(ob, ", ");
+		ob_uint(ob, st->duplicates);
+		ob_puts(ob, " seen twice by the capture");
+	}
 	if (st->one_sided) {
 		ob_puts(ob, ", ");
 		ob_uint(ob, st->one_sided);

@@ -726,6 +726,35 @@ static void test_no_alert_acks_shown_first(void **state)
 	sim_close(&s);
 }
 
+/* A SPAN port that mirrors both ports shows every segment twice, back to
+ * back: the client's 300 bytes, lost after the sensor, and its one
+ * retransmission are two copies, not four, and a single timeout is no
+ * stall. A copy the peer answered in between is sent again, and counts. */
+static void test_no_alert_segments_seen_twice(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	sim_handshake(&s);
+	for (int i = 0; i < 2; i++) {
+		int64_t at = 100 * MS + i * 200 * MS;
+		send_at(&s, at, C2S, PA, 1001, 5001, 300);
+		send_at(&s, at + 5, C2S, PA, 1001, 5001, 300);
+	}
+	sim_advance(&s, 20 * SEC);
+	assert_int_equal(s.nalerts, 0);
+	assert_int_equal(tcpfsm_stats(s.t)->duplicates, 2);
+	sim_close(&s);
+
+	sim_open(&s, NULL);
+	sim_handshake(&s);
+	send_at(&s, 100 * MS, C2S, PA, 1001, 5001, 300);
+	send_at(&s, 100 * MS + 200, S2C, F_ACK, 5001, 1001, 0);
+	send_at(&s, 100 * MS + 400, C2S, PA, 1001, 5001, 300);
+	assert_int_equal(tcpfsm_stats(s.t)->duplicates, 0);
+	sim_close(&s);
+}
+
 /* Thresholds: configurable, and 0 disables. */
 static void test_thresholds(void **state)
 {
@@ -782,6 +811,7 @@ int main(void)
 		cmocka_unit_test(test_no_alert_probe_seen_twice),
 		cmocka_unit_test(test_no_alert_sensor_loss),
 		cmocka_unit_test(test_no_alert_acks_shown_first),
+		cmocka_unit_test(test_no_alert_segments_seen_twice),
 		cmocka_unit_test(test_thresholds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
