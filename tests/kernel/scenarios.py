@@ -765,7 +765,8 @@ for _base, _vs in (
 
 
 # --------------------------------------------------------------------------
-# Held-out timings: the loss cases above again, with path delays no
+# Held-out timings: the loss cases and the stalls above (and two of their
+# controls) again, with path delays no
 # checked-in recording has (50 ms client side, 60 ms server side, 15 + 45
 # ms). They are registered only on demand (`record --held-out --out DIR`,
 # DIR outside pcaps/kernel), never checked in, and scored with a floors file
@@ -788,7 +789,7 @@ def register_held_out():
                  stall_acks_lost_after_sensor, stall_zero_window_v4,
                  stall_keepalive_unanswered, stall_mtu_blackhole,
                  stall_mtu_blackhole_before_sensor, control_bulk_loss,
-                 control_slow_reader, control_keepalive_answered):
+                 control_keepalive_answered):
         kw = dict(rto_scaled=True) if base is simultaneous_close else {}
         for suffix, delay in HELD_OUT_DELAYS:
             names.append(variant(base, suffix, delay, "held-out timing", **kw).__name__)
