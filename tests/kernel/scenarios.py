@@ -793,6 +793,8 @@ def register_held_out():
         kw = dict(rto_scaled=True) if base is simultaneous_close else {}
         for suffix, delay in HELD_OUT_DELAYS:
             names.append(variant(base, suffix, delay, "held-out timing", **kw).__name__)
+    # Every fate at once, behind the delays both sides take together.
+    names.append(variant(many_fates, "h15c45s", (15, 45), "held-out timing").__name__)
     return names
 
 
