@@ -865,6 +865,17 @@ static void handle_ack(struct endpoint ep[2], int from,
 	if (!(r->flags & EP_SEEN) && (s->flags & EP_SENT_SYN) &&
 	    !(r->flags & EP_SENT_SYN) && s->state == TCPFSM_SYN_SENT)
 		fsm_infer_syn(ep, !from, seg->ack, 1, now, res);
+	/* The mirror, when the sensor missed the SYN/ACK (and what answered
+	 * it): a host that sent no SYN acknowledges its peer's. It answered
+	 * that SYN, and a SYN is answered only by a SYN/ACK, its sequence
+	 * number the one before this segment's; past it now, without a SYN
+	 * flag, it is out of SYN_RECEIVED (SND_ACK_SYN below). */
+	if (!(s->flags & EP_SENT_SYN) && (r->flags & EP_SENT_SYN) &&
+	    r->state == TCPFSM_SYN_SENT && acks_syn(r, seg->ack)) {
+		uint32_t nxt = s->snd_nxt;
+		fsm_infer_syn(ep, from, seg->seq, 1, now, res);
+		s->snd_nxt = nxt; /* what it was seen to send since */
+	}
 	if ((r->flags & EP_SENT_SYN) && seq_geq(seg->ack, r->isn + 1)) {
 		/* The sensor to the client and back: its first ACK answers
 		 * the last SYN/ACK seen. */

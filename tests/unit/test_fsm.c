@@ -1370,6 +1370,25 @@ static void test_round_trip_from_fin_ack(void **state)
 	sim_close(&s);
 }
 
+/* The sensor missed the SYN/ACK, the final ACK and the request: the
+ * server's first segment seen acknowledges the client's SYN and its data.
+ * A host answers a SYN only with a SYN/ACK, and one that acknowledges it
+ * without the SYN flag is past SYN_RECEIVED; the client shows it got the
+ * SYN/ACK when it acknowledges the server's answer. */
+static void test_synack_shown_by_its_senders_ack(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	STEP(&s, C2S, SYN, 1000, 0, 0, "c:CLOSED>SYN_SENT");
+	STEP(&s, S2C, ACK, 5001, 1101, 0,
+	     "s:CLOSED>SYN_RECEIVED s:SYN_RECEIVED>ESTABLISHED");
+	STEP(&s, S2C, DATA, 5001, 1101, 100, "");
+	STEP(&s, C2S, ACK, 1101, 5101, 0, "c:SYN_SENT>ESTABLISHED");
+	states_are(&s, TCPFSM_ESTABLISHED, TCPFSM_ESTABLISHED);
+	sim_close(&s);
+}
+
 static void test_lone_synack(void **state)
 {
 	(void)state;
@@ -2183,6 +2202,7 @@ int main(void)
 		cmocka_unit_test(test_sequence_wrap),
 		cmocka_unit_test(test_midstream),
 		cmocka_unit_test(test_round_trip_from_fin_ack),
+		cmocka_unit_test(test_synack_shown_by_its_senders_ack),
 		cmocka_unit_test(test_lone_synack),
 		cmocka_unit_test(test_one_sided),
 		cmocka_unit_test(test_one_sided_server_closes),
