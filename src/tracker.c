@@ -139,7 +139,8 @@ static int capture_copy(struct tcpfsm *t, const struct flow *f, int from,
 		   t->last.len == seg->payload_len &&
 		   t->last.flags == seg->flags &&
 		   t->last.window == seg->window &&
-		   t->last.tsval == seg->tsval && ts - t->last.ts < window;
+		   t->last.tsval == seg->tsval && ts >= t->last.ts &&
+		   ts - t->last.ts < window;
 	t->last.flow = f;
 	t->last.from = (uint8_t)from;
 	t->last.seq = seg->seq;
