@@ -789,7 +789,8 @@ def register_held_out():
                  stall_acks_lost_after_sensor, stall_zero_window_v4,
                  stall_keepalive_unanswered, stall_mtu_blackhole,
                  stall_mtu_blackhole_before_sensor, control_bulk_loss,
-                 control_keepalive_answered):
+                 control_keepalive_answered, control_idle,
+                 control_half_close_data, rst_abort, port_reuse, syn_timeout):
         kw = dict(rto_scaled=True) if base is simultaneous_close else {}
         for suffix, delay in HELD_OUT_DELAYS:
             names.append(variant(base, suffix, delay, "held-out timing", **kw).__name__)
