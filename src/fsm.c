@@ -425,12 +425,11 @@ static int crossed(const struct endpoint *e, int64_t now)
 }
 
 /* Did e send this before the segment that moved it to its state could have
- * arrived? A FIN sent again that crossed only a later copy of the ACK that
- * moved it (crossed(): the peer's own FIN sent again, which acknowledges it
- * too) still shows the first ACK lost: it left long after it. (Not read for
- * a SYN/ACK: the client repeats its final ACK only in answer to a copy, and
- * one that seems crossed is most often that answer, shown first by a
- * capture that reordered them; the state stays the same either way.) */
+ * arrived? A copy sent again that crossed only a later copy of the ACK that
+ * moved it (crossed(): for a FIN, the peer's own FIN sent again; for a
+ * SYN/ACK, the client's answer to this very copy, shown first by a capture
+ * that reordered them) still shows the first ACK lost: it left long after
+ * it. */
 static int crossed_move(const struct endpoint *e, int64_t now)
 {
 	return now - e->since < (int64_t)e->rtt;
@@ -473,7 +472,7 @@ void fsm_apply(struct endpoint ep[2], int side, enum fsm_input in, int64_t now,
 	}
 	if (cell->correction) {
 		if (is_retransmission(in) && crossed(e, now) &&
-		    (in != SND_FIN_RETX || crossed_move(e, now)))
+		    crossed_move(e, now))
 			return;
 		prove_loss(e);
 	}
