@@ -661,10 +661,14 @@ static void fin_resent_toward(struct endpoint *r)
  * port mirroring both directions), and proves nothing. */
 #define DUPLICATE_WINDOW 1000 /* µs */
 
+int64_t fsm_resend_floor(const struct endpoint *e)
+{
+	return e->rtt > DUPLICATE_WINDOW ? e->rtt : DUPLICATE_WINDOW;
+}
+
 static int is_duplicate(const struct endpoint *e, int64_t now)
 {
-	int64_t window = e->rtt > DUPLICATE_WINDOW ? e->rtt : DUPLICATE_WINDOW;
-	return now - e->tx_ts < window;
+	return now - e->tx_ts < fsm_resend_floor(e);
 }
 
 /* e sent its SYN, SYN/ACK or FIN again (retx) or for the first time. */

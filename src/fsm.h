@@ -149,6 +149,11 @@ void fsm_apply(struct endpoint ep[2], int side, enum fsm_input in, int64_t now,
 void fsm_segment(struct endpoint ep[2], int from, const struct segment *seg,
 		 int64_t now, int lossy_sensor, struct fsm_result *res);
 
+/* How soon e could send a segment again at the earliest (µs): no stack
+ * resends within a millisecond, nor before a round trip to its peer. A
+ * copy sooner is the capture's own. */
+int64_t fsm_resend_floor(const struct endpoint *e);
+
 /* Delivers to ep[side] the ACK of its FIN that its last copy crossed
  * (res->crossed_ack of the segment before), as any ACK is delivered: at
  * once, or for an endpoint in doubt, once it falls quiet

@@ -119,20 +119,16 @@ static void interpret(struct tcpfsm *t, struct flow *f, int from,
 		      const struct segment *seg, int64_t ts);
 
 /* A segment with data, a SYN or a FIN identical to the segment the
- * capture showed just before it, sooner than a stack sends one again (a
- * millisecond, or a round trip to its peer: fsm.c), is the capture's copy
- * (a SPAN port mirroring both ports a packet crossed): one packet, that
- * tells nothing new. Anything between the two, its peer's answer above
- * all, makes the second a copy sent again: some stacks resend a FIN within
- * a millisecond of the first when the peer's crosses it. Pure ACKs are
- * never taken for copies: a host sends duplicate ACKs back to back. */
-#define COPY_WINDOW 1000 /* µs */
-
+ * capture showed just before it, sooner than a stack sends one again
+ * (fsm_resend_floor()), is the capture's copy (a SPAN port mirroring both
+ * ports a packet crossed): one packet, that tells nothing new. Anything between
+ * the two, its peer's answer above all, makes the second a copy sent again:
+ * some stacks resend a FIN within a millisecond of the first when the peer's
+ * crosses it. Pure ACKs are never taken for copies: a host sends duplicate ACKs
+ * back to back. */
 static int capture_copy(struct tcpfsm *t, const struct flow *f, int from,
 			const struct segment *seg, int64_t ts)
 {
-	int64_t window =
-		f->ep[from].rtt > COPY_WINDOW ? f->ep[from].rtt : COPY_WINDOW;
 	int copy = (seg->payload_len || (seg->flags & (TH_SYN | TH_FIN))) &&
 		   t->last.flow == f && t->last.from == from &&
 		   t->last.seq == seg->seq && t->last.ack == seg->ack &&
@@ -140,7 +136,7 @@ static int capture_copy(struct tcpfsm *t, const struct flow *f, int from,
 		   t->last.flags == seg->flags &&
 		   t->last.window == seg->window &&
 		   t->last.tsval == seg->tsval && ts >= t->last.ts &&
-		   ts - t->last.ts < window;
+		   ts - t->last.ts < fsm_resend_floor(&f->ep[from]);
 	t->last.flow = f;
 	t->last.from = (uint8_t)from;
 	t->last.seq = seg->seq;
