@@ -98,7 +98,8 @@ struct endpoint {
 			     */
 	uint32_t gap;	    /* µs between its last two copies of that segment:
 			       0 until it retransmits */
-	uint32_t rtt;	    /* µs from the sensor to it and back (handshake) */
+	uint32_t rtt;	    /* µs from the sensor to it and back (handshake;
+			       else its first ACK of data or of a FIN) */
 	/* The state it left last, and how long it had been in it (ms): a
 	 * correction back to that state restores when it began. */
 	uint32_t prev_ms;
@@ -132,6 +133,11 @@ struct flow {
 	uint8_t client_is_lo; /* the client's address is key.lo */
 	uint8_t conn_flags;   /* enum tcpfsm_conn_flags */
 	uint8_t in_use;
+	/* 1 + the side whose segment, the flow's last (at last_ts), ended
+	 * at the highest byte it sent, with data; 0 if the last carried none.
+	 * Its peer's ACK of all of it answers it (fsm.c's round trip when
+	 * the handshake gave none). */
+	uint8_t data_from;
 };
 
 struct flow_table {

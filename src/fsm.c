@@ -58,8 +58,8 @@
  *    it never got it (heard_after_rst());
  *  - a FIN the sensor missed, shown only by its peer's ACK, sent after the
  *    peer's own FIN arrived (LAST_ACK) or as it crossed it (CLOSING on
- *    both): read as the answering close when the ACK comes a round trip
- *    or more after the peer's FIN, as crossing sooner (handle_ack()).
+ *    both): read as the answering close when the ACK comes about a round
+ *    trip or more after the peer's FIN, as crossing sooner (handle_ack()).
  *
  * Unknowable from the wire for longer, whatever the round trips, and left
  * so (the kernel recordings behind 20-40 ms of delay show each):
@@ -901,7 +901,10 @@ static void handle_ack(struct endpoint ep[2], int from,
 	 * of each other: this ACK, coming a round trip or more after this
 	 * side's FIN passed, leaves time for the peer to have got that FIN
 	 * and closed in answer (CLOSE_WAIT, then LAST_ACK), which is how
-	 * most connections end; sooner, they crossed. */
+	 * most connections end; sooner, they crossed. A peer that closes at
+	 * once puts its ACK a round trip after exactly, and the round trips
+	 * measured may each be a little long (a delayed ACK, jitter): a
+	 * quarter of them is left for that. */
 	uint32_t known = (r->flags & EP_SEEN) ? r_nxt : prev_ack;
 	if (!(r->flags & EP_SENT_FIN) && (s->flags & EP_ACKED_PEER_SYN) &&
 	    seg->ack == known + 1 && seg->payload_len == 0) {
@@ -909,7 +912,7 @@ static void handle_ack(struct endpoint ep[2], int from,
 		    !(r->flags & EP_ACKED_PEER_FIN) &&
 		    fsm_table[SND_ACK_FIN][r->state].cause &&
 		    r->state != TCPFSM_FIN_WAIT_1 &&
-		    now - s->tx_ts >= (int64_t)s->rtt + r->rtt) {
+		    4 * (now - s->tx_ts) >= 3 * ((int64_t)s->rtt + r->rtt)) {
 			r->flags |= EP_ACKED_PEER_FIN;
 			fsm_apply(ep, !from, SND_ACK_FIN, now, res);
 		}
@@ -1142,7 +1145,8 @@ static void heard_after_rst(struct endpoint ep[2], int from,
 }
 
 void fsm_segment(struct endpoint ep[2], int from, const struct segment *seg,
-		 int64_t now, int lossy_sensor, struct fsm_result *res)
+		 int64_t now, int lossy_sensor, int64_t peer_data_ts,
+		 struct fsm_result *res)
 {
 	struct endpoint *s = &ep[from], *r = &ep[!from];
 
@@ -1186,6 +1190,19 @@ void fsm_segment(struct endpoint ep[2], int from, const struct segment *seg,
 	uint32_t r_nxt = r->snd_nxt;
 	int first_sight = !(s->flags & EP_SEEN);
 	int64_t unseen_fin = fin_skipped(s, seg);
+	/* No round trip from the handshake (picked up mid-stream, or the
+	 * sensor missed part of it): its ACK of all of its peer's data, the
+	 * connection's segment just before, answers that segment and measures
+	 * it. A delayed ACK (or one riding on the reply) can only make it
+	 * longer, which only makes the rules that read it wait more; but a
+	 * later segment standing in for an answer the sensor missed would
+	 * make it far longer: not where the sensor is seen to miss this
+	 * connection's packets, nor from a segment that is not its sender's
+	 * next (a keepalive probe, a copy sent again). */
+	if (!s->rtt && peer_data_ts && (s->flags & (EP_SEEN | EP_SENT_SYN)) &&
+	    (seg->flags & TH_ACK) && seg->ack == r_nxt &&
+	    seg->seq == s->snd_nxt && !((s->flags | r->flags) & EP_GAP))
+		set_rtt(s, now, peer_data_ts);
 	track_sequence(s, r, seg, gap_by_ack, res);
 	if (seg->flags & TH_SYN) {
 		handle_syn(ep, from, seg, first_sight, now, res);

@@ -145,9 +145,12 @@ void fsm_apply(struct endpoint ep[2], int side, enum fsm_input in, int64_t now,
  * both endpoint records and lists the state changes in res. lossy_sensor:
  * the sensor is measured to miss more packets than the path loses FINs
  * (loss.c), so a FIN's answer that does not pass when due was missed
- * rather than never sent. */
+ * rather than never sent. peer_data_ts: when the connection's segment just
+ * before this one passed, if it came from ep[!from] with data up to the
+ * highest byte it sent; else 0. */
 void fsm_segment(struct endpoint ep[2], int from, const struct segment *seg,
-		 int64_t now, int lossy_sensor, struct fsm_result *res);
+		 int64_t now, int lossy_sensor, int64_t peer_data_ts,
+		 struct fsm_result *res);
 
 /* How soon e could send a segment again at the earliest (µs): no stack
  * resends within a millisecond, nor before a round trip to its peer. A

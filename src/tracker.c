@@ -116,7 +116,8 @@ static void note_listener(struct tcpfsm *t, const struct flow *f, int from,
 }
 
 static void interpret(struct tcpfsm *t, struct flow *f, int from,
-		      const struct segment *seg, int64_t ts);
+		      const struct segment *seg, int64_t ts,
+		      int64_t peer_data_ts);
 
 /* A segment with data, a SYN or a FIN identical to the segment the
  * capture showed just before it, sooner than a stack sends one again
@@ -157,6 +158,8 @@ static void track(struct tcpfsm *t, const struct segment *seg,
 	if (!f)
 		return;
 
+	/* The peer's data, if the connection's last segment carried it. */
+	int64_t peer_data_ts = f->data_from == 1 + !from ? f->last_ts : 0;
 	f->last_ts = ts;
 	touch(t, f, ts);
 	/* Zeek may end its record where tcpfsm's connection goes on (its
@@ -177,13 +180,18 @@ static void track(struct tcpfsm *t, const struct segment *seg,
 		t->stats.duplicates++;
 		return;
 	}
-	interpret(t, f, from, seg, ts);
+	interpret(t, f, from, seg, ts, peer_data_ts);
+	f->data_from =
+		(uint8_t)(seg->payload_len && seg->seq + seg->payload_len ==
+						      f->ep[from].snd_nxt
+				  ? 1 + from
+				  : 0);
 	/* The RST that refused this SYN, shown first by the capture: it
 	 * comes now, as it did to the client. (Conn.log had it already, as
 	 * Zeek logs a lone RST.) */
 	struct segment rst;
 	if (refusal_seen_first(t, f, from, seg, sf, ts, &rst))
-		interpret(t, f, !from, &rst, ts);
+		interpret(t, f, !from, &rst, ts, 0);
 }
 
 /* The ACK an endpoint's FIN copy crossed (fsm_deliver_crossed()), after the
@@ -201,7 +209,8 @@ static void deliver_crossed(struct tcpfsm *t, struct flow *f, int side,
 
 /* What seg, from side `from` of f, proves about the hosts. */
 static void interpret(struct tcpfsm *t, struct flow *f, int from,
-		      const struct segment *seg, int64_t ts)
+		      const struct segment *seg, int64_t ts,
+		      int64_t peer_data_ts)
 {
 	note_listener(t, f, from, seg, ts);
 
@@ -209,7 +218,8 @@ static void interpret(struct tcpfsm *t, struct flow *f, int from,
 	stall_segment(t, f, from, seg, ts);
 	struct fsm_result res;
 	fsm_segment(f->ep, from, seg, ts,
-		    (seg->flags & TH_FIN) && sensor_misses_more(t), &res);
+		    (seg->flags & TH_FIN) && sensor_misses_more(t),
+		    peer_data_ts, &res);
 	count_loss(t, seg, &f->ep[from], &res, ts);
 	if (res.rst_ignored)
 		t->stats.rst_out_of_window++;

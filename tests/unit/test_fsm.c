@@ -887,21 +887,21 @@ static void test_last_ack_no_round_trip(void **state)
 	struct sim s;
 	sim_open(&s, NULL);
 	handshake_synack_unseen(&s);
-	STEP(&s, S2C, DATA, 5001, 1001, 100, "");
-	STEP(&s, C2S, ACK, 1001, 5101, 0, "");
-	STEP(&s, C2S, FIN, 1001, 5101, 0, "c:ESTABLISHED>FIN_WAIT_1");
-	STEP(&s, S2C, ACK, 5101, 1002, 0,
+	STEP(&s, C2S, DATA, 1001, 5001, 100, "");
+	STEP(&s, S2C, ACK, 5001, 1101, 0, "");
+	STEP(&s, C2S, FIN, 1101, 5001, 0, "c:ESTABLISHED>FIN_WAIT_1");
+	STEP(&s, S2C, ACK, 5001, 1102, 0,
 	     "s:ESTABLISHED>CLOSE_WAIT c:FIN_WAIT_1>FIN_WAIT_2");
-	STEP(&s, S2C, FIN, 5101, 1002, 0, "s:CLOSE_WAIT>LAST_ACK");
+	STEP(&s, S2C, FIN, 5001, 1102, 0, "s:CLOSE_WAIT>LAST_ACK");
 	s.now += 80 * MSEC;
-	STEP(&s, C2S, ACK, 1002, 5102, 0,
+	STEP(&s, C2S, ACK, 1102, 5002, 0,
 	     "c:FIN_WAIT_2>TIME_WAIT s:LAST_ACK>CLOSED");
 	/* Resent 400 ms on: the next copy is due within moments (doubt). */
 	s.now += 400 * MSEC;
 	int64_t retx = s.now;
-	STEP(&s, S2C, FIN, 5101, 1002, 0, "s:CLOSED>LAST_ACK");
+	STEP(&s, S2C, FIN, 5001, 1102, 0, "s:CLOSED>LAST_ACK");
 	s.now += 80 * MSEC;
-	STEP(&s, C2S, ACK, 1002, 5102, 0, "");
+	STEP(&s, C2S, ACK, 1102, 5002, 0, "");
 	ADVANCE(&s, retx + 800 * MSEC, "");
 	ADVANCE(&s, retx + 10 * SEC, "s:LAST_ACK>CLOSED");
 	sim_close(&s);
@@ -1370,6 +1370,32 @@ static void test_round_trip_from_fin_ack(void **state)
 	sim_close(&s);
 }
 
+/* No round trip from a handshake whose SYN/ACK the sensor missed: the
+ * server's ACK of the request, the segment just after it, measures the
+ * server's (60 ms). Its FIN copy that passes 10 ms after the client's ACK
+ * of the FIN left before that ACK could reach it: it crossed the ACK and
+ * proves nothing. Without the round trip it would take the server back to
+ * FIN_WAIT_1. */
+static void test_round_trip_from_data(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	handshake_synack_unseen(&s);
+	STEP(&s, C2S, DATA, 1001, 5001, 100, "");
+	s.now += 60 * MSEC;
+	STEP(&s, S2C, ACK, 5001, 1101, 0, "");
+	s.now += SEC;
+	STEP(&s, S2C, FIN, 5001, 1101, 0, "s:ESTABLISHED>FIN_WAIT_1");
+	s.now += 240 * MSEC;
+	STEP(&s, C2S, ACK, 1101, 5002, 0,
+	     "c:ESTABLISHED>CLOSE_WAIT s:FIN_WAIT_1>FIN_WAIT_2");
+	s.now += 10 * MSEC;
+	STEP(&s, S2C, FIN, 5001, 1101, 0, "");
+	states_are(&s, TCPFSM_CLOSE_WAIT, TCPFSM_FIN_WAIT_2);
+	sim_close(&s);
+}
+
 /* The sensor missed the SYN/ACK, the final ACK and the request: the
  * server's first segment seen acknowledges the client's SYN and its data.
  * A host answers a SYN only with a SYN/ACK, and one that acknowledges it
@@ -1636,6 +1662,30 @@ static void test_unseen_fin_answers_a_close(void **state)
 	     "s:ESTABLISHED>FIN_WAIT_1 c:FIN_WAIT_1>CLOSING "
 	     "s:FIN_WAIT_1>FIN_WAIT_2");
 	sim_close(&s);
+
+	/* 40 ms on each side. A server that closes at once puts the ACK
+	 * 80 ms after the client's FIN, give or take the jitter of the round
+	 * trips measured: 78 ms is the answering close, 50 ms a crossing. */
+	for (int after = 78; after >= 50; after -= 28) {
+		sim_open(&s, NULL);
+		STEP(&s, C2S, SYN, 1000, 0, 0, "c:CLOSED>SYN_SENT");
+		s.now += 39 * MSEC;
+		STEP(&s, S2C, SYNACK, 5000, 1001, 0, "s:CLOSED>SYN_RECEIVED");
+		s.now += 39 * MSEC;
+		STEP(&s, C2S, ACK, 1001, 5001, 0,
+		     "c:SYN_SENT>ESTABLISHED s:SYN_RECEIVED>ESTABLISHED");
+		STEP(&s, C2S, FIN, 1001, 5001, 0, "c:ESTABLISHED>FIN_WAIT_1");
+		s.now += (after - 1) * MSEC;
+		STEP(&s, C2S, ACK, 1002, 5002, 0,
+		     after == 78 ? "s:ESTABLISHED>CLOSE_WAIT "
+				   "s:CLOSE_WAIT>LAST_ACK "
+				   "c:FIN_WAIT_1>FIN_WAIT_2 "
+				   "c:FIN_WAIT_2>TIME_WAIT s:LAST_ACK>CLOSED"
+				 : "s:ESTABLISHED>FIN_WAIT_1 "
+				   "c:FIN_WAIT_1>CLOSING "
+				   "s:FIN_WAIT_1>FIN_WAIT_2");
+		sim_close(&s);
+	}
 }
 
 /* Only the client's direction is seen; the server closes first. */
@@ -2202,6 +2252,7 @@ int main(void)
 		cmocka_unit_test(test_sequence_wrap),
 		cmocka_unit_test(test_midstream),
 		cmocka_unit_test(test_round_trip_from_fin_ack),
+		cmocka_unit_test(test_round_trip_from_data),
 		cmocka_unit_test(test_synack_shown_by_its_senders_ack),
 		cmocka_unit_test(test_lone_synack),
 		cmocka_unit_test(test_one_sided),
