@@ -174,6 +174,7 @@ static void track(struct tcpfsm *t, const struct segment *seg,
 	}
 	if (ignored) {
 		t->stats.syn_on_live++;
+		f->data_from = 0; /* no answer to that data now */
 		return;
 	}
 	if (capture_copy(t, f, from, seg, ts)) {
