@@ -512,6 +512,17 @@ def print_details(results, floors):
                 print("           (counted; %s)" % amb)
 
 
+def parse_seeds(text):
+    """'4-9' or '4,7,11' (or both, comma-separated) as a tuple of ints."""
+    seeds = []
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        seeds.extend(range(int(lo), int(hi or lo) + 1))
+    if not seeds:
+        raise ValueError(text)
+    return tuple(dict.fromkeys(seeds))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tcpfsm", required=True, help="path to the tcpfsm executable")
@@ -519,6 +530,11 @@ def main():
                     help="clean (the recordings), sensor (every derived capture), all "
                     "(both; default), or a comma-separated list of condition ids "
                     "(clean, %s)" % ", ".join(c.id for c in derive.CONDITIONS))
+    ap.add_argument("--seeds", metavar="LIST",
+                    help="seeds of the drop and swap conditions instead of 1,2,3 "
+                    "(e.g. 4-9: other draws of the same conditions, to look for what "
+                    "seeds 1-3 do not show; with --floors /dev/null, as their floors "
+                    "are 1-3's)")
     ap.add_argument("--floors", default=DEFAULT_FLOORS,
                     help="per-scenario floors (default tests/kernel/floors.tsv)")
     ap.add_argument("--update-floors", action="store_true",
@@ -551,10 +567,19 @@ def main():
             print("check.py: %s: not a complete recording" % d, file=sys.stderr)
             return 2
     recs = [Recording(d) for d in dirs]
-    known = {c.id: c for c in [CLEAN] + derive.CONDITIONS}
+    sensor = derive.CONDITIONS
+    if a.seeds:
+        if a.update_floors:
+            ap.error("--seeds: the floors are kept for seeds 1, 2 and 3 only")
+        try:
+            seeds = parse_seeds(a.seeds)
+        except ValueError:
+            ap.error("--seeds: a list of numbers and ranges, as 4-9 or 4,7,11")
+        sensor = derive.conditions(seeds)
+    known = {c.id: c for c in [CLEAN] + sensor}
     if a.conditions in ("clean", "sensor", "all"):
         conds = ([CLEAN] if a.conditions in ("clean", "all") else []) + \
-            (derive.CONDITIONS if a.conditions in ("sensor", "all") else [])
+            (sensor if a.conditions in ("sensor", "all") else [])
     else:
         ids = a.conditions.split(",")
         if not all(i in known for i in ids):

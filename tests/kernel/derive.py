@@ -117,13 +117,14 @@ def swappable(a, b):
     return (a.seg.src, a.seg.dst) != (b.seg.src, b.seg.dst)
 
 
-def _conditions():
+def conditions(seeds=(1, 2, 3)):
+    """The conditions, the seeded ones (drops, swaps) drawn with seeds."""
     out = []
     for p in (2, 5, 15):
-        for s in (1, 2, 3):
+        for s in seeds:
             out.append(Condition("drop%d-s%d" % (p, s), "drop %d %%" % p,
                                  "drop %d %% seed %d" % (p, s), "drop", p, s))
-    for s in (1, 2, 3):
+    for s in seeds:
         out.append(Condition("swap10-s%d" % s, "swap 10 %", "swap 10 %% seed %d" % s,
                              "swap", 10, s))
     out.append(Condition("dup100", "every packet twice", "every packet twice",
@@ -136,7 +137,7 @@ def _conditions():
     return out
 
 
-CONDITIONS = _conditions()
+CONDITIONS = conditions()
 
 
 # --------------------------------------------------------------------------

@@ -773,7 +773,8 @@ for _base, _vs in (
 # of their own: a rule made on the checked-in recordings should hold on
 # these, as it must on the project's independent measurements.
 
-HELD_OUT_DELAYS = (("h50c", (50, 0)), ("h60s", (0, 60)), ("h15c45s", (15, 45)))
+HELD_OUT_DELAYS = (("h50c", (50, 0)), ("h60s", (0, 60)), ("h15c45s", (15, 45)),
+                   ("x25c5s", (25, 5)), ("x35", (35, 35)))
 
 
 def register_held_out():
@@ -795,7 +796,8 @@ def register_held_out():
         for suffix, delay in HELD_OUT_DELAYS:
             names.append(variant(base, suffix, delay, "held-out timing", **kw).__name__)
     # Every fate at once, behind the delays both sides take together.
-    names.append(variant(many_fates, "h15c45s", (15, 45), "held-out timing").__name__)
+    for suffix, delay in (("h15c45s", (15, 45)), ("x35", (35, 35))):
+        names.append(variant(many_fates, suffix, delay, "held-out timing").__name__)
     return names
 
 
