@@ -182,11 +182,11 @@ static void track(struct tcpfsm *t, const struct segment *seg,
 		return;
 	}
 	interpret(t, f, from, seg, ts, peer_data_ts);
-	f->data_from =
-		(uint8_t)(seg->payload_len && seg->seq + seg->payload_len ==
-						      f->ep[from].snd_nxt
-				  ? 1 + from
-				  : 0);
+	/* Data up to the most its sender sent: what the peer's next segment
+	 * may answer at once. */
+	int new_data = seg->payload_len &&
+		       seg->seq + seg->payload_len == f->ep[from].snd_nxt;
+	f->data_from = (uint8_t)(new_data ? 1 + from : 0);
 	/* The RST that refused this SYN, shown first by the capture: it
 	 * comes now, as it did to the client. (Conn.log had it already, as
 	 * Zeek logs a lone RST.) */
