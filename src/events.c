@@ -322,10 +322,13 @@ void alert_came_due(struct tcpfsm *t, struct flow *f, int side, int64_t ts)
 
 	if (e->flags & EP_ALERTED)
 		return; /* raised already, when a correction restored since */
-	if (e->pending || !alert_grounded(t, f, side, e->state)) {
+	if (e->pending || !alert_grounded(t, f, side, e->state) ||
+	    blind_syn_unanswered(t, f)) {
 		/* An acknowledgement went its way, or nothing on the wire
 		 * shows it stuck yet: if it falls quiet, it got what it waited
-		 * for and was never stuck; if it retransmits, alert then. */
+		 * for and was never stuck; if it retransmits, alert then. Or
+		 * a SYN from a new socket on its 4-tuple awaits its answer:
+		 * a SYN/ACK will show the connection long over. */
 		e->flags |= EP_ALERT_HELD;
 		return;
 	}

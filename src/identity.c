@@ -56,8 +56,8 @@ static int is_open(const struct endpoint *e)
  * (silent for STALE_AFTER). Anywhere else it is a stale or forged answer
  * that the hosts refuse (a client in SYN_SENT answers it with a RST), and
  * the state machines see it as the old connection's. */
-static int answers_unseen_syn(const struct flow *f, int from,
-			      const struct segment *seg, int64_t ts)
+static int answers_unseen_syn(const struct tcpfsm *t, const struct flow *f,
+			      int from, const struct segment *seg, int64_t ts)
 {
 	const struct endpoint *s = &f->ep[from], *r = &f->ep[!from];
 
@@ -65,7 +65,18 @@ static int answers_unseen_syn(const struct flow *f, int from,
 		return 0; /* a copy, or a simultaneous open's SYN/ACK */
 	if ((r->flags & EP_SENT_SYN) && acks_syn(r, seg->ack))
 		return 0; /* it answers the SYN seen here (and its data) */
+	/* It answers the SYN taken as blind: a host in a live connection
+	 * answers a SYN with a challenge ACK (RFC 5961), so both had moved
+	 * on, and the old connection's end went unseen. */
+	if (t->blind_syn.flow == f && t->blind_syn.from != from &&
+	    seg->ack == t->blind_syn.isn + 1)
+		return 1;
 	return (!is_open(s) && !is_open(r)) || ts - f->last_ts >= STALE_AFTER;
+}
+
+int blind_syn_unanswered(const struct tcpfsm *t, const struct flow *f)
+{
+	return t->blind_syn.flow == f && f->last_ts == t->blind_syn.ts;
 }
 
 /* Does this SYN start a new connection on the 4-tuple of an old one? A host
@@ -76,15 +87,15 @@ static int answers_unseen_syn(const struct flow *f, int from,
  * (RFC 5961), not taken: so is a blind, spoofed one. Only a record silent
  * for STALE_AFTER is given up for it. Returns 1 for a new connection, 0
  * otherwise; *ignored says the SYN was refused as a blind one. */
-static int starts_new_connection(const struct flow *f, int from,
-				 const struct segment *seg, int64_t ts,
-				 int *ignored)
+static int starts_new_connection(struct tcpfsm *t, const struct flow *f,
+				 int from, const struct segment *seg,
+				 int64_t ts, int *ignored)
 {
 	const struct endpoint *s = &f->ep[from], *r = &f->ep[!from];
 
 	*ignored = 0;
 	if ((seg->flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK))
-		return answers_unseen_syn(f, from, seg, ts);
+		return answers_unseen_syn(t, f, from, seg, ts);
 	if ((seg->flags & (TH_SYN | TH_ACK)) != TH_SYN)
 		return 0;
 	if (s->flags & EP_SENT_SYN) {
@@ -96,6 +107,10 @@ static int starts_new_connection(const struct flow *f, int from,
 	}
 	if (is_open(s) && is_open(r) && ts - f->last_ts < STALE_AFTER) {
 		*ignored = 1;
+		t->blind_syn.flow = f;
+		t->blind_syn.ts = ts;
+		t->blind_syn.isn = seg->seq;
+		t->blind_syn.from = (uint8_t)from;
 		return 0;
 	}
 	return 1;
@@ -201,7 +216,7 @@ struct flow *identify(struct tcpfsm *t, const struct segment *seg,
 	if (f) {
 		*from = (sender_is_lo == f->client_is_lo) ? TCPFSM_CLIENT
 							  : TCPFSM_SERVER;
-		if (starts_new_connection(f, *from, seg, ts, ignored)) {
+		if (starts_new_connection(t, f, *from, seg, ts, ignored)) {
 			retire(t, f, ts);
 			f = NULL;
 		}

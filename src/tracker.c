@@ -160,6 +160,10 @@ static void track(struct tcpfsm *t, const struct segment *seg,
 
 	/* The peer's data, if the connection's last segment carried it. */
 	int64_t peer_data_ts = f->data_from == 1 + !from ? f->last_ts : 0;
+	/* The answer to a SYN taken as blind, on the same connection (a
+	 * challenge ACK, not a SYN/ACK starting a new one). */
+	int blind_answer =
+		blind_syn_unanswered(t, f) && from != t->blind_syn.from;
 	f->last_ts = ts;
 	touch(t, f, ts);
 	/* Zeek may end its record where tcpfsm's connection goes on (its
@@ -187,6 +191,10 @@ static void track(struct tcpfsm *t, const struct segment *seg,
 	int new_data = seg->payload_len &&
 		       seg->seq + seg->payload_len == f->ep[from].snd_nxt;
 	f->data_from = (uint8_t)(new_data ? 1 + from : 0);
+	/* The SYN was blind after all: the alerts it held are due. */
+	if (blind_answer)
+		for (int side = 0; side < 2; side++)
+			alert_release_held(t, f, side, 0, ts);
 	/* The RST that refused this SYN, shown first by the capture: it
 	 * comes now, as it did to the client. (Conn.log had it already, as
 	 * Zeek logs a lone RST.) */

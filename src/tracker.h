@@ -101,6 +101,16 @@ struct tcpfsm {
 		uint16_t window;
 		uint8_t flags, from;
 	} last;
+	/* The last SYN taken as blind, hitting a connection read as live on
+	 * both sides (identity.c): a SYN/ACK answering it shows both hosts
+	 * had moved on, and the alerts on that connection wait for the
+	 * answer. */
+	struct {
+		const struct flow *flow;
+		int64_t ts;
+		uint32_t isn;
+		uint8_t from;
+	} blind_syn;
 	/* Hosts with bad checksums, by address (checksums.c). */
 	struct csum_host csum_hosts[1 << CSUM_HOSTS_BITS];
 	uint32_t csum_hosts_used;
@@ -151,6 +161,8 @@ int alert_admitted(struct tcpfsm *t, const struct flow *f, int side, int key,
 int fold_expire(struct tcpfsm *t, int64_t now, int64_t at);
 void report_lone_rst(struct tcpfsm *t, const struct segment *seg, int64_t ts);
 void alert_came_due(struct tcpfsm *t, struct flow *f, int side, int64_t ts);
+/* identity.c: is a SYN taken as blind on f still unanswered? */
+int blind_syn_unanswered(const struct tcpfsm *t, const struct flow *f);
 void alert_release_held(struct tcpfsm *t, struct flow *f, int side,
 			int retransmitted, int64_t ts);
 

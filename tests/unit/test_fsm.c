@@ -1823,6 +1823,48 @@ static void test_port_reuse_after_time_wait(void **state)
 	sim_close(&s);
 }
 
+/* The sensor missed the client's FIN and the server's last ACK: the
+ * record reads CLOSE_WAIT and FIN_WAIT_2. A SYN from a new socket on the
+ * 4-tuple is taken as blind while both look live; the CLOSE_WAIT alert that
+ * comes due before its answer waits for it. A SYN/ACK answering it (not the
+ * challenge ACK a live host sends) shows both hosts had moved on: the old
+ * connection ends there, without an alert. A challenge ACK shows the SYN
+ * blind: the alert it held is due. */
+static void test_blind_syn_answered(void **state)
+{
+	(void)state;
+	struct tcpfsm_options o;
+	tcpfsm_options_default(&o);
+	o.alert_after[TCPFSM_CLOSE_WAIT] = SECONDS(3);
+	o.alert_after[TCPFSM_FIN_WAIT_2] = SECONDS(3);
+	for (int synack = 1; synack >= 0; synack--) {
+		struct sim s;
+		sim_open(&s, &o);
+		handshake(&s);
+		STEP(&s, S2C, FIN, 5001, 1101, 0, "s:ESTABLISHED>FIN_WAIT_1");
+		STEP(&s, C2S, ACK, 1101, 5002, 0,
+		     "c:ESTABLISHED>CLOSE_WAIT s:FIN_WAIT_1>FIN_WAIT_2");
+		s.now += 2900 * MSEC;
+		STEP(&s, C2S, SYN, 900000, 0, 0, "");
+		assert_int_equal(tcpfsm_stats(s.t)->syn_on_live, 1);
+		ADVANCE(&s, s.now + 150 * MSEC, "");
+		assert_int_equal(s.alerts, 0);
+		if (synack) {
+			STEP(&s, S2C, SYNACK, 70000, 900001, 0,
+			     "c:CLOSE_WAIT>CLOSED s:FIN_WAIT_2>CLOSED "
+			     "end(reused) c:CLOSED>SYN_SENT "
+			     "s:CLOSED>SYN_RECEIVED c:SYN_SENT>ESTABLISHED");
+			assert_int_equal(s.alerts, 0);
+			assert_int_equal(tcpfsm_stats(s.t)->connections, 2);
+		} else {
+			STEP(&s, S2C, ACK, 5002, 1101, 0, "");
+			assert_true(s.alerts >= 1);
+			assert_int_equal(tcpfsm_stats(s.t)->connections, 1);
+		}
+		sim_close(&s);
+	}
+}
+
 static void test_new_syn_on_stale_connection(void **state)
 {
 	(void)state;
@@ -2264,6 +2306,7 @@ int main(void)
 		cmocka_unit_test(test_unseen_fin_answers_a_close),
 		cmocka_unit_test(test_one_sided_timers),
 		cmocka_unit_test(test_port_reuse_after_time_wait),
+		cmocka_unit_test(test_blind_syn_answered),
 		cmocka_unit_test(test_new_syn_on_stale_connection),
 		cmocka_unit_test(test_host_timers),
 		cmocka_unit_test(test_timers_fire_before_packet),
