@@ -774,7 +774,8 @@ for _base, _vs in (
 # these, as it must on the project's independent measurements.
 
 HELD_OUT_DELAYS = (("h50c", (50, 0)), ("h60s", (0, 60)), ("h15c45s", (15, 45)),
-                   ("x25c5s", (25, 5)), ("x35", (35, 35)))
+                   ("x25c5s", (25, 5)), ("x35", (35, 35)),
+                   ("y5c100s", (5, 100)), ("y100c5s", (100, 5)))
 
 
 def register_held_out():
@@ -794,6 +795,10 @@ def register_held_out():
                  control_half_close_data, rst_abort, port_reuse, syn_timeout):
         kw = dict(rto_scaled=True) if base is simultaneous_close else {}
         for suffix, delay in HELD_OUT_DELAYS:
+            # Behind 100 ms its drop phases end before the FINs cross:
+            # it does not record as the scenario says.
+            if base is simultaneous_close and max(delay) >= 100:
+                continue
             names.append(variant(base, suffix, delay, "held-out timing", **kw).__name__)
     # Every fate at once, behind the delays both sides take together.
     for suffix, delay in (("h15c45s", (15, 45)), ("x35", (35, 35))):
