@@ -217,6 +217,8 @@ struct flow *identify(struct tcpfsm *t, const struct segment *seg,
 		*from = (sender_is_lo == f->client_is_lo) ? TCPFSM_CLIENT
 							  : TCPFSM_SERVER;
 		if (starts_new_connection(t, f, *from, seg, ts, ignored)) {
+			if (t->blind_syn.flow == f)
+				t->blind_syn.flow = NULL; /* answered */
 			retire(t, f, ts);
 			f = NULL;
 		}

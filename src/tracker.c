@@ -418,6 +418,8 @@ void tcpfsm_finish(struct tcpfsm *t)
 	flow_table_clear(&t->ft);
 	sq_clear(&t->sq);
 	list_init(&t->lru);
+	t->blind_syn.flow = NULL;
+	t->last.flow = NULL;
 	heap_clear(&t->pending);
 	fifo_clear(&t->staged);
 	heap_clear(&t->stalls);
