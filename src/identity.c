@@ -9,7 +9,9 @@
  *     included);
  *   - a new record, when a SYN with a new initial sequence number shows that
  *     the old connection's host moved on (port reuse), or a SYN/ACK answers
- *     such a SYN that the sensor missed: the old record is retired first;
+ *     such a SYN that the sensor missed, or one it set aside as blind (a
+ *     live host would have sent a challenge ACK): the old record is retired
+ *     first;
  *   - a new record picked up mid-stream, its roles (client, server) guessed
  *     from the ports and its endpoints' states from the packet;
  *   - nothing, for a lone RST (reported as Zeek logs it) or a mid-stream
@@ -86,7 +88,8 @@ int blind_syn_unanswered(const struct tcpfsm *t, const struct flow *f)
  * a connection still live on both sides is answered by a challenge ACK
  * (RFC 5961), not taken: so is a blind, spoofed one. Only a record silent
  * for STALE_AFTER is given up for it. Returns 1 for a new connection, 0
- * otherwise; *ignored says the SYN was refused as a blind one. */
+ * otherwise; *ignored says the SYN was refused as a blind one, kept in
+ * t->blind_syn until its answer says whether it was. */
 static int starts_new_connection(struct tcpfsm *t, const struct flow *f,
 				 int from, const struct segment *seg,
 				 int64_t ts, int *ignored)
