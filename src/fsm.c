@@ -444,14 +444,11 @@ static void copy_sent_again(struct endpoint *e, int64_t now)
 		e->flags |= EP_DOUBT;
 }
 
-void fsm_apply(struct endpoint ep[2], int side, enum fsm_input in, int64_t now,
-	       struct fsm_result *res)
+void fsm_move(struct endpoint ep[2], int side, enum fsm_input in, int64_t now,
+	      struct fsm_result *res)
 {
 	struct endpoint *e = &ep[side];
 	const struct fsm_cell *cell = &fsm_table[in][e->state];
-
-	if (!cell->cause)
-		return;
 	uint8_t to = cell->to == FSM_BACK ? e->prev_state : cell->to;
 	if (to == e->state)
 		return; /* no state left to go back to */
