@@ -167,6 +167,8 @@ static int held_alert_due(const struct tcpfsm *t, const struct flow *f,
 void commit(struct tcpfsm *t, struct flow *f, int64_t ts,
 	    const struct fsm_result *res)
 {
+	if (!res->n) /* most packets move no one */
+		return;
 	int before[2] = {-1, -1};
 	int64_t since[2] = {f->ep[0].since, f->ep[1].since};
 
