@@ -317,6 +317,16 @@ static void raise_alert(struct tcpfsm *t, struct flow *f, int side, int64_t ts)
 	raise_alert_in(t, f, side, f->ep[side].state, ts);
 }
 
+/* Its peer waits to fall quiet on its SYN or SYN/ACK (QUIET_SYN,
+ * QUIET_SYNACK): if the peer got it, the answer it waits for in its state
+ * went its way unseen. Only the peer's own copies will tell, not its own.
+ * (A FIN's answer is told by its own copies: it is silent, or resends.) */
+static int answer_may_be_unseen(const struct flow *f, int side)
+{
+	uint8_t p = f->ep[!side].pending;
+	return p == QUIET_SYN || p == QUIET_SYNACK;
+}
+
 /* Endpoint side of f has been in its state for its alert threshold. */
 void alert_came_due(struct tcpfsm *t, struct flow *f, int side, int64_t ts)
 {
@@ -324,13 +334,15 @@ void alert_came_due(struct tcpfsm *t, struct flow *f, int side, int64_t ts)
 
 	if (e->flags & EP_ALERTED)
 		return; /* raised already, when a correction restored since */
-	if (e->pending || !alert_grounded(t, f, side, e->state) ||
+	if (e->pending || answer_may_be_unseen(f, side) ||
+	    !alert_grounded(t, f, side, e->state) ||
 	    blind_syn_unanswered(t, f)) {
-		/* An acknowledgement went its way, or nothing on the wire
-		 * shows it stuck yet: if it falls quiet, it got what it waited
-		 * for and was never stuck; if it retransmits, alert then. Or
-		 * a SYN from a new socket on its 4-tuple awaits its answer:
-		 * a SYN/ACK will show the connection long over. */
+		/* An acknowledgement went its way, or its peer's answer may
+		 * have, or nothing on the wire shows it stuck yet: if it
+		 * falls quiet, it got what it waited for and was never stuck;
+		 * if it retransmits, alert then. Or a SYN from a new socket on
+		 * its 4-tuple awaits its answer: a SYN/ACK will show the
+		 * connection long over. */
 		e->flags |= EP_ALERT_HELD;
 		return;
 	}
@@ -345,7 +357,9 @@ void alert_release_held(struct tcpfsm *t, struct flow *f, int side,
 			int retransmitted, int64_t ts)
 {
 	struct endpoint *s = &f->ep[side];
-	if ((s->flags & EP_ALERT_HELD) && (!s->pending || retransmitted) &&
+	if ((s->flags & EP_ALERT_HELD) &&
+	    (retransmitted ||
+	     (!s->pending && !answer_may_be_unseen(f, side))) &&
 	    alert_grounded(t, f, side, s->state))
 		raise_alert(t, f, side, ts);
 }
