@@ -1,35 +1,49 @@
 /*
- * names.c - printable names of the public enums, and address formatting.
+ * names.c - printable names of the public enums (with their lengths, for the
+ * writers: names.h), and address formatting.
  */
 #include <string.h>
 
 #include "decimal.h"
-
+#include "names.h"
 #include "tcpfsm.h"
 
-static const char *const state_names[TCPFSM_NSTATES] = {
-	[TCPFSM_CLOSED] = "CLOSED",
-	[TCPFSM_LISTEN] = "LISTEN",
-	[TCPFSM_SYN_SENT] = "SYN_SENT",
-	[TCPFSM_SYN_RECEIVED] = "SYN_RECEIVED",
-	[TCPFSM_ESTABLISHED] = "ESTABLISHED",
-	[TCPFSM_FIN_WAIT_1] = "FIN_WAIT_1",
-	[TCPFSM_FIN_WAIT_2] = "FIN_WAIT_2",
-	[TCPFSM_CLOSING] = "CLOSING",
-	[TCPFSM_TIME_WAIT] = "TIME_WAIT",
-	[TCPFSM_CLOSE_WAIT] = "CLOSE_WAIT",
-	[TCPFSM_LAST_ACK] = "LAST_ACK",
+/* A name and its length, as a struct name_slot initialiser (names.h). */
+/* clang-format off */
+#define SLOT(text) {text, sizeof(text) - 1} /* NOLINT(bugprone-macro-parentheses): an array's initialiser */
+/* clang-format on */
+
+static const struct name_slot unknown_slot = SLOT("?");
+
+static const struct name_slot state_names[TCPFSM_NSTATES] = {
+	[TCPFSM_CLOSED] = SLOT("CLOSED"),
+	[TCPFSM_LISTEN] = SLOT("LISTEN"),
+	[TCPFSM_SYN_SENT] = SLOT("SYN_SENT"),
+	[TCPFSM_SYN_RECEIVED] = SLOT("SYN_RECEIVED"),
+	[TCPFSM_ESTABLISHED] = SLOT("ESTABLISHED"),
+	[TCPFSM_FIN_WAIT_1] = SLOT("FIN_WAIT_1"),
+	[TCPFSM_FIN_WAIT_2] = SLOT("FIN_WAIT_2"),
+	[TCPFSM_CLOSING] = SLOT("CLOSING"),
+	[TCPFSM_TIME_WAIT] = SLOT("TIME_WAIT"),
+	[TCPFSM_CLOSE_WAIT] = SLOT("CLOSE_WAIT"),
+	[TCPFSM_LAST_ACK] = SLOT("LAST_ACK"),
 };
+
+const struct name_slot *state_slot(enum tcpfsm_state state)
+{
+	return (unsigned)state < TCPFSM_NSTATES ? &state_names[state]
+						: &unknown_slot;
+}
 
 const char *tcpfsm_state_name(enum tcpfsm_state state)
 {
-	return (unsigned)state < TCPFSM_NSTATES ? state_names[state] : "?";
+	return state_slot(state)->text;
 }
 
 int tcpfsm_state_parse(const char *name)
 {
 	for (int s = 0; s < TCPFSM_NSTATES; s++)
-		if (strcmp(name, state_names[s]) == 0)
+		if (strcmp(name, state_names[s].text) == 0)
 			return s;
 	return -1;
 }
@@ -96,22 +110,35 @@ int64_t tcpfsm_parse_duration(const char *text)
 	return -1;
 }
 
+const struct name_slot *side_slot(enum tcpfsm_side side)
+{
+	static const struct name_slot names[2] = {SLOT("client"),
+						  SLOT("server")};
+	return &names[side != TCPFSM_CLIENT];
+}
+
 const char *tcpfsm_side_name(enum tcpfsm_side side)
 {
-	return side == TCPFSM_CLIENT ? "client" : "server";
+	return side_slot(side)->text;
+}
+
+const struct name_slot *end_reason_slot(enum tcpfsm_end_reason reason)
+{
+	static const struct name_slot names[] = {
+		[TCPFSM_END_CLOSED] = SLOT("closed"),
+		[TCPFSM_END_IDLE] = SLOT("idle"),
+		[TCPFSM_END_EVICTED] = SLOT("evicted"),
+		[TCPFSM_END_REUSED] = SLOT("reused"),
+		[TCPFSM_END_FINISHED] = SLOT("end_of_capture"),
+	};
+	return (unsigned)reason < sizeof names / sizeof names[0]
+		       ? &names[reason]
+		       : &unknown_slot;
 }
 
 const char *tcpfsm_end_reason_name(enum tcpfsm_end_reason reason)
 {
-	static const char *const names[] = {
-		[TCPFSM_END_CLOSED] = "closed",
-		[TCPFSM_END_IDLE] = "idle",
-		[TCPFSM_END_EVICTED] = "evicted",
-		[TCPFSM_END_REUSED] = "reused",
-		[TCPFSM_END_FINISHED] = "end_of_capture",
-	};
-	return (unsigned)reason < sizeof names / sizeof names[0] ? names[reason]
-								 : "?";
+	return end_reason_slot(reason)->text;
 }
 
 const char *tcpfsm_skip_reason_name(enum tcpfsm_skip_reason reason)
@@ -140,98 +167,111 @@ const char dec_pairs[200] = DEC_TENS("0") DEC_TENS("1") DEC_TENS("2")
 	DEC_TENS("3") DEC_TENS("4") DEC_TENS("5") DEC_TENS("6") DEC_TENS("7")
 		DEC_TENS("8") DEC_TENS("9");
 
-/* The 256 octets as text, each copied as four bytes. */
-static const char octet_text[256][4] = {
-	"0",   "1",   "2",   "3",   "4",   "5",	  "6",	 "7",	"8",   "9",
-	"10",  "11",  "12",  "13",  "14",  "15",  "16",	 "17",	"18",  "19",
-	"20",  "21",  "22",  "23",  "24",  "25",  "26",	 "27",	"28",  "29",
-	"30",  "31",  "32",  "33",  "34",  "35",  "36",	 "37",	"38",  "39",
-	"40",  "41",  "42",  "43",  "44",  "45",  "46",	 "47",	"48",  "49",
-	"50",  "51",  "52",  "53",  "54",  "55",  "56",	 "57",	"58",  "59",
-	"60",  "61",  "62",  "63",  "64",  "65",  "66",	 "67",	"68",  "69",
-	"70",  "71",  "72",  "73",  "74",  "75",  "76",	 "77",	"78",  "79",
-	"80",  "81",  "82",  "83",  "84",  "85",  "86",	 "87",	"88",  "89",
-	"90",  "91",  "92",  "93",  "94",  "95",  "96",	 "97",	"98",  "99",
-	"100", "101", "102", "103", "104", "105", "106", "107", "108", "109",
-	"110", "111", "112", "113", "114", "115", "116", "117", "118", "119",
-	"120", "121", "122", "123", "124", "125", "126", "127", "128", "129",
-	"130", "131", "132", "133", "134", "135", "136", "137", "138", "139",
-	"140", "141", "142", "143", "144", "145", "146", "147", "148", "149",
-	"150", "151", "152", "153", "154", "155", "156", "157", "158", "159",
-	"160", "161", "162", "163", "164", "165", "166", "167", "168", "169",
-	"170", "171", "172", "173", "174", "175", "176", "177", "178", "179",
-	"180", "181", "182", "183", "184", "185", "186", "187", "188", "189",
-	"190", "191", "192", "193", "194", "195", "196", "197", "198", "199",
-	"200", "201", "202", "203", "204", "205", "206", "207", "208", "209",
-	"210", "211", "212", "213", "214", "215", "216", "217", "218", "219",
-	"220", "221", "222", "223", "224", "225", "226", "227", "228", "229",
-	"230", "231", "232", "233", "234", "235", "236", "237", "238", "239",
-	"240", "241", "242", "243", "244", "245", "246", "247", "248", "249",
-	"250", "251", "252", "253", "254", "255"};
+/* The 256 octets as text with their lengths, four bytes each: one copy and
+ * an add per octet, no compare chain for the length. OCTETS10(t) is the ten
+ * numbers t0 to t9. */
+/* clang-format off */
+#define OCTET(n) {#n, sizeof #n - 1}
+#define OCTETS10(t) OCTET(t##0), OCTET(t##1), OCTET(t##2), OCTET(t##3), \
+	OCTET(t##4), OCTET(t##5), OCTET(t##6), OCTET(t##7), OCTET(t##8), \
+	OCTET(t##9)
+/* clang-format on */
+static const struct {
+	char text[3];
+	uint8_t len;
+} octets[256] = {
+	OCTET(0),     OCTET(1),	    OCTET(2),	  OCTET(3),	OCTET(4),
+	OCTET(5),     OCTET(6),	    OCTET(7),	  OCTET(8),	OCTET(9),
+	OCTETS10(1),  OCTETS10(2),  OCTETS10(3),  OCTETS10(4),	OCTETS10(5),
+	OCTETS10(6),  OCTETS10(7),  OCTETS10(8),  OCTETS10(9),	OCTETS10(10),
+	OCTETS10(11), OCTETS10(12), OCTETS10(13), OCTETS10(14), OCTETS10(15),
+	OCTETS10(16), OCTETS10(17), OCTETS10(18), OCTETS10(19), OCTETS10(20),
+	OCTETS10(21), OCTETS10(22), OCTETS10(23), OCTETS10(24), OCTET(250),
+	OCTET(251),   OCTET(252),   OCTET(253),	  OCTET(254),	OCTET(255),
+};
+#undef OCTETS10
+#undef OCTET
+_Static_assert(sizeof octets[0] == 4 && sizeof octets[0].text == 3,
+	       "an octet's text, then its length: 4 bytes");
 
-/* a.b.c.d; returns the length. */
+/* a.b.c.d; returns the length. Writes up to three bytes past it. */
 static size_t format_ipv4(const uint8_t *ip, char *buf)
 {
-	size_t n = 0;
+	char *p = buf;
 	for (int i = 0; i < 4; i++) {
-		unsigned v = ip[i];
-		memcpy(buf + n, octet_text[v], 4);
-		n += 1 + (v >= 10) + (v >= 100);
-		buf[n++] = '.';
+		/* the entry whole: its text, and len overwritten next */
+		memcpy(p, &octets[ip[i]], sizeof octets[0]);
+		p += octets[ip[i]].len;
+		*p++ = '.';
 	}
-	return n - 1;
+	return (size_t)(p - buf) - 1;
 }
+
+/* "00" "01" ... "ff": the hex digits of a byte. */
+/* clang-format off */
+#define HEX16(t) t "0" t "1" t "2" t "3" t "4" t "5" t "6" t "7" \
+	t "8" t "9" t "a" t "b" t "c" t "d" t "e" t "f"
+/* clang-format on */
+static const char hex_pairs[512] =
+	HEX16("0") HEX16("1") HEX16("2") HEX16("3") HEX16("4") HEX16("5")
+		HEX16("6") HEX16("7") HEX16("8") HEX16("9") HEX16("a")
+			HEX16("b") HEX16("c") HEX16("d") HEX16("e") HEX16("f");
+#undef HEX16
 
 /* RFC 5952: lower-case hex, no leading zeros, the longest run of two or
  * more zero groups (the first of equals) as "::", and IPv4-mapped and
  * -compatible addresses in dotted form, as inet_ntop(3) writes them, without
- * its cost (it formats with sprintf). */
-static size_t format_ipv6(const uint8_t *ip, char *buf)
+ * its cost (it formats with sprintf). Not inlined: IPv4 addresses, the
+ * common case, then need none of its registers saved. */
+__attribute__((noinline)) static size_t format_ipv6(const uint8_t *ip,
+						    char *buf)
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned g[8];
-	int best = -1, best_len = 0;
-	size_t n = 0;
+	unsigned g[8], zeros = 0; /* bit i: group i is 0 */
+	char digits[8] = "";	  /* a group's four hex digits */
+	int best = -1, best_len = 1;
+	char *p = buf;
 
-	for (size_t i = 0; i < 8; i++)
-		g[i] = (unsigned)ip[2 * i] << 8 | ip[2 * i + 1];
-	for (int i = 0; i < 8;) {
-		int j = i;
-		while (j < 8 && g[j] == 0)
-			j++;
-		if (j - i > best_len) {
-			best = i;
-			best_len = j - i;
-		}
-		i = j > i ? j : i + 1;
+	for (int i = 0; i < 8; i++) {
+		g[i] = (unsigned)ip[2 * (size_t)i] << 8 | ip[2 * (size_t)i + 1];
+		zeros |= (unsigned)(g[i] == 0) << i;
 	}
-	if (best_len < 2)
-		best = -1;
+	/* The runs of zero groups are the runs of set bits in zeros, lowest
+	 * first: z + (z & -z) carries through the lowest, & z takes it off. */
+	for (unsigned z = zeros; z; z &= z + (z & -z)) {
+		int start = __builtin_ctz(z);
+		int len = __builtin_ctz(~(z >> start));
+		if (len > best_len) {
+			best = start;
+			best_len = len;
+		}
+	}
 	int dotted = best == 0 &&
 		     (best_len == 6 || (best_len == 5 && g[5] == 0xffff));
 	for (int i = 0; i < (dotted ? 6 : 8); i++) {
 		if (i == best) {
-			buf[n++] = ':';
-			buf[n++] = ':';
+			*p++ = ':';
+			*p++ = ':';
 			i += best_len - 1;
 			continue;
 		}
 		if (i && i != best + best_len)
-			buf[n++] = ':';
+			*p++ = ':';
+		/* All four digits, two copies, and of them those from the
+		 * highest set bit on (v | 1: 0 is one digit), one copy of
+		 * four bytes (the excess is overwritten). */
 		unsigned v = g[i];
-		for (int shift = v > 0xfff  ? 12
-				 : v > 0xff ? 8
-				 : v > 0xf  ? 4
-					    : 0;
-		     shift >= 0; shift -= 4)
-			buf[n++] = hex[v >> shift & 15];
+		memcpy(digits, hex_pairs + (size_t)(v >> 8) * 2, 2);
+		memcpy(digits + 2, hex_pairs + (size_t)(v & 255) * 2, 2);
+		int len = (35 - __builtin_clz(v | 1)) / 4;
+		memcpy(p, digits + 4 - len, 4);
+		p += len;
 	}
 	if (dotted) {
 		if (best_len == 5)
-			buf[n++] = ':';
-		n += format_ipv4(ip + 12, buf + n);
+			*p++ = ':';
+		p += format_ipv4(ip + 12, p);
 	}
-	return n;
+	return (size_t)(p - buf);
 }
 
 size_t tcpfsm_addr_format(const struct tcpfsm_addr *addr, char *buf)
@@ -246,7 +286,7 @@ size_t tcpfsm_addr_format(const struct tcpfsm_addr *addr, char *buf)
 		buf[n++] = ']';
 	}
 	buf[n++] = ':';
-	n += dec_u64(buf + n, addr->port);
+	n += dec_u16(buf + n, addr->port);
 	buf[n] = '\0';
 	return n;
 }

@@ -84,32 +84,44 @@ void ob_pad(struct outbuf *ob, const char *s, int width)
 _Static_assert(sizeof(((struct outbuf *)0)->sec_text) + 6 <= 32,
 	       "put_seconds() stays within its room");
 
-char *put_seconds(struct outbuf *ob, char *p, int64_t us)
+/* put_seconds for a time outside the second kept, or negative: apart, so
+ * that the common case saves no registers. */
+__attribute__((noinline)) static char *put_new_seconds(struct outbuf *ob,
+						       char *p, int64_t us)
 {
 	uint64_t mag = us < 0 ? (uint64_t)0 - (uint64_t)us : (uint64_t)us;
 	uint64_t sec = mag / 1000000;
+	char *start = p;
 
-	if (us >= 0 && ob->sec_len && sec == ob->sec_cached) {
-		/* The whole slot: a constant-size copy (32 bytes of room). */
-		memcpy(p, ob->sec_text, sizeof ob->sec_text);
-		p += ob->sec_len;
-	} else {
-		char *start = p;
-		if (us < 0)
-			*p++ = '-';
-		p += dec_u64(p, sec);
-		*p++ = '.';
-		/* Events come in time order, so their whole seconds rarely
-		 * change. Only a later second replaces the one kept: a first
-		 * packet's time or a duration, written between two events'
-		 * times, would only push it out. */
-		if (us >= 0 && (!ob->sec_len || sec > ob->sec_cached)) {
-			ob->sec_len = (uint8_t)(p - start);
-			memcpy(ob->sec_text, start, ob->sec_len);
-			ob->sec_cached = sec;
-		}
+	if (us < 0)
+		*p++ = '-';
+	p += dec_u64(p, sec);
+	*p++ = '.';
+	/* Only a later second replaces the one kept: a first packet's time or
+	 * a duration, written between two events' times, would only push it
+	 * out. */
+	if (us >= 0 && (!ob->sec_len || sec * 1000000 > ob->sec_start)) {
+		ob->sec_len = (uint8_t)(p - start);
+		memcpy(ob->sec_text, start, ob->sec_len);
+		ob->sec_start = sec * 1000000;
 	}
 	dec_fixed(p, (uint32_t)(mag % 1000000), 6);
+	return p + 6;
+}
+
+char *put_seconds(struct outbuf *ob, char *p, int64_t us)
+{
+	/* Events come in time order, so most times fall in the second last
+	 * kept: its text is copied, and the microseconds are us less its
+	 * start, without a division. */
+	uint64_t into = (uint64_t)us - ob->sec_start;
+
+	if (us < 0 || !ob->sec_len || into >= 1000000)
+		return put_new_seconds(ob, p, us);
+	/* The whole slot: a constant-size copy (32 bytes of room). */
+	memcpy(p, ob->sec_text, sizeof ob->sec_text);
+	p += ob->sec_len;
+	dec_fixed(p, (uint32_t)into, 6);
 	return p + 6;
 }
 

@@ -80,12 +80,16 @@ static void addr_value(struct outbuf *ob, const char *prefix, size_t n,
 /*
  * The per-event path writes straight into the buffer (ob_room): every field
  * but a diagnosis has a known bound. These are the put_* forms of the
- * helpers above.
+ * helpers above; tcpfsm's names (states, sides, end reasons) go as name
+ * slots, whose lengths are known (put_name).
  */
 #define put_key(p, k)	     put_lit((p), ",\"" k "\":")
 #define put_kv_str(p, k, v)  put_quoted(put_key((p), k), (v))
+#define put_kv_name(p, k, v) put_quoted_name(put_key((p), k), (v))
 #define put_kv_uint(p, k, v) put_u64(put_key((p), k), (v))
-#define put_kv_bool(p, k, v) put_str(put_key((p), k), (v) ? "true" : "false")
+#define put_kv_bool(p, k, v) put_bool(put_key((p), k), (v))
+/* ,"type":"t", "type" and t literals: one copy of known length */
+#define put_type(p, t) put_lit((p), ",\"type\":\"" t "\"")
 
 static char *put_quoted(char *p, const char *s)
 {
@@ -95,25 +99,33 @@ static char *put_quoted(char *p, const char *s)
 	return p;
 }
 
+static char *put_quoted_name(char *p, const struct name_slot *name)
+{
+	*p++ = '"';
+	p = put_name(p, name);
+	*p++ = '"';
+	return p;
+}
+
+static char *put_bool(char *p, int v)
+{
+	return v ? put_lit(p, "true") : put_lit(p, "false");
+}
+
 /* Room for the head and every fixed field of any event. Causes, alert kinds
  * and reasons are tcpfsm's own short texts; history is at most a few dozen
  * letters. */
 #define EVENT_ROOM 1024
 
-/* An event's type as its key and value, "type" a literal: one copy of known
- * length (the type_kv and type_len arguments below). */
-#define TYPE_KV(type)                                                          \
-	",\"type\":\"" type "\"", sizeof(",\"type\":\"" type "\"") - 1
-
-static char *put_conn_head(struct output *o, char *p,
-			   const struct tcpfsm_event *ev, const char *type_kv,
-			   size_t type_len)
+/* {"ts":..., what every event starts with; its type follows (put_type). */
+static char *put_ts(struct output *o, char *p, int64_t ts)
 {
-	const struct tcpfsm_conn *c = ev->conn;
+	return put_seconds(&o->ob, put_lit(p, "{\"ts\":"), ts);
+}
 
-	p = put_lit(p, "{\"ts\":");
-	p = put_seconds(&o->ob, p, ev->ts);
-	p = put_mem(p, type_kv, type_len);
+/* The connection an event is about: its id and both ends. */
+static char *put_conn(char *p, const struct tcpfsm_conn *c)
+{
 	p = put_kv_uint(p, "conn", c->id);
 	p = put_addr(put_lit(p, ",\"client\":\""), &c->client);
 	p = put_addr(put_lit(p, "\",\"server\":\""), &c->server);
@@ -123,22 +135,19 @@ static char *put_conn_head(struct output *o, char *p,
 
 static char *put_transition_fields(char *p, const struct tcpfsm_event *ev)
 {
-	p = put_kv_str(p, "endpoint", tcpfsm_side_name(ev->endpoint));
-	p = put_kv_str(p, "from", tcpfsm_state_name(ev->from));
-	p = put_kv_str(p, "to", tcpfsm_state_name(ev->to));
+	p = put_kv_name(p, "endpoint", side_slot(ev->endpoint));
+	p = put_kv_name(p, "from", state_slot(ev->from));
+	p = put_kv_name(p, "to", state_slot(ev->to));
 	return put_kv_str(p, "cause", ev->cause);
 }
 
-/* What alert and resolved events start with: the kind, the endpoint and
- * its state. */
-static char *put_alert_head(struct output *o, char *p,
-			    const struct tcpfsm_event *ev, const char *type_kv,
-			    size_t type_len)
+/* What alert and resolved events have after the connection: the kind, the
+ * endpoint and its state. */
+static char *put_alert_fields(char *p, const struct tcpfsm_event *ev)
 {
-	p = put_conn_head(o, p, ev, type_kv, type_len);
 	p = put_kv_str(p, "alert", ev->alert);
-	p = put_kv_str(p, "endpoint", tcpfsm_side_name(ev->endpoint));
-	return put_kv_str(p, "state", tcpfsm_state_name(ev->state));
+	p = put_kv_name(p, "endpoint", side_slot(ev->endpoint));
+	return put_kv_name(p, "state", state_slot(ev->state));
 }
 
 /* The conn.log view of a finished connection: Zeek's uid, conn_state and
@@ -147,18 +156,20 @@ static char *put_alert_head(struct output *o, char *p,
 static char *put_conn_record(char *p, const struct tcpfsm_event *ev)
 {
 	const struct tcpfsm_conn_record *r = ev->record;
-	char uid[ZEEK_UIDLEN];
 	/* [0]: the client's counters, [1]: the server's */
 	uint64_t pkts[2] = {r->orig_pkts, r->resp_pkts};
 	uint64_t bytes[2] = {r->orig_bytes, r->resp_bytes};
 	uint64_t ip_bytes[2] = {r->orig_ip_bytes, r->resp_ip_bytes};
 	int c = r->flipped ? 1 : 0;
 
-	zeek_uid(uid, ev->conn, r);
-	p = put_kv_str(p, "uid", uid);
+	/* the uid straight into the room: ZEEK_UIDLEN bytes, its length kept */
+	p = put_lit(p, ",\"uid\":\"");
+	p += zeek_uid(p, ev->conn, r);
+	*p++ = '"';
 	p = put_kv_str(p, "conn_state", r->conn_state);
 	p = put_kv_str(p, "history", r->history);
-	p = put_kv_str(p, "orig", r->flipped ? "server" : "client");
+	p = put_kv_name(p, "orig",
+			side_slot(r->flipped ? TCPFSM_SERVER : TCPFSM_CLIENT));
 	p = put_kv_uint(p, "client_pkts", pkts[c]);
 	p = put_kv_uint(p, "client_bytes", bytes[c]);
 	p = put_kv_uint(p, "client_ip_bytes", ip_bytes[c]);
@@ -180,20 +191,19 @@ void json_event(struct output *o, const struct tcpfsm_event *ev)
 	p = ob_room(ob, EVENT_ROOM);
 	switch (ev->type) {
 	case TCPFSM_EV_TRANSITION:
-		p = put_conn_head(o, p, ev, TYPE_KV("transition"));
+		p = put_conn(put_type(put_ts(o, p, ev->ts), "transition"), c);
 		p = put_transition_fields(p, ev);
 		break;
 	case TCPFSM_EV_END:
-		p = put_conn_head(o, p, ev, TYPE_KV("conn"));
+		p = put_conn(put_type(put_ts(o, p, ev->ts), "conn"), c);
 		p = put_seconds(ob, put_key(p, "first_ts"), c->first_ts);
 		p = put_seconds(ob, put_key(p, "duration"),
 				c->last_ts - c->first_ts);
-		p = put_kv_str(p, "client_state",
-			       tcpfsm_state_name(c->state[TCPFSM_CLIENT]));
-		p = put_kv_str(p, "server_state",
-			       tcpfsm_state_name(c->state[TCPFSM_SERVER]));
-		p = put_kv_str(p, "reason",
-			       tcpfsm_end_reason_name(ev->end_reason));
+		p = put_kv_name(p, "client_state",
+				state_slot(c->state[TCPFSM_CLIENT]));
+		p = put_kv_name(p, "server_state",
+				state_slot(c->state[TCPFSM_SERVER]));
+		p = put_kv_name(p, "reason", end_reason_slot(ev->end_reason));
 		p = put_kv_bool(p, "partial", c->flags & TCPFSM_CONN_PARTIAL);
 		p = put_kv_bool(p, "one_sided",
 				c->flags & TCPFSM_CONN_ONE_SIDED);
@@ -201,7 +211,8 @@ void json_event(struct output *o, const struct tcpfsm_event *ev)
 			p = put_conn_record(p, ev);
 		break;
 	case TCPFSM_EV_ALERT:
-		p = put_alert_head(o, p, ev, TYPE_KV("alert"));
+		p = put_conn(put_type(put_ts(o, p, ev->ts), "alert"), c);
+		p = put_alert_fields(p, ev);
 		p = put_seconds(ob, put_key(p, "since"), ev->since);
 		p = put_seconds(ob, put_key(p, "duration"), ev->duration);
 		p = put_key(p, "diagnosis");
@@ -212,7 +223,8 @@ void json_event(struct output *o, const struct tcpfsm_event *ev)
 		p = put_kv_bool(p, "aggregate", ev->aggregate);
 		break;
 	case TCPFSM_EV_RESOLVED:
-		p = put_alert_head(o, p, ev, TYPE_KV("resolved"));
+		p = put_conn(put_type(put_ts(o, p, ev->ts), "resolved"), c);
+		p = put_alert_fields(p, ev);
 		p = put_seconds(ob, put_key(p, "duration"), ev->duration);
 		p = put_kv_str(p, "to",
 			       ev->resolved_to < 0

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "names.h"
 #include "tcpfsm.h"
 
 #define OUTBUF_SIZE (256 * 1024)
@@ -21,8 +22,9 @@ struct outbuf {
 	size_t len;
 	int error; /* a write failed (errno kept in saved_errno) */
 	int saved_errno;
-	/* ob_seconds: the whole seconds last written, as text with the dot */
-	uint64_t sec_cached;
+	/* ob_seconds: the whole seconds last written, as text with the dot,
+	 * and that second's start in microseconds */
+	uint64_t sec_start;
 	uint8_t sec_len;
 	char sec_text[23];
 	char data[OUTBUF_SIZE];
@@ -72,6 +74,12 @@ static inline char *put_mem(char *p, const char *s, size_t n)
 static inline char *put_str(char *p, const char *s)
 {
 	return put_mem(p, s, strlen(s));
+}
+/* A name slot (names.h): its length, from 16 bytes of room at p. */
+static inline char *put_name(char *p, const struct name_slot *name)
+{
+	memcpy(p, name, sizeof *name);
+	return p + name->len;
 }
 static inline char *put_u64(char *p, uint64_t v)
 {
@@ -170,12 +178,13 @@ void json_snapshot_listener(struct output *o, const struct tcpfsm_listener *l,
  * header the first event writes; zeek_log_close ends the log of each of the
  * n outputs in FORMAT_ZEEK with #close, as of time ts. */
 void zeek_log_event(struct output *o, const struct tcpfsm_event *ev);
-/* Writes Zeek's uid for the record into buf (ZEEK_UIDLEN bytes): "C" and
- * base 62 of a hash of the addresses, ports and first packet, so that the
- * same capture gives the same uids. */
+/* Writes Zeek's uid for the record into buf (all its ZEEK_UIDLEN bytes),
+ * NUL terminated, and returns its length: "C" and base 62 of a hash of the
+ * addresses, ports and first packet, so that the same capture gives the
+ * same uids. */
 #define ZEEK_UIDLEN 24
-void zeek_uid(char *buf, const struct tcpfsm_conn *c,
-	      const struct tcpfsm_conn_record *r);
+size_t zeek_uid(char *buf, const struct tcpfsm_conn *c,
+		const struct tcpfsm_conn_record *r);
 void zeek_log_close(struct output *out, size_t n, int64_t ts);
 
 /* A netstat-like table of the connections tracked now (snapshot.c). */

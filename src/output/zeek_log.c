@@ -146,32 +146,43 @@ static uint64_t hash_addr(uint64_t h, const struct tcpfsm_addr *a)
 	return mix(mix(mix(h, a->family << 16 | a->port), w[0]), w[1]);
 }
 
-/* Writes v in base 62 at dst (at most 11 characters, no NUL). */
-static size_t base62(char *dst, uint64_t v)
+/* Writes v in base 62 backwards, ending at end (at most 11 characters);
+ * returns where it starts. */
+static char *base62_before(char *end, uint64_t v)
 {
 	static const char digits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 				     "abcdefghijklmnopqrstuvwxyz";
-	char tmp[16];
-	size_t n = 0;
 	do {
-		tmp[sizeof tmp - 1 - n++] = digits[v % 62];
+		*--end = digits[v % 62];
 		v /= 62;
 	} while (v);
-	memcpy(dst, tmp + sizeof tmp - n, n);
-	return n;
+	return end;
 }
 
-void zeek_uid(char *buf, const struct tcpfsm_conn *c,
-	      const struct tcpfsm_conn_record *r)
+/* "C" and base 62 of h and of 32 bits of a hash of it, into buf (all its
+ * ZEEK_UIDLEN bytes), NUL terminated; returns the length. Built backwards
+ * from the NUL, where the digits' counts come out, then copied whole: a
+ * constant-size copy, not one per part of the length found. */
+static size_t uid_text(char *buf, uint64_t h)
+{
+	char tmp[2 * ZEEK_UIDLEN] = "";
+	char *end = tmp + ZEEK_UIDLEN - 1;
+	char *start = base62_before(end, mix(h, 6) & 0xffffffffu);
+
+	start = base62_before(start, h);
+	*--start = 'C';
+	memcpy(buf, start, ZEEK_UIDLEN);
+	return (size_t)(end - start);
+}
+
+size_t zeek_uid(char *buf, const struct tcpfsm_conn *c,
+		const struct tcpfsm_conn_record *r)
 {
 	const struct tcpfsm_addr *orig = r->flipped ? &c->server : &c->client;
 	const struct tcpfsm_addr *resp = r->flipped ? &c->client : &c->server;
 	uint64_t h = hash_addr(hash_addr(mix(0, (uint64_t)r->ts), orig), resp);
 
-	*buf++ = 'C';
-	buf += base62(buf, h);
-	buf += base62(buf, mix(h, 6) & 0xffffffffu);
-	*buf = '\0';
+	return uid_text(buf, h);
 }
 
 static void addr(struct outbuf *ob, const struct tcpfsm_addr *a)
@@ -206,10 +217,10 @@ void zeek_log_event(struct output *o, const struct tcpfsm_event *ev)
 	int has_duration = r->duration > 0;
 
 	char id[ZEEK_UIDLEN];
-	zeek_uid(id, ev->conn, r);
+	size_t id_len = zeek_uid(id, ev->conn, r);
 	ob_seconds(ob, r->ts);
 	col(ob);
-	ob_puts(ob, id);
+	ob_write(ob, id, id_len);
 	col(ob);
 	addr(ob, orig);
 	col(ob);
@@ -252,13 +263,8 @@ void zeek_log_event(struct output *o, const struct tcpfsm_event *ev)
 		 * tunnel's identity alone, so that every connection in it
 		 * names the same one. */
 		char parent[ZEEK_UIDLEN];
-		char *p = parent;
 		uint64_t h = mix(mix(0, 0x74756e6e656cULL), r->tunnel);
-		*p++ = 'C';
-		p += base62(p, h);
-		p += base62(p, mix(h, 6) & 0xffffffffu);
-		*p = '\0';
-		ob_puts(ob, parent);
+		ob_write(ob, parent, uid_text(parent, h));
 	} else {
 		ob_putc(ob, '-');
 	}
