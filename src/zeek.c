@@ -24,6 +24,10 @@
  *
  * A payload cut by the snap length is no delivery: a gap once acknowledged.
  *
+ * Most segments are an ACK, maybe with data, of a connection under way:
+ * plain_segment() takes them through segment()'s rules, without the tests
+ * that cannot hold for them (the per-packet cost is the point there).
+ *
  * A connection that came through a tunnel names it (tunnel_parents) by the
  * decoder's identity of the innermost tunnel: Zeek's parent is the tunnel's
  * UDP connection, or for IP-in-IP and GRE the pair of outer addresses.
@@ -98,6 +102,12 @@ static int st(const struct zeek_ep *e)
 static int prev_st(const struct zeek_ep *e)
 {
 	return e->state >> 4;
+}
+
+/* Which of z's endpoints ep is (0 or 1). */
+static int ep_index(const struct zeek_conn *z, const struct zeek_ep *ep)
+{
+	return (int)(ep - z->ep);
 }
 
 static int is_handshake(int s)
@@ -385,10 +395,10 @@ static void update_ack_seq(struct zeek_ep *ep, uint32_t ack)
 }
 
 /* update_last_seq: returns delta_last. */
-static int32_t update_last_seq(struct zeek_conn *z, int e, uint32_t last,
-			       uint8_t flags, uint32_t len)
+__attribute__((always_inline)) static inline int32_t
+update_last_seq(struct zeek_conn *z, struct zeek_ep *ep, uint32_t last,
+		uint8_t flags, uint32_t len)
 {
-	struct zeek_ep *ep = &z->ep[e];
 	int32_t delta = seq_delta(last, ep->last);
 
 	/* Zeek's cases in Zeek's order: the first that holds decides. */
@@ -403,7 +413,7 @@ static int32_t update_last_seq(struct zeek_conn *z, int e, uint32_t last,
 	else if (delta > 0)
 		update_last_seq_raw(ep, last);
 	else if (len > 0)
-		did_rxmit(z, e);
+		did_rxmit(z, ep_index(z, ep));
 	/* NOLINTEND(bugprone-branch-clone) */
 	return delta;
 }
@@ -484,16 +494,15 @@ static void undelivered(struct zeek_conn *z, int e, uint64_t upto)
 
 /* TCP_Reassembler::AckReceived: the peer acknowledged endpoint e's stream
  * up to rel (relative). */
-static void ack_received(struct zeek_conn *z, int e, uint64_t rel)
+__attribute__((always_inline)) static inline void
+ack_received(struct zeek_conn *z, struct zeek_ep *ep, uint64_t rel)
 {
-	struct zeek_ep *ep = &z->ep[e];
-
 	if ((ep->flags & ZE_FIN) && rel >= ep->fin_seq)
 		rel = ep->fin_seq - 1; /* the FIN is no byte of the stream */
 	if (rel <= ep->trim)
 		return;
 	if (rel > ep->reassem)
-		undelivered(z, e, rel);
+		undelivered(z, ep_index(z, ep), rel);
 	ep->trim = rel;
 }
 
@@ -505,7 +514,8 @@ static int no_data_acked(const struct zeek_ep *ep)
 }
 
 /* TCP_Reassembler::DataSent: len bytes of endpoint e at rel (relative). */
-static void data_sent(struct zeek_ep *ep, uint64_t rel, uint32_t len)
+__attribute__((always_inline)) static inline void
+data_sent(struct zeek_ep *ep, uint64_t rel, uint32_t len)
 {
 	uint64_t acked = ((uint64_t)ep->ack_wraps << 32) + ep->ack - ep->start;
 	uint64_t upper = rel + len;
@@ -795,60 +805,138 @@ static int zeek_side(const struct zeek_conn *z, int side)
 	return (side == TCPFSM_SERVER) != !!(z->flags & ZC_ORIG_SERVER);
 }
 
-int zeek_packet(struct zeek_conn *z, int side, const struct segment *seg,
-		int64_t ts, int64_t inactivity, struct tcpfsm_conn_record *done)
+/* Ends the record in progress, if any (into *done, or counted as unlogged),
+ * and starts one with seg. Returns 1 when one ended. Out of line: once a
+ * record, not once a packet. */
+__attribute__((noinline)) static int
+renew_record(struct zeek_conn *z, int side, const struct segment *seg,
+	     int64_t ts, struct tcpfsm_conn_record *done)
 {
-	int ended = 0;
 	unsigned unlogged = 0;
+	int ended = !!(z->flags & ZC_LIVE);
 
-	/* IP::AnalyzePacket drops a packet whose IPv4 header checksum is bad
-	 * before it reaches a connection. */
-	if (seg->ip_csum == CSUM_BAD || seg->ip_csum == CSUM_BAD_OFFLOAD)
-		return 0;
-	if ((z->flags & ZC_LIVE) &&
-	    (expired(z, ts, inactivity) || is_reuse(z, seg))) {
-		ended = 1;
+	if (ended) {
 		if (done)
 			zeek_record(z, done);
 		else
 			unlogged = z->unlogged + 1u;
 	}
-	if (!(z->flags & ZC_LIVE) || ended)
-		open_record(z, side, seg, ts, unlogged);
+	open_record(z, side, seg, ts, unlogged);
+	return ended;
+}
 
-	int e = zeek_side(z, side);
+/* Zeek pull request 2191: a connection that began with a SYN/ACK is flipped
+ * by the next ack or data segment, in either direction. Returns e, named
+ * again. */
+__attribute__((noinline)) static int synack_first(struct zeek_conn *z, int e,
+						  const struct segment *seg)
+{
+	uint8_t ctl = seg->flags & (TH_SYN | TH_ACK | TH_FIN | TH_RST);
 
-	/* Zeek's tunnel_parents: the connection's tunnel, named when its first
-	 * packet came through one (or, by tunnel_changed, a later one). Only
-	 * the first is kept. */
-	if (seg->tunnel_id && !z->tunnel)
-		z->tunnel = seg->tunnel_id;
-
-	/* A bad TCP checksum: the connection exists (and reuse was judged),
-	 * but TCPAnalyzer::ValidateChecksum stops the segment there. Zeek
-	 * takes a checksum the NIC would have filled in as bad too. */
-	if (seg->tcp_csum == CSUM_BAD || seg->tcp_csum == CSUM_BAD_OFFLOAD) {
-		checksum_error(z, e);
-		return ended;
-	}
-
-	/* Zeek pull request 2191: a connection that began with a SYN/ACK is
-	 * flipped by the next ack or data segment, in either direction. */
-	if (z->flags & ZC_SYNACK_FIRST) {
-		uint8_t ctl = seg->flags & (TH_SYN | TH_ACK | TH_FIN | TH_RST);
-		if (!(ctl & (TH_SYN | TH_FIN | TH_RST))) {
-			z->flags &= (uint8_t)~ZC_SYNACK_FIRST;
-			if (((ctl & TH_ACK) || seg->payload_len) &&
-			    st(&z->ep[0]) == ZS_SYN_ACK_SENT &&
-			    st(&z->ep[1]) == ZS_INACTIVE) {
-				flip_from_start(z);
-				e = !e;
-			}
-		} else if (!(e == 0 && ctl == (TH_SYN | TH_ACK))) {
-			z->flags &= (uint8_t)~ZC_SYNACK_FIRST;
+	if (!(ctl & (TH_SYN | TH_FIN | TH_RST))) {
+		z->flags &= (uint8_t)~ZC_SYNACK_FIRST;
+		if (((ctl & TH_ACK) || seg->payload_len) &&
+		    st(&z->ep[0]) == ZS_SYN_ACK_SENT &&
+		    st(&z->ep[1]) == ZS_INACTIVE) {
+			flip_from_start(z);
+			e = !e;
 		}
+	} else if (!(e == 0 && ctl == (TH_SYN | TH_ACK))) {
+		z->flags &= (uint8_t)~ZC_SYNACK_FIRST;
 	}
+	return e;
+}
 
+/* ---- one segment ----------------------------------------------------------
+ * Its steps, in Zeek's order, are shared by segment() (any segment) and
+ * plain_segment() (the commonest one, with fewer tests). */
+
+/* ConnSize: every packet counts, with its IP length (40 bits, saturating).
+ */
+static void count_packet(struct zeek_ep *ep, uint32_t ip_len)
+{
+	uint32_t lo = ep->ip_bytes + ip_len;
+
+	ep->pkts++;
+	if (lo >= ip_len) { /* no carry: the high bits stay as they are */
+		ep->ip_bytes = lo;
+		return;
+	}
+	uint64_t ipb =
+		((uint64_t)ep->ip_bytes_hi << 32 | ep->ip_bytes) + ip_len;
+	if (ipb >> 40)
+		ipb = ((uint64_t)1 << 40) - 1;
+	ep->ip_bytes = (uint32_t)ipb;
+	ep->ip_bytes_hi = (uint8_t)(ipb >> 32);
+}
+
+/* The segment's time is the connection's last activity until both sides
+ * closed; a pending timer keeps its base (last - timer_back). */
+static void touch(struct zeek_conn *z, const struct zeek_ep *ep,
+		  const struct zeek_ep *peer, int64_t ts)
+{
+	if (ep->flags & peer->flags & ZE_DID_CLOSE)
+		return;
+	if ((z->flags & (ZC_TIMER_ATTEMPT | ZC_TIMER_DELETE)) && ts > z->last)
+		z->timer_back += (int32_t)(ts - z->last);
+	z->last = ts;
+}
+
+/* An acknowledgement of peer's bytes: returns it relative (0 when it lies
+ * before peer's initial sequence number) and moves peer's ack on, unless
+ * the segment is a RST. */
+__attribute__((always_inline)) static inline uint64_t
+ack_of(struct zeek_ep *peer, uint32_t ack, uint8_t flags)
+{
+	int under = 0;
+
+	if (st(peer) == ZS_INACTIVE) {
+		/* init_peer: number its bytes as though from a SYN. */
+		peer->start = peer->ack = peer->last = ack - 1;
+		return 1;
+	}
+	uint64_t rel =
+		relative_seq(peer, ack, peer->ack, peer->ack_wraps, &under);
+	if (under)
+		return 0;
+	if (!(flags & TH_RST))
+		update_ack_seq(peer, ack);
+	return rel;
+}
+
+/* The commonest segment: an ACK, maybe with data, of a connection whose
+ * endpoints both left INACTIVE, with no SYN, FIN or RST. segment()'s steps
+ * without those that cannot apply to it: no sequence number to initialize,
+ * no control letter, no state change. */
+__attribute__((noinline)) static void
+plain_segment(struct zeek_conn *z, int e, struct zeek_ep *ep,
+	      struct zeek_ep *peer, const struct segment *seg, int64_t ts)
+{
+	uint32_t len = seg->payload_len;
+	int seq_underflow = 0;
+
+	count_packet(ep, seg->ip_len);
+	uint64_t rel_seq = relative_seq(ep, seg->seq, ep->last, ep->last_wraps,
+					&seq_underflow);
+	if (len)
+		check_history(z, e, HIST_DATA_PKT, 'D');
+	else
+		check_history(z, e, HIST_ACK_PKT, 'A');
+	if (seg->window == 0 && st(peer) != ZS_CLOSED && st(ep) != ZS_RESET)
+		zero_window(z, e);
+	touch(z, ep, peer, ts);
+	uint64_t rel_ack = ack_of(peer, seg->ack, seg->flags);
+	update_last_seq(z, ep, seg->seq + len, seg->flags, len);
+	ack_received(z, peer, rel_ack);
+	if (len && !seq_underflow && !seg->payload_cut)
+		data_sent(ep, rel_seq, len);
+}
+
+/* Any segment of tcpfsm's side `side`, Zeek's endpoint e
+ * (TCPSessionAdapter::DeliverPacket from the checksum on). */
+static void segment(struct zeek_conn *z, int side, int e,
+		    const struct segment *seg, int64_t ts)
+{
 	struct zeek_ep *ep = &z->ep[e], *peer = &z->ep[!e];
 	uint8_t flags = seg->flags;
 	uint32_t len = seg->payload_len;
@@ -857,15 +945,7 @@ int zeek_packet(struct zeek_conn *z, int side, const struct segment *seg,
 		seg_len -= len;
 	uint32_t last = seg->seq + seg_len;
 
-	/* ConnSize: every packet counts, with its IP length. */
-	ep->pkts++;
-	uint64_t ipb =
-		((uint64_t)ep->ip_bytes_hi << 32 | ep->ip_bytes) + seg->ip_len;
-	if (ipb >> 40)
-		ipb = ((uint64_t)1 << 40) - 1;
-	ep->ip_bytes = (uint32_t)ipb;
-	ep->ip_bytes_hi = (uint8_t)(ipb >> 32);
-
+	count_packet(ep, seg->ip_len);
 	init_endpoint(ep, flags, seg->seq, last);
 	int seq_underflow = 0;
 	uint64_t rel_seq = relative_seq(ep, seg->seq, ep->last, ep->last_wraps,
@@ -877,35 +957,17 @@ int zeek_packet(struct zeek_conn *z, int side, const struct segment *seg,
 	    st(ep) != ZS_RESET)
 		zero_window(z, e);
 
-	if (!(ep->flags & ZE_DID_CLOSE) || !(peer->flags & ZE_DID_CLOSE)) {
-		if ((z->flags & (ZC_TIMER_ATTEMPT | ZC_TIMER_DELETE)) &&
-		    ts > z->last)
-			z->timer_back += (int32_t)(ts - z->last);
-		z->last = ts;
-	}
+	touch(z, ep, peer, ts);
 	if (flags & TH_FIN) {
 		ep->flags |= ZE_FIN;
 		ep->fin_seq = rel_seq + seg_len;
 	}
 
 	uint64_t rel_ack = 0;
-	if (flags & TH_ACK) {
-		if (st(peer) == ZS_INACTIVE) {
-			/* init_peer: number its bytes as though from a SYN. */
-			peer->start = peer->ack = peer->last = seg->ack - 1;
-			rel_ack = 1;
-		} else {
-			int under = 0;
-			rel_ack = relative_seq(peer, seg->ack, peer->ack,
-					       peer->ack_wraps, &under);
-			if (under)
-				rel_ack = 0;
-			else if (!(flags & TH_RST))
-				update_ack_seq(peer, seg->ack);
-		}
-	}
+	if (flags & TH_ACK)
+		rel_ack = ack_of(peer, seg->ack, flags);
 
-	update_last_seq(z, e, last, flags, len);
+	update_last_seq(z, ep, last, flags, len);
 
 	struct closing c = {0};
 	switch (st(ep)) {
@@ -931,15 +993,79 @@ int zeek_packet(struct zeek_conn *z, int side, const struct segment *seg,
 	 * the roles: name the endpoints again. */
 	e = zeek_side(z, side);
 	if (flags & TH_ACK)
-		ack_received(z, !e, rel_ack);
+		ack_received(z, &z->ep[!e], rel_ack);
 	/* TCP_Endpoint::DataSent: a payload not all captured is not sent to
 	 * the reassembler, and so becomes a gap once acknowledged. */
 	if (len && !(flags & TH_RST) && !seq_underflow && !seg->payload_cut)
 		data_sent(&z->ep[e], (flags & TH_SYN) ? rel_seq + 1 : rel_seq,
 			  len);
 	if (c.do_close)
-		/* zeek_side again: a reversal flip may have swapped roles. */
-		connection_closed(z, zeek_side(z, side));
+		connection_closed(z, e);
+}
+
+/* What every segment Zeek does not drop does first: the record's end and
+ * start (before the segment is judged), and the tunnel. Returns 1 when a
+ * record ended. */
+static int begin_segment(struct zeek_conn *z, int side,
+			 const struct segment *seg, int64_t ts,
+			 int64_t inactivity, struct tcpfsm_conn_record *done)
+{
+	int ended = 0;
+
+	if (!(z->flags & ZC_LIVE) || expired(z, ts, inactivity) ||
+	    is_reuse(z, seg))
+		ended = renew_record(z, side, seg, ts, done);
+	/* Zeek's tunnel_parents: the connection's tunnel, named when its first
+	 * packet came through one (or, by tunnel_changed, a later one). Only
+	 * the first is kept. */
+	if (seg->tunnel_id && !z->tunnel)
+		z->tunnel = seg->tunnel_id;
+	return ended;
+}
+
+/* CSUM_BAD and CSUM_BAD_OFFLOAD have this bit, CSUM_UNKNOWN and CSUM_OK do
+ * not: one test of both checksums of a segment. */
+#define CSUM_BAD_BIT 2
+_Static_assert(CSUM_UNKNOWN < CSUM_BAD_BIT && CSUM_OK < CSUM_BAD_BIT &&
+		       CSUM_BAD == CSUM_BAD_BIT &&
+		       CSUM_BAD_OFFLOAD == (CSUM_BAD_BIT | 1),
+	       "CSUM_BAD_BIT tells a bad checksum");
+
+/* A segment with a bad checksum. */
+__attribute__((noinline)) static int
+bad_checksum(struct zeek_conn *z, int side, const struct segment *seg,
+	     int64_t ts, int64_t inactivity, struct tcpfsm_conn_record *done)
+{
+	/* IP::AnalyzePacket drops a packet whose IPv4 header checksum is bad
+	 * before it reaches a connection. */
+	if (seg->ip_csum & CSUM_BAD_BIT)
+		return 0;
+	/* A bad TCP checksum: the connection exists (and reuse was judged),
+	 * but TCPAnalyzer::ValidateChecksum stops the segment there. Zeek
+	 * takes a checksum the NIC would have filled in as bad too. */
+	int ended = begin_segment(z, side, seg, ts, inactivity, done);
+	checksum_error(z, zeek_side(z, side));
+	return ended;
+}
+
+int zeek_packet(struct zeek_conn *z, int side, const struct segment *seg,
+		int64_t ts, int64_t inactivity, struct tcpfsm_conn_record *done)
+{
+	if ((seg->ip_csum | seg->tcp_csum) & CSUM_BAD_BIT)
+		return bad_checksum(z, side, seg, ts, inactivity, done);
+
+	int ended = begin_segment(z, side, seg, ts, inactivity, done);
+	int e = zeek_side(z, side);
+
+	if (z->flags & ZC_SYNACK_FIRST)
+		e = synack_first(z, e, seg);
+
+	struct zeek_ep *ep = &z->ep[e], *peer = &z->ep[!e];
+	if ((seg->flags & (TH_SYN | TH_FIN | TH_RST | TH_ACK)) == TH_ACK &&
+	    st(ep) != ZS_INACTIVE && st(peer) != ZS_INACTIVE)
+		plain_segment(z, e, ep, peer, seg, ts);
+	else
+		segment(z, side, e, seg, ts);
 	return ended;
 }
 
