@@ -349,10 +349,10 @@ void alert_came_due(struct tcpfsm *t, struct flow *f, int side, int64_t ts)
 	raise_alert(t, f, side, ts);
 }
 
-/* Endpoint side of f sent a packet: if its alert was held and it is no
- * longer waiting to fall quiet, or the packet was a retransmission (which,
- * even crossing the latest copy toward it, proves the earlier copies never
- * arrived), the held alert was right. */
+/* Endpoint side of f sent a packet: if its alert was held and neither it
+ * nor its peer waits to fall quiet any longer, or the packet was a
+ * retransmission (which, even crossing the latest copy toward it, proves
+ * the earlier copies never arrived), the held alert was right. */
 void alert_release_held(struct tcpfsm *t, struct flow *f, int side,
 			int retransmitted, int64_t ts)
 {
