@@ -15,8 +15,8 @@
 extern const char dec_pairs[200];
 
 /* v below 65536 as dec_u64 writes it, without its length search and loop:
- * ports, and most ids and counters. dec_u64's general form was a third of
- * an address's cost. Returns the length (1 to 5). */
+ * ports, and most ids and counters, which every event writes. Returns the
+ * length (1 to 5). */
 static inline size_t dec_u16(char *dst, uint16_t v)
 {
 	size_t hi = v / 100u, lo = v % 100u; /* hi below 656 */
