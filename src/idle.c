@@ -38,6 +38,8 @@ void end_flow(struct tcpfsm *t, struct flow *f, int64_t ts,
 	for (int s = 0; s < 2; s++)
 		ep_leave(t, f, s, f->ep[s].state);
 	lru_remove(&t->lru, &t->ft, f);
+	if (t->blind_syn.flow == f) /* the record goes back to the pool */
+		t->blind_syn.flow = NULL;
 	flow_remove(&t->ft, f);
 	t->stats.active--;
 }

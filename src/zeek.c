@@ -557,6 +557,15 @@ data_sent(struct zeek_ep *ep, uint64_t rel, uint32_t len)
 
 /* ---- history (update_history) -------------------------------------------- */
 
+/* The letter of a segment with no SYN, FIN or RST: data, or a pure ACK. */
+static void plain_history(struct zeek_conn *z, int e, uint32_t len)
+{
+	if (len)
+		check_history(z, e, HIST_DATA_PKT, 'D');
+	else
+		check_history(z, e, HIST_ACK_PKT, 'A');
+}
+
 static void update_history(struct zeek_conn *z, int e, uint8_t flags,
 			   uint64_t rel_seq, uint32_t len)
 {
@@ -589,10 +598,8 @@ static void update_history(struct zeek_conn *z, int e, uint8_t flags,
 				add_history(z, upper_or_lower(e, 'R'));
 			ep->hist_last[2] = (uint8_t)rel_seq;
 		}
-	} else if (len) {
-		check_history(z, e, HIST_DATA_PKT, 'D');
-	} else if (flags & TH_ACK) {
-		check_history(z, e, HIST_ACK_PKT, 'A');
+	} else if (len || (flags & TH_ACK)) {
+		plain_history(z, e, len);
 	}
 }
 
@@ -918,10 +925,7 @@ plain_segment(struct zeek_conn *z, int e, struct zeek_ep *ep,
 	count_packet(ep, seg->ip_len);
 	uint64_t rel_seq = relative_seq(ep, seg->seq, ep->last, ep->last_wraps,
 					&seq_underflow);
-	if (len)
-		check_history(z, e, HIST_DATA_PKT, 'D');
-	else
-		check_history(z, e, HIST_ACK_PKT, 'A');
+	plain_history(z, e, len);
 	if (seg->window == 0 && st(peer) != ZS_CLOSED && st(ep) != ZS_RESET)
 		zero_window(z, e);
 	touch(z, ep, peer, ts);
