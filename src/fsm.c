@@ -99,6 +99,9 @@
 #define FIN_FIRST_UNREAD                                                       \
 	"sent FIN (a copy: the first passed while it was read as reset)"
 #define FIN_BY_SEQ "sent FIN (not seen: implied by its next sequence number)"
+#define FIN_WAS_BYTE                                                           \
+	"acknowledged past its implied FIN: that was a byte of data"
+#define ACKED_BYTE "acknowledged past the peer's implied FIN: it was data"
 #define UNSEEN_ACK_OF_FIN                                                      \
 	"received ACK of FIN (not seen: the peer's direction is not "          \
 	"captured, and a FIN is answered at once)"
@@ -266,6 +269,21 @@ const struct fsm_cell fsm_table[FSM_NINPUTS][TCPFSM_NSTATES] = {
 			"sent FIN (not seen: implied by the peer's ACK)"),
 		[TCPFSM_CLOSE_WAIT] = GO(LAST_ACK,
 			"sent FIN (not seen: implied by the peer's ACK)"),
+	},
+	/* The one number its peer's ACK moved by was data: the next ACK
+	 * moves past it. (A one-byte segment, typed and echoed, looks like
+	 * a FIN to a sensor that sees only the echo.) */
+	[FIN_WAS_DATA] = {
+		[TCPFSM_FIN_WAIT_1] = FIX(ESTABLISHED, FIN_WAS_BYTE),
+		[TCPFSM_FIN_WAIT_2] = FIX(ESTABLISHED, FIN_WAS_BYTE),
+		[TCPFSM_CLOSING] = FIX(CLOSE_WAIT, FIN_WAS_BYTE),
+		[TCPFSM_TIME_WAIT] = FIX(CLOSE_WAIT, FIN_WAS_BYTE),
+		[TCPFSM_LAST_ACK] = FIX(CLOSE_WAIT, FIN_WAS_BYTE),
+	},
+	[ACKED_DATA_NOT_FIN] = {
+		[TCPFSM_CLOSE_WAIT] = FIX(ESTABLISHED, ACKED_BYTE),
+		[TCPFSM_CLOSING] = FIX(FIN_WAIT_1, ACKED_BYTE),
+		[TCPFSM_TIME_WAIT] = FIX(FIN_WAIT_2, ACKED_BYTE),
 	},
 	[INFER_FIN_BY_SEQ] = {
 		[TCPFSM_ESTABLISHED] = GO(FIN_WAIT_1, FIN_BY_SEQ),
@@ -467,7 +485,10 @@ void fsm_move(struct endpoint ep[2], int side, enum fsm_input in, int64_t now,
 		if (e->flags & (EP_DOUBT | EP_PATH_DEAD))
 			return;
 	}
-	if (cell->correction) {
+	/* A correction proves a loss toward the host, save where the wire
+	 * was misread: a byte of data taken for a FIN lost nothing. */
+	if (cell->correction && in != FIN_WAS_DATA &&
+	    in != ACKED_DATA_NOT_FIN) {
 		if (is_retransmission(in) && crossed(e, now) &&
 		    crossed_move(e, now))
 			return;
@@ -890,9 +911,10 @@ static void handle_ack(struct endpoint ep[2], int from,
 	/* A FIN the sensor did not see shows in this side's acknowledgement:
 	 * one byte past all that the peer was seen to send (or, a peer never
 	 * seen, past this side's last acknowledgement), on a segment with no
-	 * data (a one-byte segment of data is rare; a FIN ends most
-	 * connections). Sent after this side's FIN reached it, it
-	 * acknowledges that too.
+	 * data, or on any with the peer never seen (a one-byte segment of
+	 * data is rare; a FIN ends most connections). Sent after this side's
+	 * FIN reached it, it acknowledges that too.
+	 *
 	 * Whether it was sent after this side's FIN reached it is not on the
 	 * wire either. Crossing FINs leave their hosts within a round trip
 	 * of each other: this ACK, coming a round trip or more after this
@@ -903,8 +925,14 @@ static void handle_ack(struct endpoint ep[2], int from,
 	 * measured may each be a little long (a delayed ACK, jitter): a
 	 * quarter of them is left for that. */
 	uint32_t known = (r->flags & EP_SEEN) ? r_nxt : prev_ack;
-	if (!(r->flags & EP_SENT_FIN) && (s->flags & EP_ACKED_PEER_SYN) &&
-	    seg->ack == known + 1 && seg->payload_len == 0) {
+	/* Seen from both sides, data that acknowledges one byte more may
+	 * answer a byte of data, and the peer's next sequence number will
+	 * tell (infer_own_fin()). With the peer never seen nothing else
+	 * will, and a half-close's data carries the ACK of the FIN: read
+	 * as one, it is taken back if a later ACK moves past it (below). */
+	if (!(r->flags & (EP_SENT_FIN | EP_FIN_UNSEEN)) &&
+	    (s->flags & EP_ACKED_PEER_SYN) && seg->ack == known + 1 &&
+	    (seg->payload_len == 0 || !(r->flags & EP_SEEN))) {
 		if ((s->flags & EP_SENT_FIN) &&
 		    !(r->flags & EP_ACKED_PEER_FIN) &&
 		    fsm_table[SND_ACK_FIN][r->state].cause &&
@@ -920,6 +948,17 @@ static void handle_ack(struct endpoint ep[2], int from,
 			r->flags |= EP_ACKED_PEER_FIN;
 			fsm_apply(ep, from, RCV_ACK_OF_FIN, now, res);
 		}
+	}
+	/* Past the FIN that an earlier ACK implied, the peer never seen: it
+	 * was a byte of data. Both take their close back, and ACKs no longer
+	 * imply this peer's FIN (EP_FIN_UNSEEN stays as that mark). */
+	if ((r->flags & (EP_SENT_FIN | EP_FIN_UNSEEN | EP_SEEN)) ==
+		    (EP_SENT_FIN | EP_FIN_UNSEEN) &&
+	    seq_lt(r->fin_seq + 1, seg->ack)) {
+		r->flags &= (uint16_t)~EP_SENT_FIN;
+		s->flags &= (uint16_t)~EP_ACKED_PEER_FIN;
+		fsm_apply(ep, !from, FIN_WAS_DATA, now, res);
+		fsm_apply(ep, from, ACKED_DATA_NOT_FIN, now, res);
 	}
 	if ((r->flags & EP_SENT_FIN) && seq_geq(seg->ack, r->fin_seq + 1)) {
 		/* No round trip from a handshake the sensor did not see (or

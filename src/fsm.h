@@ -45,6 +45,11 @@ enum fsm_input {
 	INFER_SYNACK, /* its SYN/ACK was not seen, but the peer's ACK implies it
 		       */
 	INFER_FIN, /* never seen (one-sided): the peer's ACK implies its FIN */
+	/* Never seen (one-sided): the peer acknowledged past the FIN it
+	 * implied, which was a byte of data. FIN_WAS_DATA takes back the
+	 * sender's close, ACKED_DATA_NOT_FIN the peer's. */
+	FIN_WAS_DATA,
+	ACKED_DATA_NOT_FIN,
 	INFER_FIN_BY_SEQ, /* never seen: its own next segment, one past all it
 			     was seen to send and empty, implies its FIN */
 	INFER_ACK_OF_FIN, /* one-sided: the peer, unseen, answers a FIN at once

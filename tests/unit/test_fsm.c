@@ -1716,6 +1716,55 @@ static void test_one_sided_server_closes(void **state)
 	sim_close(&s);
 }
 
+/* Only the server's direction is seen. The client's FIN shows only in the
+ * server's acknowledgement, one past the request; here the server has
+ * more to say and the ACK rides on its data (a half-close). */
+static void test_one_sided_fin_on_data(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	STEP(&s, S2C, SYNACK, 5000, 1001, 0,
+	     "c:CLOSED>SYN_SENT s:CLOSED>SYN_RECEIVED c:SYN_SENT>ESTABLISHED");
+	STEP(&s, S2C, ACK, 5001, 1012, 0, "s:SYN_RECEIVED>ESTABLISHED");
+	STEP(&s, S2C, DATA, 5001, 1012, 13, "");
+	s.now += 150 * MSEC;
+	STEP(&s, S2C, DATA, 5014, 1013, 100,
+	     "c:ESTABLISHED>FIN_WAIT_1 s:ESTABLISHED>CLOSE_WAIT "
+	     "c:FIN_WAIT_1>FIN_WAIT_2");
+	s.now += 500 * MSEC;
+	STEP(&s, S2C, DATA, 5114, 1013, 100, "");
+	s.now += 500 * MSEC;
+	STEP(&s, S2C, FIN, 5214, 1013, 0,
+	     "s:CLOSE_WAIT>LAST_ACK c:FIN_WAIT_2>TIME_WAIT s:LAST_ACK>CLOSED");
+	sim_close(&s);
+}
+
+/* Only the server's direction is seen, and it echoes what the client
+ * types a byte at a time. The first echo's ACK, one past, is on the wire
+ * what a half-close is (above); the second, past that, shows it was
+ * data: both closes are taken back, and no ACK implies a FIN again. */
+static void test_one_sided_echo_is_no_fin(void **state)
+{
+	(void)state;
+	struct sim s;
+	sim_open(&s, NULL);
+	STEP(&s, S2C, SYNACK, 5000, 1001, 0,
+	     "c:CLOSED>SYN_SENT s:CLOSED>SYN_RECEIVED c:SYN_SENT>ESTABLISHED");
+	STEP(&s, S2C, DATA, 5001, 1001, 20, "s:SYN_RECEIVED>ESTABLISHED");
+	for (uint32_t i = 0; i < 5; i++) {
+		s.now += 200 * MSEC;
+		STEP(&s, S2C, DATA, 5021 + i, 1002 + i, 1,
+		     i == 0   ? "c:ESTABLISHED>FIN_WAIT_1 "
+				"s:ESTABLISHED>CLOSE_WAIT "
+				"c:FIN_WAIT_1>FIN_WAIT_2"
+		     : i == 1 ? "c:FIN_WAIT_2>ESTABLISHED "
+				"s:CLOSE_WAIT>ESTABLISHED"
+			      : "");
+	}
+	sim_close(&s);
+}
+
 static void alarm_fail(int sig)
 {
 	(void)sig;
@@ -2299,6 +2348,8 @@ int main(void)
 		cmocka_unit_test(test_lone_synack),
 		cmocka_unit_test(test_one_sided),
 		cmocka_unit_test(test_one_sided_server_closes),
+		cmocka_unit_test(test_one_sided_fin_on_data),
+		cmocka_unit_test(test_one_sided_echo_is_no_fin),
 		cmocka_unit_test(test_fin_shown_by_its_ack),
 		cmocka_unit_test(test_fin_shown_by_its_sequence),
 		cmocka_unit_test(test_reordered_ack_is_not_loss),
