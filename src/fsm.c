@@ -638,10 +638,11 @@ static void expect_answer(struct endpoint ep[2], int side, enum fsm_input in,
 				: own_retransmission_deadline(r, now);
 }
 
-/* One-sided: what acknowledges ep[side]'s FIN cannot be seen. Its first
- * copy, taken as delivered to the unseen peer (expect_answer()), is
- * answered at once, and that ACK is taken as delivered like one seen would
- * be, until the FIN comes again. A copy sent again, or a sender in doubt,
+/* What acknowledges ep[side]'s FIN cannot be seen (one-sided), or may pass
+ * unseen (below). Its first copy, taken as delivered to the unseen peer
+ * (expect_answer()), is answered at once, and that ACK is taken as
+ * delivered like one seen would be, until the FIN comes again. A copy sent
+ * again, or a sender in doubt,
  * waits for its own silence instead: a FIN not sent again when due was
  * acknowledged. (A SYN not sent again to a peer never seen was answered
  * too, by a SYN/ACK or a RST; but reading that as a refusal closed live
@@ -652,7 +653,11 @@ static void await_unseen_ack(struct endpoint ep[2], int side, int first,
 {
 	struct endpoint *s = &ep[side], *r = &ep[!side];
 
-	if (r->flags & EP_SEEN)
+	/* Seen, the peer answers with an ACK the sensor will show, save a
+	 * copy's to a peer that acknowledged the FIN already (TIME_WAIT,
+	 * CLOSED): that answer, at once, may pass unseen, and only the
+	 * sender's own silence or next copy tells. */
+	if ((r->flags & EP_SEEN) && (first || !(r->flags & EP_ACKED_PEER_FIN)))
 		return;
 	if (first && !res->corrupt && !(s->flags & (EP_DOUBT | EP_PATH_DEAD)) &&
 	    fsm_table[INFER_ACK_OF_FIN][s->state].cause) {

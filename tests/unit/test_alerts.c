@@ -431,6 +431,44 @@ static void test_unseen_fin_of_peer_raises_last_ack(void **state)
 	sim_close(&s);
 }
 
+/* The server's FIN was acknowledged (seen), the ACK lost after the sensor:
+ * it resends, and this time the sensor misses the client's answer. The
+ * LAST_ACK alert waits on the server: silent past its next copy's time, it
+ * got that answer (CLOSED, no alert); resending, it did not (the alert,
+ * with that copy). */
+static void test_unseen_answer_to_fin_copy_holds_last_ack(void **state)
+{
+	(void)state;
+	struct tcpfsm_options o;
+	tcpfsm_options_default(&o);
+	o.alert_after[TCPFSM_LAST_ACK] = 1 * SEC;
+	for (int resends = 0; resends < 2; resends++) {
+		struct sim s;
+		sim_open(&s, &o);
+		sim_handshake(&s);
+		send_at(&s, 1 * SEC, C2S, F_FIN | F_ACK, 1001, 5001, 0);
+		send_at(&s, 1 * SEC + MS, S2C, F_ACK, 5001, 1002, 0);
+		send_at(&s, 2 * SEC, S2C, F_FIN | F_ACK, 5001, 1002, 0);
+		send_at(&s, 2 * SEC + MS, C2S, F_ACK, 1002, 5002, 0);
+		assert_int_equal(sim_state(&s, TCPFSM_SERVER), TCPFSM_CLOSED);
+		send_at(&s, 2400 * MS, S2C, F_FIN | F_ACK, 5001, 1002, 0);
+		assert_int_equal(sim_state(&s, TCPFSM_SERVER), TCPFSM_LAST_ACK);
+		sim_advance(&s, 3500 * MS);
+		assert_int_equal(s.nalerts, 0);
+		if (resends) {
+			send_at(&s, 4 * SEC, S2C, F_FIN | F_ACK, 5001, 1002, 0);
+			assert_int_equal(s.nalerts, 1);
+			assert_string_equal(s.alerts[0].kind, "last_ack_stuck");
+		} else {
+			sim_advance(&s, 10 * SEC);
+			assert_int_equal(s.nalerts, 0);
+			assert_int_equal(sim_state(&s, TCPFSM_SERVER),
+					 TCPFSM_CLOSED);
+		}
+		sim_close(&s);
+	}
+}
+
 /* A sensor that misses packets (here three of another connection's data
  * segments, acknowledged by its client) cannot tell a CLOSE_WAIT leak from
  * a FIN it missed: no such alert, though this connection lost nothing. */
@@ -662,6 +700,7 @@ int main(void)
 		cmocka_unit_test(test_peer_answer_unseen_holds_syn_sent),
 		cmocka_unit_test(test_synack_after_its_ack_raises_none),
 		cmocka_unit_test(test_unseen_fin_of_peer_raises_last_ack),
+		cmocka_unit_test(test_unseen_answer_to_fin_copy_holds_last_ack),
 		cmocka_unit_test(test_flood_folds_into_one_aggregate),
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_folding_groups_all_busy_then_reused),
