@@ -642,12 +642,11 @@ static void expect_answer(struct endpoint ep[2], int side, enum fsm_input in,
  * unseen (below). Its first copy, taken as delivered to the unseen peer
  * (expect_answer()), is answered at once, and that ACK is taken as
  * delivered like one seen would be, until the FIN comes again. A copy sent
- * again, or a sender in doubt,
- * waits for its own silence instead: a FIN not sent again when due was
- * acknowledged. (A SYN not sent again to a peer never seen was answered
- * too, by a SYN/ACK or a RST; but reading that as a refusal closed live
- * connections whose peer's packets a lossy sensor had missed, and is not
- * done.) */
+ * again, or a sender in doubt, waits for its own silence instead: a FIN
+ * not sent again when due was acknowledged. (A SYN not sent again to a
+ * peer never seen was answered too, by a SYN/ACK or a RST; but reading
+ * that as a refusal closed live connections whose peer's packets a lossy
+ * sensor had missed, and is not done.) */
 static void await_unseen_ack(struct endpoint ep[2], int side, int first,
 			     int64_t now, struct fsm_result *res)
 {
