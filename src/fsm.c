@@ -50,6 +50,16 @@
  *  - on a one-sided capture, a FIN lost after the sensor and one delivered:
  *    the answer cannot be seen either way. Read as delivered and answered
  *    at once until the FIN comes again (await_unseen_ack());
+ *  - on a one-sided capture, the unseen peer's FIN and a byte of its data:
+ *    both move the visible side's acknowledgement by one. Read as the FIN
+ *    (most connections end so; a half-close's data carries that ACK, and
+ *    a byte typed and echoed is rare now), taken back when a later ACK
+ *    moves past it (FIN_WAS_DATA);
+ *  - a copy of a FIN sent to a peer that acknowledged the FIN already
+ *    (its ACK lost after the sensor), answered at once by an ACK the
+ *    sensor missed, and one lost on its way: the sender's silence past its
+ *    next copy's time, or that copy, tells (await_unseen_ack()); no alert
+ *    goes out before;
  *  - a SYN/ACK lost before the sensor looks like a SYN lost after it: the
  *    server is read as CLOSED (no sign of it on the wire);
  *  - a RST lost after the sensor, and one delivered: a RST is never sent
