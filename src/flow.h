@@ -104,7 +104,8 @@ struct endpoint {
 	 * correction back to that state restores when it began. */
 	uint32_t prev_ms;
 	uint8_t prev_state;
-	uint8_t pending;    /* enum fsm_input to apply if it goes quiet, or 0 */
+	uint8_t pending;    /* enum fsm_input to apply if it goes quiet, or 0
+			       (AWAIT_FIN_COPY: waits on its next copy) */
 	uint8_t after_rst;  /* enum after_rst (fsm.c): read as reset by its
 			       peer's RST, and what it sent since */
 	struct link tq;	    /* in its state's timer queue */

@@ -57,9 +57,9 @@
  *    moves past it (FIN_WAS_DATA);
  *  - a copy of a FIN sent to a peer that acknowledged the FIN already
  *    (its ACK lost after the sensor), answered at once by an ACK the
- *    sensor missed, and one lost on its way: the sender's silence past its
- *    next copy's time, or that copy, tells (await_unseen_ack()); no alert
- *    goes out before;
+ *    sensor missed, and one lost on its way: the sender stays where it is,
+ *    and no alert goes out until its next copy shows it still waits
+ *    (AWAIT_FIN_COPY);
  *  - a SYN/ACK lost before the sensor looks like a SYN lost after it: the
  *    server is read as CLOSED (no sign of it on the wire);
  *  - a RST lost after the sensor, and one delivered: a RST is never sent
@@ -664,10 +664,13 @@ static void await_unseen_ack(struct endpoint ep[2], int side, int first,
 
 	/* Seen, the peer answers with an ACK the sensor will show, save a
 	 * copy's to a peer that acknowledged the FIN already (TIME_WAIT,
-	 * CLOSED): that answer, at once, may pass unseen, and only the
-	 * sender's own silence or next copy tells. */
-	if ((r->flags & EP_SEEN) && (first || !(r->flags & EP_ACKED_PEER_FIN)))
+	 * CLOSED): that answer may pass unseen, and only the sender's next
+	 * copy tells (AWAIT_FIN_COPY). */
+	if (r->flags & EP_SEEN) {
+		if (!first && (r->flags & EP_ACKED_PEER_FIN) && !s->pending)
+			s->pending = AWAIT_FIN_COPY;
 		return;
+	}
 	if (first && !res->corrupt && !(s->flags & (EP_DOUBT | EP_PATH_DEAD)) &&
 	    fsm_table[INFER_ACK_OF_FIN][s->state].cause) {
 		fsm_apply(ep, side, INFER_ACK_OF_FIN, now, res);
@@ -944,8 +947,9 @@ static void handle_ack(struct endpoint ep[2], int from,
 	 * tell (infer_own_fin()). With the peer never seen nothing else
 	 * will, and a half-close's data carries the ACK of the FIN: read
 	 * as one, it is taken back if a later ACK moves past it (below). */
-	if (!(r->flags & (EP_SENT_FIN | EP_FIN_UNSEEN)) &&
-	    (s->flags & EP_ACKED_PEER_SYN) && seg->ack == known + 1 &&
+	if (seg->ack == known + 1 &&
+	    !(r->flags & (EP_SENT_FIN | EP_FIN_UNSEEN)) &&
+	    (s->flags & EP_ACKED_PEER_SYN) &&
 	    (seg->payload_len == 0 || !(r->flags & EP_SEEN))) {
 		if ((s->flags & EP_SENT_FIN) &&
 		    !(r->flags & EP_ACKED_PEER_FIN) &&
@@ -963,30 +967,29 @@ static void handle_ack(struct endpoint ep[2], int from,
 			fsm_apply(ep, from, RCV_ACK_OF_FIN, now, res);
 		}
 	}
+	if (!(r->flags & EP_SENT_FIN) || !seq_geq(seg->ack, r->fin_seq + 1))
+		return;
 	/* Past the FIN that an earlier ACK implied, the peer never seen: it
 	 * was a byte of data. Both take their close back, and ACKs no longer
 	 * imply this peer's FIN (EP_FIN_UNSEEN stays as that mark). */
-	if ((r->flags & (EP_SENT_FIN | EP_FIN_UNSEEN | EP_SEEN)) ==
-		    (EP_SENT_FIN | EP_FIN_UNSEEN) &&
-	    seq_lt(r->fin_seq + 1, seg->ack)) {
+	if ((r->flags & (EP_FIN_UNSEEN | EP_SEEN)) == EP_FIN_UNSEEN &&
+	    seg->ack != r->fin_seq + 1) {
 		r->flags &= (uint16_t)~EP_SENT_FIN;
 		s->flags &= (uint16_t)~EP_ACKED_PEER_FIN;
 		fsm_apply(ep, !from, FIN_WAS_DATA, now, res);
 		fsm_apply(ep, from, ACKED_DATA_NOT_FIN, now, res);
+		return;
 	}
-	if ((r->flags & EP_SENT_FIN) && seq_geq(seg->ack, r->fin_seq + 1)) {
-		/* No round trip from a handshake the sensor did not see (or
-		 * missed part of): a FIN is acknowledged at once, and the
-		 * first ACK of a FIN seen once (Karn: not of a copy sent
-		 * again) measures it, a delayed ACK at most longer. */
-		if (!s->rtt && !(s->flags & EP_ACKED_PEER_FIN) && !r->gap &&
-		    !(r->flags & EP_FIN_UNSEEN) && (s->flags & EP_SEEN))
-			set_rtt(s, now, r->tx_ts);
-		s->flags |= EP_ACKED_PEER_FIN;
-		fsm_apply(ep, from, SND_ACK_FIN, now, res);
-		deliver_ack(ep, !from, RCV_ACK_OF_FIN, QUIET_ACK_OF_FIN, now,
-			    res);
-	}
+	/* No round trip from a handshake the sensor did not see (or missed
+	 * part of): a FIN is acknowledged at once, and the first ACK of a FIN
+	 * seen once (Karn: not of a copy sent again) measures it, a delayed
+	 * ACK at most longer. */
+	if (!s->rtt && !(s->flags & EP_ACKED_PEER_FIN) && !r->gap &&
+	    !(r->flags & EP_FIN_UNSEEN) && (s->flags & EP_SEEN))
+		set_rtt(s, now, r->tx_ts);
+	s->flags |= EP_ACKED_PEER_FIN;
+	fsm_apply(ep, from, SND_ACK_FIN, now, res);
+	deliver_ack(ep, !from, RCV_ACK_OF_FIN, QUIET_ACK_OF_FIN, now, res);
 }
 
 static void handle_fin(struct endpoint ep[2], int from,

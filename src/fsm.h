@@ -73,6 +73,12 @@ enum fsm_input {
 	 * and the sensor missed the answer. (fsm_apply() takes QUIET_SYN to
 	 * here as one range: keep them together.) */
 	MISSED_FIN_ACK,
+	/* A wait that moves no one: a copy of its FIN went to a peer that had
+	 * acknowledged the FIN, and the answer, at once, may pass unseen. Its
+	 * next copy tells (an alert held meanwhile goes out then); its
+	 * silence does not, as the copies' intervals are too loose to read an
+	 * ACK into. No row: no timer, no move. */
+	AWAIT_FIN_COPY,
 	/* The host's own timer, with nothing on the wire. */
 	HOST_TIMEOUT,
 	/* A SYN with a new initial sequence number took over the 4-tuple:
